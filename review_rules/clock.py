@@ -1,0 +1,316 @@
+"""The annual review clock for one pupil (review-rules.md sections 4-10).
+
+Every date carries an explanation naming the rule and the anchor it came from, so the SENDCo (or a lawyer) can check it.
+References: Children and Families Act 2014 (CFA) s44; SEND Regulations 2014 (SI 2014/1530) regs 18, 20, 21, 22;
+SEND Code of Practice 2015 (CoP) 9.166-9.180; R (L, M and P) v Devon CC [2022] EWHC 493 (Admin).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from review_rules.dates import add_months_clamped, end_of_compulsory_school, format_date, window_end
+from review_rules.model import (
+    AfterMeeting,
+    Anchor,
+    Decision,
+    Period,
+    ReviewClock,
+    ReviewFacts,
+    RuleSettings,
+    Status,
+)
+from review_rules.school_days import SchoolCalendar, calendar_for
+from review_rules.transfers import binding_transfer, twelve_months_before
+from review_rules.year_groups import age_on, pupil_year
+
+# CoP 9.169 / reg 20(10): the LA's decision is due 4 weeks after the meeting and is expected inside the 12 months.
+DECISION_WEEKS_DAYS = 28
+# Section 9: DUE_SOON from 4 weeks before meeting_latest.
+DUE_SOON_DAYS = 28
+# Reg 20(3): at least two weeks' notice of the meeting.
+INVITES_DAYS = 14
+# Reg 20(4): advice circulated at least two weeks before the meeting.
+PAPERS_DAYS = 14
+# A week to compile the contributions before circulating them (reg 20(4) timing).
+CONTRIBUTIONS_DAYS = 21
+# Requests for advice go out 6 weeks ahead; 10 weeks for Year 9+ and phase transfer reviews (more contributors).
+REQUESTS_DAYS = 42
+REQUESTS_EXTENDED_DAYS = 70
+# Reg 20(7)-(8): the school's report within 2 weeks of the meeting.
+REPORT_DAYS = 14
+# Reg 20(10): the LA's decision within 4 weeks of the meeting.
+DECISION_DAYS = 28
+# Reg 22(3) and Devon: the final amended plan within 8 weeks of the amendment notice, and within 12 weeks of the meeting.
+FINAL_AFTER_NOTICE_DAYS = 56
+FINAL_AFTER_MEETING_DAYS = 84
+# Reg 20(6), 21(6); CoP 8.9-8.12: preparing for adulthood from Year 9.
+PFA_FROM_YEAR = 9
+# CoP 9.178: consider reviews every 3-6 months for children under 5.
+UNDER_FIVES_AGE = 5
+UNDER_FIVES_INTERIM_MONTHS = 6
+
+_SOURCE_WORDS = {"last_review": "the last review", "plan_issued": "the final plan first issued"}
+
+
+def _days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+def compute_review(
+    facts: ReviewFacts,
+    today: date,
+    settings: RuleSettings,
+    calendar: SchoolCalendar | None = None,
+) -> ReviewClock:
+    """Compute the current review cycle of one pupil on `today`.
+
+    The caller validates the row first (INVALID rows never reach here); a row must have a last review or a plan issue
+    date. `calendar` defaults to one built from `settings.closures` and shared across calls.
+    """
+    cal = calendar if calendar is not None else calendar_for(settings.closures)
+    explain: dict[str, str] = {}
+    fd = format_date
+
+    # Section 4. CFA s44(1): the first review is within 12 months of the plan being made, each later one within 12
+    # months of the previous review. An amended plan (even one ordered by the Tribunal) does not restart the clock.
+    if facts.last_review is not None:
+        meeting_anchor, anchor_source = facts.last_review, "last_review"
+    elif facts.plan_issued is not None:
+        meeting_anchor, anchor_source = facts.plan_issued, "plan_issued"
+    else:
+        raise ValueError("a review needs a last review date or a plan issue date")
+    anchor_words = f"{_SOURCE_WORDS[anchor_source]} on {fd(meeting_anchor)}"
+    explain["meeting_anchor"] = (
+        f"The clock runs from {anchor_words}: a review restarts it, an amended plan does not (CFA 2014 s44(1))."
+    )
+
+    # The LA's decision on the last review (reg 20(10)), when recorded and not earlier than the meeting it decided.
+    if anchor_source == "last_review" and facts.la_decision is not None and facts.la_decision >= meeting_anchor:
+        decision_anchor = facts.la_decision
+        explain["decision_anchor"] = (
+            f"The LA decided on the last review on {fd(decision_anchor)} (SEND Regs 2014 reg 20(10))."
+        )
+    else:
+        decision_anchor = meeting_anchor
+        explain["decision_anchor"] = f"No LA decision recorded for this cycle, so {anchor_words} is used (CoP 9.169)."
+
+    # CFA s44(1), CoP 9.169: the review must be held within the 12 months starting with the anchor.
+    window = window_end(meeting_anchor, settings.period)
+    if settings.period is Period.ANNIVERSARY:
+        explain["window_end"] = (
+            f"12 months from {anchor_words}, counted to the anniversary as the LA does, end on {fd(window)} "
+            "(CFA 2014 s44(1))."
+        )
+    else:
+        explain["window_end"] = f"12 months starting with {anchor_words} end on {fd(window)} (CFA 2014 s44(1))."
+
+    if settings.anchor is Anchor.MEETING:
+        meeting_latest = window
+        explain["meeting_latest"] = (
+            f"The meeting must be held by the end of the 12 months, {fd(window)} (CFA 2014 s44(1); school setting: "
+            "meeting anchor)."
+        )
+    else:
+        # CoP 9.169: the LA's decision (4 weeks after the meeting, reg 20(10)) is also expected within the 12 months
+        # starting with the decision anchor, so the meeting is held 28 days before that window ends.
+        decision_window = window_end(decision_anchor, settings.period)
+        meeting_latest = min(window, decision_window - _days(DECISION_WEEKS_DAYS))
+        if meeting_latest == window:
+            explain["meeting_latest"] = (
+                f"The meeting must be held within 12 months of {anchor_words}, by {fd(window)} (CFA 2014 s44(1))."
+            )
+        else:
+            explain["meeting_latest"] = (
+                f"{fd(meeting_latest)} is 4 weeks before the 12 months from the LA decision anchor "
+                f"{fd(decision_anchor)} end on {fd(decision_window)}, leaving time for the LA's decision within "
+                "them (CoP 9.169; SEND Regs 2014 reg 20(10))."
+            )
+
+    # Section 5. Reg 18: a transfer within 12 months binds this cycle when no review falls in the 12 months before it.
+    phase = binding_transfer(facts, today, meeting_anchor, meeting_latest, settings)
+    if phase is not None:
+        deadline_words = "31 March" if phase.to_post16 else "15 February"
+        deadline_words = ("by " if settings.phase_deadline_inclusive else "before ") + deadline_words
+        explain["phase_transfer"] = (
+            f"Transfer from Year {phase.from_year} on {fd(phase.transfer_date)}: its 12 months begin on "
+            f"{fd(twelve_months_before(phase.transfer_date))}, after {anchor_words}, and this cycle's meeting falls "
+            f"due in them, so the plan must be reviewed and amended {deadline_words}, final by {fd(phase.final_by)} "
+            "(SEND Regs 2014 reg 18)."
+        )
+        if phase.meeting_latest < meeting_latest:
+            meeting_latest = phase.meeting_latest
+            explain["meeting_latest"] = (
+                f"{fd(meeting_latest)} is 84 days (4 weeks for the LA decision with proposed amendments, then 8 weeks "
+                f"to the final plan) before the phase transfer deadline {fd(phase.final_by)} (SEND Regs 2014 regs 18, "
+                "20(10), 22(3); Devon [2022] EWHC 493 (Admin))."
+            )
+
+    # Section 6. Deadlines that fall outside school days move earlier, never later.
+    meeting_target = cal.school_day_on_or_before(meeting_latest)
+    explain["meeting_target"] = (
+        f"The last school day on or before the latest meeting date {fd(meeting_latest)} is {fd(meeting_target)}."
+    )
+    if facts.planned_meeting is not None:
+        meeting_date, meeting_is_planned = facts.planned_meeting, True
+        planned_after_deadline = facts.planned_meeting > meeting_latest
+        explain["meeting_date"] = f"The register records the meeting planned for {fd(meeting_date)}."
+        if planned_after_deadline:
+            explain["planned_after_deadline"] = (
+                f"The planned meeting on {fd(meeting_date)} is after the deadline {fd(meeting_latest)}."
+            )
+    else:
+        meeting_date, meeting_is_planned, planned_after_deadline = meeting_target, False, False
+        explain["meeting_date"] = f"No meeting is planned, so the stages run from the target date {fd(meeting_target)}."
+    m_words = f"the meeting on {fd(meeting_date)}"
+
+    # Section 7. Reg 20(6), 21(6); CoP 8.9-8.12: the year group on the day of the meeting decides PfA.
+    nc_year_at_review = pupil_year(facts.dob, facts.recorded_year, today, meeting_date)
+    pfa_required = nc_year_at_review >= PFA_FROM_YEAR
+    year_source = "as recorded in the register" if facts.recorded_year is not None else "from the date of birth"
+    explain["nc_year_at_review"] = f"On {fd(meeting_date)} the pupil is in year {nc_year_at_review} ({year_source})."
+    explain["pfa_required"] = (
+        f"Year {nc_year_at_review} at the review: preparing for adulthood "
+        f"{'is' if pfa_required else 'is not yet'} required from Year 9 (SEND Regs 2014 regs 20(6), 21(6); "
+        "CoP 8.9-8.12)."
+    )
+
+    extended = pfa_required or phase is not None
+    requests_days = REQUESTS_EXTENDED_DAYS if extended else REQUESTS_DAYS
+    requests_from = cal.school_day_on_or_before(meeting_date - _days(requests_days))
+    why_extended = " (Year 9+ or a phase transfer: more contributors)" if extended else ""
+    explain["requests_from"] = (
+        f"Requests for advice go out from {fd(requests_from)}, {requests_days // 7} weeks before {m_words}"
+        f"{why_extended}, moved to a school day."
+    )
+    contributions_due = cal.school_day_on_or_before(meeting_date - _days(CONTRIBUTIONS_DAYS))
+    explain["contributions_due"] = (
+        f"Contributions are due {fd(contributions_due)}, 3 weeks before {m_words}, leaving a week to compile them "
+        "before the papers go out (SEND Regs 2014 reg 20(4))."
+    )
+    invites_by = cal.school_day_on_or_before(meeting_date - _days(INVITES_DAYS))
+    explain["invites_by"] = (
+        f"Invitations must go out by {fd(invites_by)}: at least 2 weeks' notice of {m_words} "
+        "(SEND Regs 2014 reg 20(3))."
+    )
+    papers_by = cal.school_day_on_or_before(meeting_date - _days(PAPERS_DAYS))
+    explain["papers_by"] = (
+        f"Advice must be circulated by {fd(papers_by)}: at least 2 weeks before {m_words} (SEND Regs 2014 reg 20(4))."
+    )
+
+    # Section 8. The LA clock after the last meeting H.
+    after_meeting = None
+    if facts.last_review is not None:
+        after_meeting = _after_meeting(facts, facts.last_review, today, explain)
+
+    # Section 10. CoP 9.178: advisory only, never a red status.
+    interim_review_by = None
+    if age_on(facts.dob, meeting_anchor) < UNDER_FIVES_AGE:
+        interim_review_by = add_months_clamped(meeting_anchor, UNDER_FIVES_INTERIM_MONTHS)
+        explain["interim_review_by"] = (
+            f"Under 5 on {fd(meeting_anchor)}: an interim review is advised by {fd(interim_review_by)}, 6 months "
+            "later (CoP 9.178; advisory)."
+        )
+
+    # Reg 20(6)-(7), CoP 8.12: from the end of compulsory school age the young person's own rights apply.
+    compulsory_end = end_of_compulsory_school(facts.dob)
+    explain["end_of_compulsory_school"] = (
+        f"Compulsory school age ends on {fd(compulsory_end)}, the last Friday in June of the school year in which "
+        "the pupil turns 16 (Education Act 1996 s8)."
+    )
+
+    # Section 9, evaluated in order (INVALID is decided by the caller before this function is called).
+    if facts.inactive:
+        status = Status.INACTIVE
+        explain["status"] = "The register marks the pupil as left, ceased or transferred out."
+    elif today > meeting_latest:
+        status = Status.OVERDUE
+        explain["status"] = f"Today {fd(today)} is after the latest meeting date {fd(meeting_latest)}."
+    elif today >= meeting_latest - _days(DUE_SOON_DAYS):
+        status = Status.DUE_SOON
+        explain["status"] = f"The latest meeting date {fd(meeting_latest)} is within 4 weeks of today {fd(today)}."
+    elif today >= requests_from:
+        status = Status.PREPARE
+        explain["status"] = f"Requests for advice could go out from {fd(requests_from)}: preparation has begun."
+    else:
+        status = Status.ON_TRACK
+        explain["status"] = f"Nothing is due before requests for advice from {fd(requests_from)}."
+
+    return ReviewClock(
+        status=status,
+        meeting_anchor=meeting_anchor,
+        anchor_source=anchor_source,
+        decision_anchor=decision_anchor,
+        window_end=window,
+        meeting_latest=meeting_latest,
+        meeting_target=meeting_target,
+        meeting_date=meeting_date,
+        meeting_is_planned=meeting_is_planned,
+        planned_after_deadline=planned_after_deadline,
+        requests_from=requests_from,
+        contributions_due=contributions_due,
+        invites_by=invites_by,
+        papers_by=papers_by,
+        nc_year_at_review=nc_year_at_review,
+        pfa_required=pfa_required,
+        phase_transfer=phase,
+        after_meeting=after_meeting,
+        interim_review_by=interim_review_by,
+        end_of_compulsory_school=compulsory_end,
+        explain=explain,
+    )
+
+
+def _recorded_since(recorded: date | None, held: date) -> bool:
+    """A date recorded for this meeting: not earlier than the meeting (an older one belongs to the previous cycle)."""
+    return recorded is not None and recorded >= held
+
+
+def _after_meeting(facts: ReviewFacts, held: date, today: date, explain: dict[str, str]) -> AfterMeeting:
+    """Reg 20(7)-(10), reg 22(3), Devon: the report, the LA decision and any amended plan after the last meeting."""
+    fd = format_date
+    report_due = held + _days(REPORT_DAYS)
+    explain["report_due"] = (
+        f"The school's report is due {fd(report_due)}, 2 weeks after the review on {fd(held)} "
+        "(SEND Regs 2014 reg 20(7)-(8))."
+    )
+    decision_due = held + _days(DECISION_DAYS)
+    explain["decision_due"] = (
+        f"The LA's decision is due {fd(decision_due)}, 4 weeks after the review on {fd(held)} "
+        "(SEND Regs 2014 reg 20(10))."
+    )
+    final_plan_due = None
+    if facts.decision is Decision.AMEND:
+        by_meeting = held + _days(FINAL_AFTER_MEETING_DAYS)
+        if facts.amendment_notice is not None:
+            by_notice = facts.amendment_notice + _days(FINAL_AFTER_NOTICE_DAYS)
+            final_plan_due = min(by_notice, by_meeting)
+            explain["final_plan_due"] = (
+                f"The amended plan is due {fd(final_plan_due)}: the earlier of 8 weeks after the amendment notice on "
+                f"{fd(facts.amendment_notice)} and 12 weeks after the review on {fd(held)} "
+                "(SEND Regs 2014 reg 22(3); Devon [2022] EWHC 493 (Admin))."
+            )
+        else:
+            final_plan_due = by_meeting
+            explain["final_plan_due"] = (
+                f"The amended plan is due {fd(final_plan_due)}, 12 weeks after the review on {fd(held)}: 4 weeks for "
+                "the decision then 8 weeks (SEND Regs 2014 regs 20(10), 22(3); Devon [2022] EWHC 493 (Admin))."
+            )
+
+    # A step is late once its date has passed with nothing recorded for it; it stays late until recorded.
+    late: list[str] = []
+    if report_due < today and not _recorded_since(facts.report_sent, held):
+        late.append("report_due")
+    if decision_due < today and not _recorded_since(facts.la_decision, held):
+        late.append("decision_due")
+    if final_plan_due is not None and final_plan_due < today and not _recorded_since(facts.final_plan, held):
+        late.append("final_plan_due")
+    if late:
+        explain["late"] = "Passed with nothing recorded: " + ", ".join(name.replace("_", " ") for name in late) + "."
+    return AfterMeeting(
+        meeting_held=held,
+        report_due=report_due,
+        decision_due=decision_due,
+        final_plan_due=final_plan_due,
+        late=tuple(late),
+    )
