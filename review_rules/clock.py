@@ -261,11 +261,6 @@ def compute_review(
     )
 
 
-def _recorded_since(recorded: date | None, held: date) -> bool:
-    """A date recorded for this meeting: not earlier than the meeting (an older one belongs to the previous cycle)."""
-    return recorded is not None and recorded >= held
-
-
 def _after_meeting(facts: ReviewFacts, held: date, today: date, explain: dict[str, str]) -> AfterMeeting:
     """Reg 20(7)-(10), reg 22(3), Devon: the report, the LA decision and any amended plan after the last meeting."""
     fd = format_date
@@ -297,13 +292,15 @@ def _after_meeting(facts: ReviewFacts, held: date, today: date, explain: dict[st
                 "the decision then 8 weeks (SEND Regs 2014 regs 20(10), 22(3); Devon [2022] EWHC 493 (Admin))."
             )
 
-    # A step is late once its date has passed with nothing recorded for it; it stays late until recorded.
+    # A step is late once its date has passed with nothing recorded for it; it stays late until recorded
+    # (review-rules.md s8, literally: any recorded date counts, even one older than the meeting. An LA decision
+    # older than the last meeting is flagged separately as a warning by the register checks).
     late: list[str] = []
-    if report_due < today and not _recorded_since(facts.report_sent, held):
+    if report_due < today and facts.report_sent is None:
         late.append("report_due")
-    if decision_due < today and not _recorded_since(facts.la_decision, held):
+    if decision_due < today and facts.la_decision is None:
         late.append("decision_due")
-    if final_plan_due is not None and final_plan_due < today and not _recorded_since(facts.final_plan, held):
+    if final_plan_due is not None and final_plan_due < today and facts.final_plan is None:
         late.append("final_plan_due")
     if late:
         explain["late"] = "Passed with nothing recorded: " + ", ".join(name.replace("_", " ") for name in late) + "."

@@ -261,8 +261,8 @@ AFTER_CASES = [
                        ("report_due", "decision_due", "final_plan_due")),
                  id="amend recorded, no dates at all: every step late"),
     pytest.param(with_(H, report_sent=D("2025-06-01")), "2025-07-05",
-                 after("2025-06-20", "2025-07-04", "2025-07-18", None, ("report_due",)),
-                 id="report date from the previous cycle does not count"),
+                 after("2025-06-20", "2025-07-04", "2025-07-18", None, ()),
+                 id="any recorded report date counts, even an older one (review-rules.md s8, literally)"),
     pytest.param(EX2, "2025-10-01", None, id="no review yet: no after-meeting clock"),
 ]  # fmt: skip
 
