@@ -1,0 +1,77 @@
+"""The ports every register adapter implements. Adapters know nothing of the register's meaning: they hand over cell
+grids and write the cells a `WritePlan` asks for, matching rows by the plan's own key function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+CellValue = str | int | float | bool | date | datetime | None
+
+
+class RegisterError(Exception):
+    """A problem with the register as a whole. `str(err)` is one sentence a SENDCo can act on."""
+
+
+@dataclass(frozen=True)
+class SheetData:
+    """One worksheet's values. `rows[i]` is sheet row i + 1, starting at row 1 and column A whatever is blank.
+    Formula cells hold their last computed (cached) value, never the formula text."""
+
+    title: str
+    rows: list[list[CellValue]]
+
+
+@dataclass(frozen=True)
+class RegisterData:
+    source: str  # what to call the register in messages: file name or sheet title
+    sheets: list[SheetData]
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """A cell the product owns. Text is always written as text (never a formula); dates as real date cells."""
+
+    value: str | date | datetime | int | None
+    number_format: str | None = None  # e.g. "dd/mm/yyyy" for dates
+    fill: str | None = None  # RGB hex such as "F8CBAD"; None clears nothing, it just sets no fill
+    bold: bool = False
+
+
+RowKey = Hashable
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """What to write. The adapter locates the header and every row *at write time*, so rows the SENDCo moved or inserted
+    since reading still get their own results."""
+
+    sheet: str
+    headers: Sequence[str]  # the product's column headers, in the order they are appended the first time
+    # Called first at write time with the sheet's current rows (as SheetData.rows): the 1-based header row, or None.
+    # key_of may depend on what this call found (columns can move), so call it before key_of, once per write.
+    find_header_row: Callable[[list[list[CellValue]]], int | None]
+    # Given one data row's values, return its pupil key (None: not a pupil row).
+    key_of: Callable[[list[CellValue]], RowKey | None]
+    # pupil key -> header -> cell
+    rows: Mapping[RowKey, Mapping[str, CellWrite]]
+    header_fill: str | None = "D9D9D9"
+
+
+@dataclass
+class WriteResult:
+    written_rows: int = 0
+    missing_keys: list[RowKey] = field(default_factory=list)  # pupils that vanished from the sheet before writing
+    destination: str = ""  # where the result was written (the register itself, or a copy beside it)
+    notes: list[str] = field(default_factory=list)  # sentences for the SENDCo (e.g. why a copy was written)
+    backup: str | None = None
+
+
+class Register(Protocol):
+    """A register adapter: an Excel workbook, a Google Sheet."""
+
+    def read(self) -> RegisterData: ...
+
+    def write(self, plan: WritePlan) -> WriteResult: ...
