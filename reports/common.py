@@ -1,0 +1,182 @@
+"""What every report shares: how dates and year groups read, the "computed for ... with settings ..." statement, the
+rule behind each date, safe file names and the privacy-preserving pupil key.
+
+Personal data (DESIGN.md): reports name a pupil by first name and surname initial where they leave the school (file
+names, calendar events); a date of birth or UPN never appears in any report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from review_rules.model import Anchor, Period, ReviewClock, RuleSettings, Status
+from sheet_schema.model import ReviewedPupil
+
+# The status as the SENDCo reads it in the register's "AR status" column (register.md section 5).
+STATUS_LABELS: dict[Status, str] = {
+    Status.OVERDUE: "OVERDUE",
+    Status.DUE_SOON: "DUE SOON",
+    Status.PREPARE: "PREPARE",
+    Status.ON_TRACK: "ON TRACK",
+    Status.INVALID: "INVALID",
+    Status.INACTIVE: "INACTIVE",
+}
+
+
+@dataclass(frozen=True)
+class ContributionLine:
+    """One piece of advice requested for a review (register.md section 6, the Contributions tab)."""
+
+    role: str  # Parent/carer, Class teacher, EP, SALT, ...
+    name: str
+    requested: date | None
+    received: date | None
+    chasers: int = 0
+
+    @property
+    def outstanding(self) -> bool:
+        return self.received is None
+
+
+def uk_date(d: date | None) -> str:
+    """A date as the SENDCo reads it: "Fri 7 Nov 2025" (blank when unknown)."""
+    if d is None:
+        return ""
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+def uk_month(d: date) -> str:
+    """A month as a heading: "Nov 2025"."""
+    return f"{d:%b %Y}"
+
+
+def year_label(nc_year: int) -> str:
+    """An NC year in school words: Nursery (-1), Reception (0), Year 1 ... Year 14."""
+    if nc_year <= -1:
+        return "Nursery"
+    if nc_year == 0:
+        return "Reception"
+    return f"Year {nc_year}"
+
+
+def transfer_label(from_year: int, to_post16: bool) -> str:
+    """The phase transfer in school words, e.g. "Year 6 to Year 7", "Year 11 to post-16"."""
+    to = "post-16" if to_post16 else year_label(from_year + 1)
+    return f"{year_label(from_year)} to {to}"
+
+
+def settings_lines(settings: RuleSettings) -> list[str]:
+    """The conventions the dates were computed with, one line each, in words a SENDCo (or an LA officer) can check."""
+    if settings.anchor is Anchor.DECISION:
+        anchor = (
+            "meeting and LA decision: the meeting is held early enough for the LA's decision (4 weeks after it, "
+            "reg 20(10)) to fall inside the 12 months too (CoP 9.169)"
+        )
+    else:
+        anchor = "meeting: the meeting is held inside the 12 months (CFA 2014 s44(1))"
+    if settings.period is Period.TWELVE_MONTHS:
+        period = 'the 12 months end the day before the anniversary ("the period of 12 months starting with", s44(1))'
+    else:
+        period = "the 12 months end on the anniversary (the LA's convention)"
+    if settings.closures is None:
+        closures = "default closures every year: 21 Jul to 31 Aug and 21 Dec to 3 Jan"
+    elif not settings.closures:
+        closures = "none (weekends and bank holidays only)"
+    else:
+        closures = "; ".join(f"{uk_date(a)} to {uk_date(b)}" for a, b in settings.closures)
+    transfers = ", ".join(year_label(y) for y in settings.transfer_after_years) or "none"
+    deadline = "on 15 Feb / 31 Mar" if settings.phase_deadline_inclusive else "before 15 Feb / 31 Mar (reg 18)"
+    return [
+        f"Anchor: {anchor}",
+        f"Period: {period}",
+        f"School closures: {closures}, plus weekends and England bank holidays",
+        f"Phase transfers after: {transfers}; amended plan final {deadline}",
+    ]
+
+
+def settings_short(settings: RuleSettings) -> str:
+    """The settings in a few words, for document properties (limited to 255 characters)."""
+    closures = "default" if settings.closures is None else f"{len(settings.closures)} periods"
+    transfers = ",".join(str(y) for y in settings.transfer_after_years) or "none"
+    return (
+        f"anchor={settings.anchor.value}; period={settings.period.value}; closures={closures}; "
+        f"transfers after years {transfers}; deadline {'inclusive' if settings.phase_deadline_inclusive else 'before'}"
+    )
+
+
+def computed_for_statement(today: date, settings: RuleSettings) -> str:
+    """The one sentence every report carries (issue 6, deliverable 4)."""
+    return f"Computed for {uk_date(today)} with settings: " + "; ".join(settings_lines(settings)) + "."
+
+
+# The rule behind each date, for when the clock carries no `explain` text of its own. Keys are ReviewClock /
+# AfterMeeting field names.
+RULES: dict[str, str] = {
+    "window_end": "Last day of the 12 months starting with the anchor date (CFA 2014 s44(1); CoP 9.166)",
+    "meeting_latest": (
+        "Latest meeting date that leaves the LA's 4-week decision inside the 12 months (CoP 9.169; reg 20(10))"
+    ),
+    "meeting_target": "The latest school day on or before the hold-by date (CoP 9.169; reg 20(10))",
+    "requests_from": "Start requesting advice: 6 weeks before the meeting (10 weeks for Year 9+ or a phase transfer)",
+    "contributions_due": "Advice back 3 weeks before the meeting, leaving a week to compile it (reg 20(4))",
+    "invites_by": "At least two weeks' notice of the meeting (reg 20(3))",
+    "papers_by": "Advice and information circulated at least two weeks before the meeting (reg 20(4))",
+    "report_due": "School's report to the LA and everyone invited within 2 weeks of the meeting (reg 20(7)-(8))",
+    "decision_due": "LA decides to maintain, amend or cease within 4 weeks of the meeting (reg 20(10))",
+    "final_plan_due": (
+        "If amended: final plan within 8 weeks of the proposed amendments, at most 12 weeks after the meeting "
+        "(reg 22(3); R (L, M and P) v Devon CC [2022])"
+    ),
+    "final_by": "Phase transfer: the plan reviewed and amended before 15 Feb (31 Mar for post-16) (reg 18)",
+    "end_of_compulsory_school": (
+        "End of compulsory school age: last Friday in June of the school year in which they turn 16 (Education Act "
+        "1996 s8)"
+    ),
+}
+
+
+def rule_for(clock: ReviewClock, name: str) -> str:
+    """The clock's own explanation of a date when it has one, else the regulation it comes from."""
+    return clock.explain.get(name) or RULES[name]
+
+
+def hold_by_rule(clock: ReviewClock) -> str:
+    """Why the meeting must be held by `meeting_target`: the latest date's rule, then the move to a school day."""
+    rule = rule_for(clock, "meeting_latest").rstrip(".")
+    if clock.meeting_target == clock.meeting_latest:
+        return rule + "."
+    moved = clock.explain.get("meeting_target") or (
+        f"The last school day on or before {uk_date(clock.meeting_latest)} is {uk_date(clock.meeting_target)}."
+    )
+    return f"{rule}. {moved}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9]+")
+
+
+def safe_part(text: str) -> str:
+    """ASCII letters and digits only, so a file name travels through email, SharePoint and Windows unchanged."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNSAFE.sub("", ascii_text)
+
+
+# Fixed so that UIDs are stable from run to run; the key is hashed, never written in clear.
+_UID_SALT = "review-keeper/calendar/v1"
+
+
+def pupil_key_hash(pupil: ReviewedPupil, *, extra: str = "") -> str:
+    """A stable, opaque key for one pupil: a salted SHA-256 of the UPN (or name + date of birth when there is none).
+
+    The register matches rows the same way (register.md section 5), so the key survives sorting and inserted rows.
+    """
+    record = pupil.record
+    if record.upn:
+        key = f"upn:{record.upn.strip().upper()}"
+    else:
+        dob = record.facts.dob.isoformat() if record.facts is not None else ""
+        key = f"name:{' '.join(record.name.lower().split())}|{dob}"
+    return hashlib.sha256(f"{_UID_SALT}|{key}|{extra}".encode()).hexdigest()
