@@ -1,0 +1,182 @@
+"""The product's own columns (register.md section 5): their headers, and what goes in them for one pupil.
+
+Pure: values come out as `ARValue`s (text, a date, or a timestamp, with a fill for the status); the adapters turn them
+into cells. Every header starts with "AR " so nobody mistakes them for the SENDCo's own."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from review_rules.model import ReviewClock, ReviewFacts, Status
+
+from .model import ReviewedPupil
+
+AR_STATUS = "AR status"
+AR_HOLD_BY = "AR hold meeting by"
+AR_WINDOW_ENDS = "AR window ends"
+AR_NEXT_ACTION = "AR next action"
+AR_YEAR9 = "AR year 9+"
+AR_PHASE = "AR phase transfer"
+AR_AFTER = "AR after meeting"
+AR_OUTSTANDING = "AR outstanding"
+AR_ISSUES = "AR issues"
+AR_CHECKED = "AR checked"
+
+AR_HEADERS: tuple[str, ...] = (
+    AR_STATUS,
+    AR_HOLD_BY,
+    AR_WINDOW_ENDS,
+    AR_NEXT_ACTION,
+    AR_YEAR9,
+    AR_PHASE,
+    AR_AFTER,
+    AR_OUTSTANDING,
+    AR_ISSUES,
+    AR_CHECKED,
+)
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.OVERDUE: "OVERDUE",
+    Status.DUE_SOON: "DUE SOON",
+    Status.PREPARE: "PREPARE",
+    Status.ON_TRACK: "ON TRACK",
+    Status.INVALID: "INVALID",
+    Status.INACTIVE: "INACTIVE",
+}
+
+# Red, amber, yellow, green, grey, grey (register.md section 5): pale enough that black text stays readable.
+STATUS_FILLS: dict[Status, str] = {
+    Status.OVERDUE: "F4B6B6",
+    Status.DUE_SOON: "F8CBAD",
+    Status.PREPARE: "FFF2A8",
+    Status.ON_TRACK: "C6E0B4",
+    Status.INVALID: "D9D9D9",
+    Status.INACTIVE: "D9D9D9",
+}
+
+DATE_FORMAT = "dd/mm/yyyy"
+TIMESTAMP_FORMAT = "dd/mm/yyyy hh:mm"
+
+_TRANSFER_NAMES = {-1: "Nursery to Reception", 0: "Reception to Y1"}
+
+
+@dataclass(frozen=True)
+class ARValue:
+    value: str | date | datetime | None
+    number_format: str | None = None
+    fill: str | None = None
+
+
+def uk_date(d: date) -> str:
+    """ "Fri 7 Nov 2025": the form a SENDCo reads at a glance."""
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+def transfer_label(from_year: int, to_post16: bool) -> str:
+    if from_year in _TRANSFER_NAMES:
+        return _TRANSFER_NAMES[from_year]
+    if to_post16 or from_year >= 11:
+        return f"Y{from_year} to post-16"
+    return f"Y{from_year} to Y{from_year + 1}"
+
+
+def next_action(clock: ReviewClock, facts: ReviewFacts, today: date) -> str:
+    """The next thing the school must do for this review, and by when, in plain words."""
+    after = clock.after_meeting
+    if clock.status is Status.INACTIVE:
+        return "None: the pupil is no longer on roll"
+    # The school's own duty after the last meeting comes first: its report to the LA (reg 20(7)-(8)).
+    if after is not None and "report_due" in after.late:
+        return f"Send the review report to the LA now (was due {uk_date(after.report_due)})"
+    if after is not None and facts.report_sent is None and today <= after.report_due:
+        return f"Send the review report to the LA by {uk_date(after.report_due)}"
+    if today > clock.meeting_latest:
+        return f"Hold the review meeting as soon as possible (was due by {uk_date(clock.meeting_latest)})"
+    if not clock.meeting_is_planned and today >= clock.requests_from:
+        return f"Book the meeting (hold by {uk_date(clock.meeting_target)}) and request advice now"
+    if today < clock.requests_from:
+        return f"Request advice from {uk_date(clock.requests_from)}"
+    if today <= clock.contributions_due:
+        return f"Collect advice by {uk_date(clock.contributions_due)}"
+    if today <= clock.invites_by:
+        return f"Send invitations and papers by {uk_date(clock.invites_by)}"
+    if today <= clock.meeting_date:
+        return f"Hold the review meeting on {uk_date(clock.meeting_date)}"
+    return f"Record the meeting held on {uk_date(clock.meeting_date)} in the last review column"
+
+
+def after_meeting_text(clock: ReviewClock, facts: ReviewFacts, today: date) -> str:
+    """The LA clock after the last meeting: the most pressing late step, else the next pending one, else blank."""
+    after = clock.after_meeting
+    if after is None:
+        return ""
+    late = []
+    if "final_plan_due" in after.late and after.final_plan_due:
+        late.append(f"FINAL PLAN LATE (due {uk_date(after.final_plan_due)})")
+    if "decision_due" in after.late:
+        late.append(f"LA DECISION LATE (due {uk_date(after.decision_due)})")
+    if "report_due" in after.late:
+        late.append(f"REPORT LATE (due {uk_date(after.report_due)})")
+    if late:
+        return "; ".join(late)
+    if facts.report_sent is None and today <= after.report_due:
+        return f"Report to LA due {uk_date(after.report_due)}"
+    if facts.la_decision is None and today <= after.decision_due:
+        return f"LA decision due {uk_date(after.decision_due)}"
+    if after.final_plan_due is not None and facts.final_plan is None and today <= after.final_plan_due:
+        return f"Amended plan due {uk_date(after.final_plan_due)}"
+    return ""
+
+
+_ROW_PREFIX = re.compile(r"^row \d+: ")
+
+
+def issues_text(pupil: ReviewedPupil) -> str:
+    """Errors first, then warnings, without the "row N:" prefix (the cell is on that row)."""
+    return " | ".join(_ROW_PREFIX.sub("", m) for m in (*pupil.errors, *pupil.warnings))
+
+
+def ar_row(pupil: ReviewedPupil, *, today: date, checked_at: datetime, outstanding: str = "") -> dict[str, ARValue]:
+    """Every AR cell for one pupil."""
+    clock = pupil.clock
+    facts = pupil.record.facts
+    row: dict[str, ARValue] = {
+        AR_STATUS: ARValue(STATUS_LABELS[pupil.status], fill=STATUS_FILLS[pupil.status]),
+        AR_ISSUES: ARValue(issues_text(pupil)),
+        AR_CHECKED: ARValue(checked_at.replace(tzinfo=None, microsecond=0), TIMESTAMP_FORMAT),
+        AR_OUTSTANDING: ARValue(outstanding),
+    }
+    if clock is None or facts is None:
+        row.update(
+            {
+                AR_HOLD_BY: ARValue(None),
+                AR_WINDOW_ENDS: ARValue(None),
+                AR_NEXT_ACTION: ARValue("Fix the row: see AR issues"),
+                AR_YEAR9: ARValue(""),
+                AR_PHASE: ARValue(""),
+                AR_AFTER: ARValue(""),
+            }
+        )
+        return row
+    phase = clock.phase_transfer
+    row.update(
+        {
+            AR_HOLD_BY: ARValue(clock.meeting_target, DATE_FORMAT),
+            AR_WINDOW_ENDS: ARValue(clock.window_end, DATE_FORMAT),
+            AR_NEXT_ACTION: ARValue(next_action(clock, facts, today)),
+            AR_YEAR9: ARValue("PfA required" if clock.pfa_required else ""),
+            AR_PHASE: ARValue(
+                f"{transfer_label(phase.from_year, phase.to_post16)}: plan final by {_short(phase.final_by)}"
+                if phase
+                else ""
+            ),
+            AR_AFTER: ARValue(after_meeting_text(clock, facts, today)),
+        }
+    )
+    return row
+
+
+def _short(d: date) -> str:
+    return f"{d.day} {d:%b %Y}"

@@ -1,0 +1,393 @@
+"""The Contributions tab (register.md section 6): one row per piece of advice requested for a review.
+
+The SENDCo owns every cell; the product fills Requested, Chasers and Last chased as it emails, and Received when a
+contributor confirms, and only ever a blank cell (or a count going up). One product column, "AR invited for", records
+the meeting date each contributor was last invited to, so a changed date is noticed and a "rescheduled" invitation
+goes out. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from review_rules.model import Status
+
+from .cells import CellError, cell_text, is_blank, parse_date, show_value
+from .fields import normalise_header
+from .model import ReviewedPupil
+
+CONTRIBUTIONS_SHEET = "Contributions"
+
+PUPIL = "Pupil"
+ROLE = "Role"
+NAME = "Name"
+EMAIL = "Email"
+REQUESTED = "Requested"
+RECEIVED = "Received"
+CHASERS = "Chasers"
+LAST_CHASED = "Last chased"
+NOTES = "Notes"
+# The product's own column, appended after the SENDCo's: the meeting date the contributor was last invited to.
+# Kept out of Notes on purpose: Notes is the SENDCo's free text and the product never edits what they typed.
+INVITED_FOR = "AR invited for"
+
+CONTRIBUTION_HEADERS: tuple[str, ...] = (PUPIL, ROLE, NAME, EMAIL, REQUESTED, RECEIVED, CHASERS, LAST_CHASED, NOTES)
+DATE_HEADERS: tuple[str, ...] = (REQUESTED, RECEIVED, LAST_CHASED, INVITED_FOR)
+
+PARENT = "Parent/carer"
+ROLES: tuple[str, ...] = (
+    PARENT,
+    "Class teacher",
+    "Subject teacher",
+    "EP",
+    "SALT",
+    "OT",
+    "Social worker",
+    "Health",
+    "Young person",
+    "Other",
+)
+
+# Words SENDCos write for the same roles; matched after normalise_header (letters and digits only).
+_ROLE_ALIASES: dict[str, str] = {
+    "parent": PARENT,
+    "carer": PARENT,
+    "parentcarer": PARENT,
+    "parentsandcarers": PARENT,
+    "parents": PARENT,
+    "mum": PARENT,
+    "dad": PARENT,
+    "teacher": "Class teacher",
+    "formtutor": "Class teacher",
+    "tutor": "Class teacher",
+    "educationalpsychologist": "EP",
+    "psychologist": "EP",
+    "speechandlanguage": "SALT",
+    "speechandlanguagetherapist": "SALT",
+    "slt": "SALT",
+    "occupationaltherapist": "OT",
+    "occupationaltherapy": "OT",
+    "socialcare": "Social worker",
+    "sw": "Social worker",
+    "nhs": "Health",
+    "schoolnurse": "Health",
+    "paediatrician": "Health",
+    "pupil": "Young person",
+    "child": "Young person",
+    "student": "Young person",
+    "yp": "Young person",
+}
+_ROLE_INDEX: dict[str, str] = {normalise_header(r): r for r in ROLES} | _ROLE_ALIASES
+
+# Text a SENDCo types in Received to say "it came" without a date.
+_RECEIVED_WORDS = frozenset({"y", "yes", "received", "done", "x", "\u2713", "\u2714", "\u2611", "true", "in"})
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+_UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+_HEADER_SEARCH_ROWS = 15
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One row of the Contributions tab. `row` is the sheet's 1-based row number; 0 for a row not yet on the sheet."""
+
+    row: int
+    pupil_ref: str  # UPN or name, as written
+    role: str  # one of ROLES where recognised, else as written
+    name: str
+    email: str | None  # None when blank or not an email address
+    requested: date | None
+    received: date | None
+    chasers: int
+    last_chased: date | None
+    notes: str
+    # The SENDCo wrote "yes" or a tick in Received rather than a date: received, date unknown.
+    received_marked: bool = False
+    invited_for: date | None = None  # AR invited for
+
+    @property
+    def is_received(self) -> bool:
+        return self.received is not None or self.received_marked
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What identifies this row wherever the SENDCo moves it: pupil, role and email (not the row number)."""
+        return contribution_key(self.pupil_ref, self.role, self.email or "")
+
+
+def _fold(text: object) -> str:
+    return " ".join(cell_text(text).split()).casefold()
+
+
+def contribution_key(pupil_ref: object, role: object, email: object) -> tuple[str, str, str]:
+    """Case- and space-insensitive (pupil, role, email): the row key used to write back and to sign links."""
+    role_text = cell_text(role)
+    canonical = _ROLE_INDEX.get(normalise_header(role_text), role_text)
+    return (_fold(pupil_ref), _fold(canonical), _fold(email))
+
+
+def canonical_role(text: object) -> str | None:
+    """The role as listed in ROLES, or None when not recognised."""
+    return _ROLE_INDEX.get(normalise_header(text))
+
+
+def find_contributions_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
+    """The 1-based header row and header -> 0-based column, searching the first 15 rows (titles may sit above)."""
+    wanted = {normalise_header(h): h for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)}
+    for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for col, value in enumerate(row):
+            header = wanted.get(normalise_header(value))
+            if header is not None and header not in columns:
+                columns[header] = col
+        # Pupil and Email are what the product cannot work without; Role makes it unmistakably this table.
+        if {PUPIL, ROLE, EMAIL} <= columns.keys():
+            return index + 1, columns
+    return None
+
+
+def key_of_row(values: Sequence[object], columns: dict[str, int]) -> tuple[str, str, str] | None:
+    """The row key of one data row under a header found by `find_contributions_header`; None for a blank row."""
+
+    def at(header: str) -> object:
+        col = columns.get(header)
+        return values[col] if col is not None and col < len(values) else None
+
+    if is_blank(at(PUPIL)):
+        return None
+    return contribution_key(at(PUPIL), at(ROLE), at(EMAIL))
+
+
+def _chasers(value: object) -> int:
+    if is_blank(value):
+        return 0
+    if isinstance(value, bool):
+        raise CellError(f"is {show_value(value)}, which is not a number of chasers")
+    if isinstance(value, int | float) and float(value).is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise CellError(f"is {show_value(value)}, which is not a number of chasers")
+
+
+def parse_contributions(rows: list[list[object]]) -> tuple[list[Contribution], list[str]]:
+    """Every contribution on the tab, and messages for the SENDCo. A bad row is reported and left out (so it gets no
+    emails until fixed); it never stops the others. A tab with no header row yields one message."""
+    messages: list[str] = []
+    found = find_contributions_header(rows)
+    if found is None:
+        if any(not is_blank(v) for row in rows for v in row):
+            messages.append(
+                f'The "{CONTRIBUTIONS_SHEET}" sheet has no header row with Pupil, Role and Email in its first '
+                f"{_HEADER_SEARCH_ROWS} rows; put these headers in one row: {', '.join(CONTRIBUTION_HEADERS)}."
+            )
+        return [], messages
+    header_row, columns = found
+    out: list[Contribution] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for index in range(header_row, len(rows)):
+        values = rows[index]
+        row = index + 1
+
+        def at(header: str, values: list[object] = values) -> object:
+            col = columns.get(header)
+            return values[col] if col is not None and col < len(values) else None
+
+        if all(is_blank(at(h)) for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)):
+            continue
+        where = f'{CONTRIBUTIONS_SHEET} row {row}: "{{}}"'
+        pupil_ref = cell_text(at(PUPIL)).strip()
+        if not pupil_ref:
+            messages.append(
+                f'{CONTRIBUTIONS_SHEET} row {row}: "{PUPIL}" is blank; write the pupil\'s UPN or name, '
+                "or clear the row."
+            )
+            continue
+        problems: list[str] = []
+        dates: dict[str, date | None] = {}
+        received_marked = False
+        for header in DATE_HEADERS:
+            value = at(header)
+            if header == RECEIVED and isinstance(value, str) and _fold(value).rstrip(".") in _RECEIVED_WORDS:
+                received_marked = True
+                dates[header] = None
+                continue
+            if header == RECEIVED and isinstance(value, bool):
+                received_marked = value
+                dates[header] = None
+                continue
+            try:
+                dates[header] = parse_date(value)
+            except CellError as exc:
+                problems.append(f"{where.format(header)} {exc}; write a date such as 14/11/2025, or clear it.")
+        try:
+            chasers = _chasers(at(CHASERS))
+        except CellError as exc:
+            problems.append(f"{where.format(CHASERS)} {exc}; write a whole number such as 2, or clear it.")
+            chasers = 0
+        if problems:
+            messages.extend(problems)
+            continue
+        role_text = cell_text(at(ROLE)).strip()
+        role = canonical_role(role_text)
+        if role is None:
+            if role_text:
+                messages.append(
+                    f"{where.format(ROLE)} is {show_value(role_text)}, which is not a role the product knows; it is "
+                    f"treated as Other. Use one of: {', '.join(ROLES)}."
+                )
+            role = role_text or "Other"
+        email_text = cell_text(at(EMAIL)).strip()
+        email: str | None = None
+        if email_text:
+            if _EMAIL.match(email_text):
+                email = email_text
+            else:
+                messages.append(
+                    f"{where.format(EMAIL)} is {show_value(email_text)}, which is not an email address; "
+                    "write one address such as name@school.org.uk. No emails go to this row until then."
+                )
+        contribution = Contribution(
+            row=row,
+            pupil_ref=pupil_ref,
+            role=role,
+            name=cell_text(at(NAME)).strip(),
+            email=email,
+            requested=dates[REQUESTED],
+            received=dates[RECEIVED],
+            chasers=chasers,
+            last_chased=dates[LAST_CHASED],
+            notes=cell_text(at(NOTES)).strip(),
+            received_marked=received_marked,
+            invited_for=dates[INVITED_FOR],
+        )
+        if email is not None:
+            if contribution.key in seen:
+                messages.append(
+                    f"{CONTRIBUTIONS_SHEET} row {row} is the same pupil, role and email as row "
+                    f"{seen[contribution.key]}; delete one of them. Only row {seen[contribution.key]} is emailed."
+                )
+                continue
+            seen[contribution.key] = row
+        out.append(contribution)
+    return out, messages
+
+
+def _looks_like_upn(text: str) -> bool:
+    return bool(_UPN.match(text.replace(" ", "").upper()))
+
+
+def _name_forms(pupil: ReviewedPupil) -> set[str]:
+    record = pupil.record
+    forms = {_fold(record.name)}
+    # "Surname, Forename" is how many MIS exports write names.
+    parts = record.name.split()
+    if len(parts) >= 2:
+        forms.add(_fold(f"{parts[-1]}, {' '.join(parts[:-1])}"))
+        forms.add(_fold(f"{parts[-1]} {' '.join(parts[:-1])}"))
+    return forms
+
+
+def pupil_matches(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
+    """Every pupil the row could mean: by UPN when the Pupil cell is a UPN, else by name."""
+    ref = contribution.pupil_ref.strip()
+    if _looks_like_upn(ref):
+        upn = ref.replace(" ", "").upper()
+        return [p for p in pupils if p.record.upn and p.record.upn.upper() == upn]
+    folded = _fold(ref)
+    return [p for p in pupils if folded in _name_forms(p)]
+
+
+def match_pupil(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> ReviewedPupil | None:
+    """The one pupil the row is for (UPN, else name; case- and space-insensitive), or None when none or several."""
+    found = pupil_matches(contribution, pupils)
+    return found[0] if len(found) == 1 else None
+
+
+def seed_parent_rows(pupils: Sequence[ReviewedPupil], contributions: Sequence[Contribution]) -> list[Contribution]:
+    """New Parent/carer rows (row 0: not on the sheet yet) for pupils whose register row has a parent email and who
+    have no Parent/carer row. Inactive pupils get none (nobody reviews a plan for a pupil who has left)."""
+    has_parent_row: set[int] = set()
+    for contribution in contributions:
+        if contribution.role != PARENT:
+            continue
+        for pupil in pupil_matches(contribution, pupils):
+            has_parent_row.add(pupil.record.row)
+    out: list[Contribution] = []
+    for pupil in pupils:
+        record = pupil.record
+        if not record.parent_email or pupil.status is Status.INACTIVE or record.row in has_parent_row:
+            continue
+        email = record.parent_email.strip()
+        if not _EMAIL.match(email):
+            continue
+        out.append(
+            Contribution(
+                row=0,
+                pupil_ref=record.upn or record.name,
+                role=PARENT,
+                name="",
+                email=email,
+                requested=None,
+                received=None,
+                chasers=0,
+                last_chased=None,
+                notes="Added from the register's parent email",
+            )
+        )
+    return out
+
+
+def row_values(contribution: Contribution) -> list[object]:
+    """A whole new row, in CONTRIBUTION_HEADERS order (for appending a seeded row)."""
+    return [
+        contribution.pupil_ref,
+        contribution.role,
+        contribution.name,
+        contribution.email or "",
+        contribution.requested,
+        contribution.received,
+        contribution.chasers or None,
+        contribution.last_chased,
+        contribution.notes,
+    ]
+
+
+def outstanding_text(
+    pupil: ReviewedPupil, contributions: Sequence[Contribution], pupils: Sequence[ReviewedPupil]
+) -> str:
+    """The AR outstanding cell: contributions requested and still awaited, e.g. "EP, Class teacher (2 chasers)"."""
+    parts: list[str] = []
+    for contribution in contributions:
+        if contribution.is_received or contribution.requested is None:
+            continue
+        if match_pupil(contribution, pupils) is not pupil:
+            continue
+        if contribution.chasers:
+            plural = "" if contribution.chasers == 1 else "s"
+            parts.append(f"{contribution.role} ({contribution.chasers} chaser{plural})")
+        else:
+            parts.append(contribution.role)
+    return ", ".join(parts)
+
+
+__all__ = [
+    "CONTRIBUTIONS_SHEET",
+    "CONTRIBUTION_HEADERS",
+    "INVITED_FOR",
+    "PARENT",
+    "ROLES",
+    "Contribution",
+    "canonical_role",
+    "contribution_key",
+    "find_contributions_header",
+    "key_of_row",
+    "match_pupil",
+    "outstanding_text",
+    "parse_contributions",
+    "pupil_matches",
+    "row_values",
+    "seed_parent_rows",
+]

@@ -1,0 +1,101 @@
+"""Types of the register's contract: the fields the product understands, where they sit, and a validated row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+from review_rules.model import Decision, ReviewClock, ReviewFacts, Status
+
+
+class Field(str, Enum):
+    """A register column the product understands (register.md section 2)."""
+
+    NAME = "name"
+    FORENAME = "forename"
+    SURNAME = "surname"
+    DOB = "dob"
+    PLAN_ISSUED = "plan_issued"
+    LAST_REVIEW = "last_review"
+    UPN = "upn"
+    YEAR = "year"
+    PLANNED_MEETING = "planned_meeting"
+    REPORT_SENT = "report_sent"
+    LA_DECISION = "la_decision"
+    DECISION = "decision"
+    AMENDMENT_NOTICE = "amendment_notice"
+    FINAL_PLAN = "final_plan"
+    TRANSFER_DATE = "transfer_date"
+    LA = "la"
+    ON_ROLL = "on_roll"
+    LOOKED_AFTER = "looked_after"
+    PARENT_EMAIL = "parent_email"
+
+
+DATE_FIELDS: frozenset[Field] = frozenset(
+    {
+        Field.DOB,
+        Field.PLAN_ISSUED,
+        Field.LAST_REVIEW,
+        Field.PLANNED_MEETING,
+        Field.REPORT_SENT,
+        Field.LA_DECISION,
+        Field.AMENDMENT_NOTICE,
+        Field.FINAL_PLAN,
+        Field.TRANSFER_DATE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """Where the register's table is. Columns are 0-based indexes into a row; rows are the sheet's 1-based numbers."""
+
+    sheet: str
+    header_row: int
+    columns: dict[Field, int]  # field -> column index
+    header_text: dict[Field, str]  # field -> the header as the SENDCo wrote it (for messages)
+    ar_columns: dict[str, int] = field(default_factory=dict)  # product header ("AR status") -> column index
+    ignored: dict[int, str] = field(default_factory=dict)  # columns the product does not know: kept, never touched
+
+
+@dataclass(frozen=True)
+class PupilRecord:
+    """One register row after parsing and validation. When `errors` is non-empty the row is INVALID and `facts` may be
+    None; everything else about the row is still reported."""
+
+    row: int  # the sheet's own 1-based row number
+    name: str  # as written (full name, or forename + " " + surname)
+    first_name: str  # for emails: first name only
+    surname_initial: str  # for emails: "S." style initial, "" if unknown
+    upn: str | None
+    facts: ReviewFacts | None
+    la: str | None = None
+    parent_email: str | None = None
+    looked_after: bool = False
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and self.facts is not None
+
+    @property
+    def short_name(self) -> str:
+        """First name and surname initial: the most an email or log may carry."""
+        return f"{self.first_name} {self.surname_initial}".strip()
+
+
+@dataclass(frozen=True)
+class ReviewedPupil:
+    """A register row with its computed clock: what the sweep, the reports and the emails all work from."""
+
+    record: PupilRecord
+    clock: ReviewClock | None  # None for INVALID rows
+    status: Status
+    errors: tuple[str, ...] = ()  # as record.errors
+    warnings: tuple[str, ...] = ()  # record.warnings plus those that need the clock (planned meeting after deadline)
+
+
+__all__ = ["DATE_FIELDS", "Decision", "Field", "HeaderMatch", "PupilRecord", "date"]
