@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Status of the current review cycle, in the order it is evaluated (review-rules.md section 9)."""
 
     INVALID = "INVALID"
@@ -21,7 +21,7 @@ class Status(str, Enum):
     ON_TRACK = "ON_TRACK"
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     """The LA's decision after a review (reg 20(10)): maintain, amend or cease the plan."""
 
     MAINTAIN = "maintain"
@@ -29,14 +29,14 @@ class Decision(str, Enum):
     CEASE = "cease"
 
 
-class Anchor(str, Enum):
+class Anchor(StrEnum):
     """Which anchor bounds the meeting: both the meeting and the LA decision (default, CoP 9.169), or the meeting alone."""
 
     DECISION = "decision"
     MEETING = "meeting"
 
 
-class Period(str, Enum):
+class Period(StrEnum):
     """How "within 12 months" is counted (CFA s44(1))."""
 
     # The last day of "the period of 12 months starting with" the anchor: anniversary - 1 day.

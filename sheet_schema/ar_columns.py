@@ -82,18 +82,31 @@ def transfer_label(from_year: int, to_post16: bool) -> str:
     return f"Y{from_year} to Y{from_year + 1}"
 
 
+# The school's report is the next action only while it is fresh; an older missing report stays visible in the
+# "AR after meeting" column instead of hiding the next review's own steps.
+REPORT_ACTION_DAYS = 42
+
+
 def next_action(clock: ReviewClock, facts: ReviewFacts, today: date) -> str:
     """The next thing the school must do for this review, and by when, in plain words."""
-    after = clock.after_meeting
     if clock.status is Status.INACTIVE:
         return "None: the pupil is no longer on roll"
-    # The school's own duty after the last meeting comes first: its report to the LA (reg 20(7)-(8)).
-    if after is not None and "report_due" in after.late:
+    after = clock.after_meeting
+    urgent = clock.status in (Status.OVERDUE, Status.DUE_SOON)
+    # The school's own duty after the last meeting: its report to the LA within 2 weeks (reg 20(7)-(8)).
+    if (
+        after is not None
+        and facts.report_sent is None
+        and not urgent
+        and (today - after.meeting_held).days <= REPORT_ACTION_DAYS
+    ):
+        if today <= after.report_due:
+            return f"Send the review report to the LA by {uk_date(after.report_due)}"
         return f"Send the review report to the LA now (was due {uk_date(after.report_due)})"
-    if after is not None and facts.report_sent is None and today <= after.report_due:
-        return f"Send the review report to the LA by {uk_date(after.report_due)}"
-    if today > clock.meeting_latest:
-        return f"Hold the review meeting as soon as possible (was due by {uk_date(clock.meeting_latest)})"
+    if clock.planned_after_deadline and today <= clock.meeting_latest:
+        return f"Move the planned meeting to on or before {uk_date(clock.meeting_target)}: it is after the deadline"
+    if clock.status is Status.OVERDUE:
+        return f"Hold the review meeting as soon as possible (was due by {uk_date(clock.meeting_target)})"
     if not clock.meeting_is_planned and today >= clock.requests_from:
         return f"Book the meeting (hold by {uk_date(clock.meeting_target)}) and request advice now"
     if today < clock.requests_from:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from review_rules.model import Decision, ReviewClock, ReviewFacts, Status
 
 
-class Field(str, Enum):
+class Field(StrEnum):
     """A register column the product understands (register.md section 2)."""
 
     NAME = "name"

@@ -321,7 +321,8 @@ def row_key(values: list[object], header: HeaderMatch) -> tuple | None:
         except CellError:
             dob_text = cell_text(raw_dob)
         return ("name", " ".join(name.split()).casefold(), dob_text)
-    columns = sorted(header.columns.values())
+    # In field order, not column order: columns may have moved between the read and the write.
+    columns = [c for _, c in sorted(header.columns.items(), key=lambda item: item[0].value)]
     return ("content", tuple(cell_text(values[c]) if c < len(values) else "" for c in columns))
 
 
