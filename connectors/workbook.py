@@ -272,6 +272,7 @@ class WorkbookRegister:
         wanted = set(formulas)
         first, last = min(r for r, _ in formulas), max(r for r, _ in formulas)
         width = max(c for _, c in formulas)
+        # Read-only and never saved: this copy only lends its cached values; the workbook that is saved keeps formulas.
         cached = load_workbook(self.path, read_only=True, data_only=True, keep_links=False)
         try:
             sheet = cached[title]

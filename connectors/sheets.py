@@ -1,0 +1,671 @@
+"""The Google Sheets register adapter (gspread + google-auth).
+
+Quota is the design constraint: Google allows 60 read and 60 write requests per minute per user, and one service
+account may serve a whole trust. So a sweep costs three requests whatever the number of pupils:
+
+1. `read()`: one `spreadsheets.get` with `includeGridData` and a `fields` mask that keeps only each cell's
+   `effectiveValue` (the computed value of a formula; dates come back as serial numbers, epoch 1899-12-30), for every
+   tab at once (the register and the Contributions tab together).
+2. `write()` re-reads the register tab (one `spreadsheets.get`) just before writing, because the SENDCo and colleagues
+   edit the sheet while a sweep runs: the header and every pupil's row are located *now*, by the plan's key.
+3. `write()` then sends ONE `spreadsheets.batchUpdate` (atomic on Google's side: all of it or none of it) holding
+   `appendDimension` when the grid is too narrow for the AR columns, the AR header cells and every AR cell, with typed
+   values: dates as `numberValue` serials with a DATE number format, text always as `stringValue` (never a formula and
+   never `USER_ENTERED`, so a value such as `=HYPERLINK(...)` stays inert text).
+
+Every request has a timeout; 408, 429 and 5xx (and timeouts, dropped connections) are retried with capped exponential
+back-off, jitter and `Retry-After`, within an overall deadline per operation (one read(), one write()). A failed
+write batch is never resent as it was: each retry re-reads the register tab and rebuilds the batch, because rows may
+have moved during the wait (2 requests per write retry; none when nothing fails). gspread's own `BackOffHTTPClient` is not used: in 6.2.1 it
+retries without a deadline and reads the status from the JSON body, which a bare 429 does not have.
+
+`SHEETS_EMULATOR_HOST=host:port` sends every Sheets API request to `http://host:port` with anonymous credentials,
+as Google's own emulators do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from google.auth import exceptions as auth_exceptions
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEETS_API_V4_BASE_URL
+
+from connectors.base import CellValue, CellWrite, RegisterData, RegisterError, SheetData, WritePlan, WriteResult
+
+log = logging.getLogger(__name__)
+
+# Only the spreadsheets scope: the product never needs Drive (it opens the sheet by key, never lists files).
+SHEETS_SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+EMULATOR_ENV = "SHEETS_EMULATOR_HOST"
+_GOOGLE_API_ORIGIN = SPREADSHEETS_API_V4_BASE_URL.split("/v4/", 1)[0]  # https://sheets.googleapis.com
+
+# Sheets and Excel share the 1899-12-30 epoch (it absorbs Lotus 1-2-3's phantom 29 Feb 1900).
+_SERIAL_EPOCH = date(1899, 12, 30)
+
+_URL_KEY = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]{20,})")
+# Spreadsheet keys are 44 characters today; allow some slack but never a dot or slash, so a file name never matches.
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]{30,100}")
+
+DEFAULT_DATE_FORMAT = "dd/mm/yyyy"  # Excel-style "dd/mm/yyyy" is also a valid Sheets date pattern
+_RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_ERROR_TEXT = {
+    "NULL_VALUE": "#NULL!",
+    "DIVIDE_BY_ZERO": "#DIV/0!",
+    "VALUE": "#VALUE!",
+    "REF": "#REF!",
+    "NAME": "#NAME?",
+    "NUM": "#NUM!",
+    "N_A": "#N/A",
+    "ERROR": "#ERROR!",
+    "LOADING": "#LOADING",
+}
+
+# One read of everything: per tab its title and id, the grid size, and each cell's computed value only.
+_READ_FIELDS = (
+    "properties.title,"
+    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+    "data(startRow,startColumn,rowData(values(effectiveValue))))"
+)
+
+
+def is_sheet_reference(text: str) -> bool:
+    """True for a Google Sheets URL (docs.google.com/spreadsheets/d/KEY/...) or a bare spreadsheet key."""
+    text = text.strip()
+    return bool(_URL_KEY.search(text)) or bool(_BARE_KEY.fullmatch(text))
+
+
+def spreadsheet_key(ref: str) -> str:
+    """The spreadsheet key inside a URL, or the bare key itself."""
+    ref = ref.strip()
+    match = _URL_KEY.search(ref)
+    if match:
+        return match.group(1)
+    if _BARE_KEY.fullmatch(ref):
+        return ref
+    raise RegisterError(f"{ref!r} is neither a Google Sheets link nor a spreadsheet key.")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries. `timeout_s` is per request (connect, read); `deadline_s` bounds one read() or write()."""
+
+    timeout_s: tuple[float, float] = (10.0, 60.0)
+    deadline_s: float = 120.0
+    max_attempts: int = 6
+    base_delay_s: float = 1.0
+    max_delay_s: float = 32.0  # Google's own guidance for Sheets: exponential back-off capped at 32-64 s
+
+
+class _Deadline:
+    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._ends = clock() + seconds
+
+    def remaining(self) -> float:
+        return self._ends - self._clock()
+
+
+class _TransientFailure(Exception):
+    """A failure worth retrying; `wait_hint` is the server's Retry-After in seconds, if any. `ambiguous`: the server may
+    have applied the request (a 5xx, or no answer after sending), as opposed to refusing it (408, 429, no connection)."""
+
+    def __init__(self, reason: str, wait_hint: float | None = None, *, ambiguous: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait_hint = wait_hint
+        self.ambiguous = ambiguous
+
+
+class RetryWrite(Exception):
+    """A write failed in a way worth retrying, but not as it was: rows may have moved while waiting, so the caller
+    re-reads the sheet and rebuilds the batch first."""
+
+    def __init__(self, failure: _TransientFailure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+def _retry_after_seconds(response: requests.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:  # the HTTP-date form
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class BoundedHTTPClient(HTTPClient):
+    """gspread's HTTPClient with a timeout on every request, bounded retries and an optional base URL (the emulator).
+
+    The status code is taken from the HTTP response, not from the JSON body: a 429 from a proxy or the front end often
+    has no JSON, and gspread's APIError then reports code -1.
+    """
+
+    def __init__(
+        self,
+        auth: Any,
+        session: requests.Session | None = None,
+        *,
+        base_url: str | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(auth, session)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.policy = policy or RetryPolicy()
+        self.set_timeout(self.policy.timeout_s)
+        self._sleep = sleep
+        self._clock = clock
+        self._deadline: _Deadline | None = None
+        self.requests_sent = 0  # HTTP requests actually sent, retries included
+        # False while sending the write batch: it is never resent as it was (see SheetsRegister.write).
+        self.repeatable = True
+
+    def start_deadline(self) -> None:
+        self._deadline = _Deadline(self.policy.deadline_s, self._clock)
+
+    def backoff(self, attempt: int, failure: _TransientFailure) -> float:
+        """Seconds to wait before the next attempt: capped exponential with "equal jitter" (at least half the step,
+        so retries never bunch at zero and sweeps sharing one service account's quota spread out), and never less
+        than the server's Retry-After."""
+        step = min(self.policy.max_delay_s, self.policy.base_delay_s * 2 ** (attempt - 1))
+        return max(step / 2 + random.uniform(0, step / 2), failure.wait_hint or 0.0)
+
+    def remaining(self) -> float:
+        return self._deadline.remaining() if self._deadline else self.policy.deadline_s
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+
+    def _rewrite(self, endpoint: str) -> str:
+        if self.base_url and endpoint.startswith(_GOOGLE_API_ORIGIN):
+            return self.base_url + endpoint[len(_GOOGLE_API_ORIGIN) :]
+        return endpoint
+
+    def _timeout(self, remaining: float) -> tuple[float, float]:
+        connect, read = self.policy.timeout_s
+        # Never wait on one request past the operation's deadline.
+        return (max(0.1, min(connect, remaining)), max(0.1, min(read, remaining)))
+
+    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        endpoint = self._rewrite(endpoint)
+        deadline = self._deadline or _Deadline(self.policy.deadline_s, self._clock)
+        last_reason = "no attempt was made"
+        for attempt in range(1, self.policy.max_attempts + 1):
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                break
+            self.timeout = self._timeout(remaining)
+            try:
+                return self._attempt(method, endpoint, *args, **kwargs)
+            except _TransientFailure as failure:
+                last_reason = failure.reason
+                if not self.repeatable:
+                    raise RetryWrite(failure) from failure
+                if attempt == self.policy.max_attempts:
+                    break
+                wait = self.backoff(attempt, failure)
+                if wait >= deadline.remaining():
+                    break
+                log.info("Google Sheets: %s; retrying in %.1f s (attempt %d)", failure.reason, wait, attempt)
+                self._sleep(wait)
+        raise RegisterError(
+            f"Google Sheets kept failing ({last_reason}, {attempt} attempts), so the sweep stopped before writing "
+            "anything; the next sweep will try again."
+        )
+
+    def _attempt(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
+        self.requests_sent += 1
+        try:
+            return super().request(method, endpoint, *args, **kwargs)
+        except APIError as err:
+            status = err.response.status_code
+            if status in _RETRYABLE_STATUS:
+                wait_hint = _retry_after_seconds(err.response)
+                raise _TransientFailure(f"HTTP {status}", wait_hint, ambiguous=status >= 500) from err
+            raise
+        except requests.ConnectTimeout as err:
+            raise _TransientFailure("no connection within the timeout") from err
+        except requests.Timeout as err:
+            raise _TransientFailure("no answer within the timeout", ambiguous=True) from err
+        except requests.ConnectionError as err:
+            raise _TransientFailure("the connection failed", ambiguous=True) from err
+        except auth_exceptions.TransportError as err:
+            # The access token could not be fetched (Google's token endpoint unreachable): nothing was sent yet.
+            raise _TransientFailure("the sign-in service did not answer") from err
+        except auth_exceptions.RefreshError as err:
+            raise RegisterError(
+                "Google refused the service account's credentials; check the key file or the function's service account."
+            ) from err
+
+
+def _explain(err: APIError, key: str) -> RegisterError:
+    status = err.response.status_code
+    if status == 404:
+        return RegisterError(f"No Google Sheet has the key {key}: check the link.")
+    if status in (401, 403):
+        return RegisterError(
+            "The Google Sheet could not be opened: share it (as Editor) with the service account the product runs as."
+        )
+    message = str(err.error.get("message", "")).split("\n")[0][:200]
+    return RegisterError(f"Google Sheets refused the request (HTTP {status}): {message}")
+
+
+def _credentials() -> Any:
+    import google.auth
+    from google.auth.credentials import AnonymousCredentials
+    from google.oauth2 import service_account
+
+    if os.environ.get(EMULATOR_ENV):
+        return AnonymousCredentials()
+    key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if key_file:
+        return service_account.Credentials.from_service_account_file(key_file, scopes=list(SHEETS_SCOPES))
+    credentials, _project = google.auth.default(scopes=list(SHEETS_SCOPES))
+    return credentials
+
+
+def open_sheet_register(
+    ref: str,
+    *,
+    credentials: Any = None,
+    deadline_s: float = 120,
+    policy: RetryPolicy | None = None,
+) -> SheetsRegister:
+    """Open a Google Sheet as the register. Makes no request until `read()`.
+
+    Credentials: the given ones, else anonymous when SHEETS_EMULATOR_HOST is set, else the service-account key file
+    named by GOOGLE_APPLICATION_CREDENTIALS, else the runtime's default credentials (Cloud Functions), with the
+    spreadsheets scope only.
+    """
+    key = spreadsheet_key(ref)
+    emulator = os.environ.get(EMULATOR_ENV, "").strip()
+    base_url = None
+    if emulator:
+        base_url = emulator if emulator.startswith(("http://", "https://")) else f"http://{emulator}"
+        if credentials is None:
+            from google.auth.credentials import AnonymousCredentials
+
+            credentials = AnonymousCredentials()
+    try:
+        creds = credentials if credentials is not None else _credentials()
+    except Exception as err:  # google.auth.exceptions.DefaultCredentialsError, a bad key file
+        raise RegisterError(
+            "No Google credentials were found: set GOOGLE_APPLICATION_CREDENTIALS to the service account's key file."
+        ) from err
+    policy = policy or RetryPolicy(deadline_s=deadline_s)
+    return SheetsRegister(key, BoundedHTTPClient(creds, base_url=base_url, policy=policy))
+
+
+def _cell_value(cell: Mapping[str, Any]) -> CellValue:
+    value = cell.get("effectiveValue")
+    if not value:
+        return None
+    if "stringValue" in value:
+        return value["stringValue"] or None
+    if "numberValue" in value:
+        return value["numberValue"]
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "errorValue" in value:
+        return _ERROR_TEXT.get(value["errorValue"].get("type", "ERROR"), "#ERROR!")
+    return None
+
+
+def _grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
+    """The tab's values from row 1 / column A (blank rows and cells kept, trailing blanks trimmed)."""
+    rows: list[list[CellValue]] = []
+    for block in sheet.get("data", []):
+        # proto3 JSON omits zero fields: a missing startRow is row 0.
+        start_row = int(block.get("startRow", 0))
+        start_col = int(block.get("startColumn", 0))
+        for offset, row_data in enumerate(block.get("rowData", [])):
+            values = [_cell_value(c) for c in row_data.get("values", [])]
+            while values and values[-1] is None:
+                values.pop()
+            if not values:
+                continue
+            index = start_row + offset
+            while len(rows) <= index:
+                rows.append([])
+            row = rows[index]
+            needed = start_col + len(values)
+            if len(row) < needed:
+                row.extend([None] * (needed - len(row)))
+            row[start_col:needed] = values
+    return rows
+
+
+def _serial(value: date | datetime) -> float | int:
+    days = ((value.date() if isinstance(value, datetime) else value) - _SERIAL_EPOCH).days
+    if isinstance(value, datetime):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        return days + seconds / 86400  # wall-clock time as typed; Sheets serials carry no time zone
+    return days
+
+
+def _colour(hex_rgb: str) -> dict[str, float]:
+    hex_rgb = hex_rgb.lstrip("#")[-6:]
+    red, green, blue = (round(int(hex_rgb[i : i + 2], 16) / 255, 4) for i in (0, 2, 4))
+    return {"red": red, "green": green, "blue": blue}
+
+
+# Every AR cell sets the same fields, as the workbook adapter does: a field the CellWrite leaves empty is reset, so a
+# fill from an earlier run (OVERDUE red, now ON TRACK) or a date format on a cell that now holds text does not linger.
+_AR_CELL_FIELDS = (
+    "userEnteredValue",
+    "userEnteredFormat.numberFormat",
+    "userEnteredFormat.backgroundColor",
+    "userEnteredFormat.textFormat.bold",
+)
+SHEETS_CELL_LIMIT = 50_000  # characters Google Sheets holds in one cell
+
+
+def _cell_data(cell: CellWrite) -> dict[str, Any]:
+    """The CellData for one AR cell (written under the _AR_CELL_FIELDS mask)."""
+    data: dict[str, Any] = {}
+    value = cell.value
+    fmt: dict[str, Any] = {}
+    if value is None or value == "":
+        pass  # the value is in the mask but absent from the data: the cell is cleared (Sheets keeps no empty text)
+    elif isinstance(value, bool):
+        data["userEnteredValue"] = {"boolValue": value}
+    elif isinstance(value, date):  # datetime too
+        data["userEnteredValue"] = {"numberValue": _serial(value)}
+        kind = "DATE_TIME" if isinstance(value, datetime) else "DATE"
+        fmt["numberFormat"] = {"type": kind, "pattern": cell.number_format or DEFAULT_DATE_FORMAT}
+    elif isinstance(value, int | float):
+        data["userEnteredValue"] = {"numberValue": value}
+        if cell.number_format:
+            fmt["numberFormat"] = {"type": "NUMBER", "pattern": cell.number_format}
+    else:
+        # Text is always stringValue: "=HYPERLINK(...)" or "+44..." must stay text, never become a formula.
+        data["userEnteredValue"] = {"stringValue": str(value)[:SHEETS_CELL_LIMIT]}
+        if cell.number_format and cell.number_format != "General":
+            fmt["numberFormat"] = {"type": "TEXT", "pattern": cell.number_format}
+    if cell.fill:
+        fmt["backgroundColor"] = _colour(cell.fill)
+    if cell.bold:
+        fmt["textFormat"] = {"bold": True}
+    if fmt:
+        data["userEnteredFormat"] = fmt
+    return data
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _a1_sheet(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class _Tab:
+    sheet_id: int
+    column_count: int
+    rows: list[list[CellValue]]
+    merges: list[Mapping[str, Any]]
+
+
+class SheetsRegister:
+    """A Google Sheet as the register (see the module docstring for the request budget)."""
+
+    def __init__(self, key: str, http: BoundedHTTPClient) -> None:
+        self.key = key
+        self.http = http
+        self._title: str | None = None
+
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
+    def _get(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        try:
+            return self.http.spreadsheets_get(self.key, params=dict(params))
+        except APIError as err:
+            raise _explain(err, self.key) from err
+        except ValueError as err:  # a non-JSON 200
+            raise RegisterError(
+                "Google Sheets sent an answer the product could not read; nothing was written."
+            ) from err
+
+    def read(self) -> RegisterData:
+        self.http.start_deadline()
+        body = self._get({"includeGridData": "true", "fields": _READ_FIELDS})
+        self._title = body.get("properties", {}).get("title") or self.key
+        sheets = [SheetData(title=s["properties"]["title"], rows=_grid_rows(s)) for s in body.get("sheets", [])]
+        return RegisterData(source=self._title, sheets=sheets)
+
+    def _reread(self, title: str) -> _Tab:
+        """The register tab as it is now: its header, every row's key columns, merges. One request.
+
+        The whole tab's values are fetched, not just two columns: the plan's key function sees whole rows (UPN, or
+        name and date of birth, wherever the SENDCo put them) and the header may have moved.
+        """
+        fields = (
+            "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),merges,"
+            "data(startRow,startColumn,rowData(values(effectiveValue))))"
+        )
+        body = self._get({"includeGridData": "true", "ranges": _a1_sheet(title), "fields": fields})
+        for sheet in body.get("sheets", []):
+            props = sheet.get("properties", {})
+            if props.get("title") == title:
+                return _Tab(
+                    sheet_id=int(props.get("sheetId", 0)),
+                    column_count=int(props.get("gridProperties", {}).get("columnCount", 0)),
+                    rows=_grid_rows(sheet),
+                    merges=list(sheet.get("merges", [])),
+                )
+        raise RegisterError(f'The Google Sheet has no tab called "{title}" now; nothing was written.')
+
+    def write(self, plan: WritePlan) -> WriteResult:
+        self.http.start_deadline()
+        attempt = 0
+        unconfirmed = False  # a failed attempt that Google may nevertheless have applied (5xx, no answer)
+        while True:
+            tab = self._reread(plan.sheet)
+            header_row = plan.find_header_row(tab.rows)
+            if header_row is None:
+                raise RegisterError(
+                    f"The header row of the tab {plan.sheet!r} could not be found just before writing "
+                    "(was it edited?); nothing was written."
+                )
+            batch = _build_requests(plan, tab, header_row)
+            requests_body = batch.requests
+            if not requests_body:
+                break
+            # A failed batch is never resent as it was: during the back-off (a Retry-After can be a minute) colleagues
+            # may insert or sort rows, and a batch that Google applied despite a 5xx or a lost answer must not add its
+            # columns twice. So every retry starts again from a fresh re-read.
+            self.http.repeatable = False
+            attempt += 1
+            try:
+                # The reply (one empty object per request) is not needed, so it is not parsed: an emulator may send
+                # an empty body.
+                self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % self.key, json={"requests": requests_body})
+                break
+            except RetryWrite as retry:
+                failure = retry.failure
+                unconfirmed = unconfirmed or failure.ambiguous
+                wait = self.http.backoff(attempt, failure)
+                if attempt >= self.http.policy.max_attempts or wait >= self.http.remaining():
+                    outcome = (
+                        "its results may not have been saved (Google applies a batch all or nothing)"
+                        if unconfirmed
+                        else "nothing was written"
+                    )
+                    raise RegisterError(
+                        f"Google Sheets kept failing ({failure.reason}, {attempt} attempts), so the sweep stopped and "
+                        f"{outcome}; the next sweep will try again."
+                    ) from retry
+                log.info("Google Sheets write: %s; re-reading and retrying in %.1f s", failure.reason, wait)
+                self.http.sleep(wait)
+            except APIError as err:
+                raise _explain(err, self.key) from err
+            finally:
+                self.http.repeatable = True
+        return WriteResult(
+            written_rows=batch.written_rows,
+            missing_keys=batch.missing_keys,
+            destination=f"https://docs.google.com/spreadsheets/d/{self.key}",
+            notes=batch.notes,
+        )
+
+
+def _norm(header: str) -> str:
+    return header.strip().casefold()
+
+
+def _merged_away(merges: list[Mapping[str, Any]], row: int, column: int) -> bool:
+    """True for a cell inside a merged range but not its top-left cell (a value there would be hidden)."""
+    for merge in merges:
+        top, left = merge.get("startRowIndex", 0), merge.get("startColumnIndex", 0)
+        if top <= row < merge.get("endRowIndex", 0) and left <= column < merge.get("endColumnIndex", 0):
+            return (row, column) != (top, left)
+    return False
+
+
+@dataclass
+class _Batch:
+    requests: list[dict[str, Any]]
+    written_rows: int
+    missing_keys: list[Any]
+    notes: list[str]
+
+
+def _build_requests(
+    plan: WritePlan,
+    tab: _Tab,
+    header_row: int,
+) -> _Batch:
+    rows = tab.rows
+    existing: dict[str, int] = {}
+    for index, value in enumerate(rows[header_row - 1] if header_row - 1 < len(rows) else []):
+        if isinstance(value, str) and _norm(value) not in existing:
+            existing[_norm(value)] = index
+    # One past the last used column from the header row down (a wide title banner above does not count), merges too.
+    next_free = max((len(r) for r in rows[header_row - 1 :]), default=0)
+    for merge in tab.merges:
+        if merge.get("endRowIndex", 0) >= header_row:
+            next_free = max(next_free, merge.get("endColumnIndex", 0))
+    columns: dict[str, int] = {}
+    header_cells: dict[int, CellWrite] = {}
+    for header in plan.headers:
+        name = _norm(header)
+        if name not in existing:
+            existing[name] = next_free
+            header_cells[next_free] = CellWrite(header, fill=plan.header_fill, bold=True)
+            next_free += 1
+        columns[name] = existing[name]
+    requests_body: list[dict[str, Any]] = []
+    if next_free > tab.column_count:
+        requests_body.append(
+            {
+                "appendDimension": {
+                    "sheetId": tab.sheet_id,
+                    "dimension": "COLUMNS",
+                    "length": next_free - tab.column_count,
+                }
+            }
+        )
+    if header_cells:
+        requests_body.extend(_cell_updates(tab.sheet_id, {header_row - 1: header_cells}))
+
+    found: set[Any] = set()
+    cells_by_row: dict[int, dict[int, CellWrite]] = {}
+    written = 0
+    merged_skipped = False
+    for index in range(header_row, len(rows)):
+        key = plan.key_of(rows[index])
+        if key is None or key not in plan.rows:
+            continue
+        found.add(key)
+        cells: dict[int, CellWrite] = {}
+        for header, cell in plan.rows[key].items():
+            column = columns.get(_norm(header))
+            if column is None:
+                continue
+            if _merged_away(tab.merges, index, column):
+                merged_skipped = True
+                continue
+            cells[column] = cell
+        cells_by_row[index] = cells
+        written += 1
+    requests_body.extend(_cell_updates(tab.sheet_id, cells_by_row))
+    notes = (
+        ["Some AR cells are merged with other cells, so they were left blank; unmerge them."] if merged_skipped else []
+    )
+    return _Batch(requests_body, written, [key for key in plan.rows if key not in found], notes)
+
+
+def _cell_updates(sheet_id: int, cells_by_row: Mapping[int, Mapping[int, CellWrite]]) -> list[dict[str, Any]]:
+    """updateCells requests covering exactly the given cells: one per block of consecutive rows that share the same
+    columns, split at gaps between columns, so no cell outside the product's columns is ever inside a request's range
+    (the SENDCo's cells are never touched, their colours included). A register whose pupils sit in one block costs one
+    request per run of AR columns, which keeps the single batch small."""
+    out: list[dict[str, Any]] = []
+    group: list[int] = []
+    group_columns: tuple[int, ...] = ()
+
+    def flush() -> None:
+        if not group or not group_columns:
+            return
+        runs: list[list[int]] = []
+        for column in group_columns:
+            if runs and column == runs[-1][-1] + 1:
+                runs[-1].append(column)
+            else:
+                runs.append([column])
+        for run in runs:
+            out.append(
+                {
+                    "updateCells": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "startRowIndex": group[0],
+                            "endRowIndex": group[-1] + 1,
+                            "startColumnIndex": run[0],
+                            "endColumnIndex": run[-1] + 1,
+                        },
+                        "rows": [{"values": [_cell_data(cells_by_row[r][c]) for c in run]} for r in group],
+                        "fields": ",".join(_AR_CELL_FIELDS),
+                    }
+                }
+            )
+
+    for row in sorted(cells_by_row):
+        columns = tuple(sorted(cells_by_row[row]))
+        if group and (row != group[-1] + 1 or columns != group_columns):
+            flush()
+            group = []
+        if not group:
+            group_columns = columns
+        group.append(row)
+    flush()
+    return out

@@ -1,0 +1,1 @@
+"""Fakes that speak real protocols over real sockets, for the integration tests."""
