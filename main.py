@@ -146,6 +146,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_records(args: argparse.Namespace) -> int:
+    from functions.reporting import records_job
+
+    settings = _settings_for(args.register, args.config)
+    paths = records_job(
+        open_register(args.register),
+        today=_today(args.today),
+        settings=settings,
+        out_dir=Path(args.out),
+        pupil=args.pupil,
+    )
+    print(f"Wrote {len(paths)} review records to {args.out}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from functions.reporting import overview_job
+
+    settings = _settings_for(args.register, args.config)
+    out = overview_job(open_register(args.register), today=_today(args.today), settings=settings, out=Path(args.out))
+    print(f"Wrote the caseload overview: {out}")
+    return EXIT_OK
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from functions.reporting import calendar_job
+
+    settings = _settings_for(args.register, args.config)
+    out = calendar_job(open_register(args.register), today=_today(args.today), settings=settings, out=Path(args.out))
+    print(f"Wrote the review deadlines calendar: {out} (import it into Outlook or Google Calendar)")
+    return EXIT_OK
+
+
+def _report_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("register", help="the register: an .xlsx/.xlsm workbook, or a Google Sheet URL or key")
+    parser.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
+    parser.add_argument("--config", help="settings file (default: keeper.toml beside the register)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Review Keeper: EHCP annual review deadlines.")
     parser.add_argument("--verbose", action="store_true", help="log progress (never personal data) to stderr")
@@ -171,6 +210,34 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo/register.xlsx", help="where to write it (default demo/register.xlsx)")
     demo.add_argument("--today", help="build and sweep the demo as if today were this date (YYYY-MM-DD)")
     demo.set_defaults(func=cmd_demo)
+
+    records = sub.add_parser(
+        "records",
+        help="write a Word review record for each pupil (or one) ready for the meeting",
+        description="Example: python main.py records register.xlsx --out records --pupil 7",
+    )
+    _report_args(records)
+    records.add_argument("--out", default="records", help="folder for the .docx files (default records/)")
+    records.add_argument("--pupil", help="only this pupil: the sheet row number or the UPN")
+    records.set_defaults(func=cmd_records)
+
+    report = sub.add_parser(
+        "report",
+        help="write the caseload overview workbook (counts, compliance, chart)",
+        description="Example: python main.py report register.xlsx --out report.xlsx",
+    )
+    _report_args(report)
+    report.add_argument("--out", default="report.xlsx", help="the overview workbook to write (default report.xlsx)")
+    report.set_defaults(func=cmd_report)
+
+    calendar = sub.add_parser(
+        "calendar",
+        help="write the review deadlines as a calendar file (.ics)",
+        description="Example: python main.py calendar register.xlsx --out reviews.ics",
+    )
+    _report_args(calendar)
+    calendar.add_argument("--out", default="reviews.ics", help="the .ics file to write (default reviews.ics)")
+    calendar.set_defaults(func=cmd_calendar)
     return parser
 
 
