@@ -77,6 +77,11 @@ def end_of_compulsory_school(dob: date) -> date:
     return last_friday_in_june(academic_year_start + 1)
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def format_date(d: date) -> str:
-    """A date as the SENDCo reads it: "Fri 7 Nov 2025"."""
-    return f"{d:%a} {d.day} {d:%b %Y}"
+    """A date as the SENDCo reads it: "Fri 7 Nov 2025". English names whatever the machine's locale (and far faster
+    than strftime, which matters: every pupil's explanations name a dozen dates)."""
+    return f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
