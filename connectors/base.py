@@ -58,6 +58,12 @@ class WritePlan:
     # pupil key -> header -> cell
     rows: Mapping[RowKey, Mapping[str, CellWrite]]
     header_fill: str | None = "D9D9D9"
+    # New rows to add below the sheet's last row, by header (e.g. a seeded Parent/carer contribution).
+    append_rows: Sequence[Mapping[str, CellWrite]] = ()
+    # When the sheet does not exist: create it with `headers` as its header row (row 1) instead of refusing.
+    create_if_missing: bool = False
+    # Headers whose cells are written only when blank at write time: a date the SENDCo typed since the read wins.
+    blank_only: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -67,6 +73,10 @@ class WriteResult:
     destination: str = ""  # where the result was written (the register itself, or a copy beside it)
     notes: list[str] = field(default_factory=list)  # sentences for the SENDCo (e.g. why a copy was written)
     backup: str | None = None
+    appended_rows: int = 0  # rows added by the plan's append_rows
+    created_sheet: bool = False  # the sheet did not exist and was created (create_if_missing)
+    # The results of the further plans given to write(plan, *more), in order (this result is the first plan's).
+    more: list[WriteResult] = field(default_factory=list)
 
 
 class Register(Protocol):
@@ -74,4 +84,6 @@ class Register(Protocol):
 
     def read(self) -> RegisterData: ...
 
-    def write(self, plan: WritePlan) -> WriteResult: ...
+    def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
+        """Apply every plan in one save (workbook) or one batchUpdate (Google Sheets): all or nothing."""
+        ...

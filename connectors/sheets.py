@@ -431,6 +431,11 @@ class _Tab:
     column_count: int
     rows: list[list[CellValue]]
     merges: list[Mapping[str, Any]]
+    row_count: int = 1000
+
+
+# A new tab's grid (Google's own default size): room for the appended rows without an appendDimension.
+_NEW_TAB_ROWS, _NEW_TAB_COLUMNS = 1000, 26
 
 
 class SheetsRegister:
@@ -440,6 +445,7 @@ class SheetsRegister:
         self.key = key
         self.http = http
         self._title: str | None = None
+        self._sheet_ids: dict[str, int] | None = None  # every tab's id, as read (None before read())
 
     @property
     def requests_sent(self) -> int:
@@ -460,36 +466,76 @@ class SheetsRegister:
         body = self._get({"includeGridData": "true", "fields": _READ_FIELDS})
         self._title = body.get("properties", {}).get("title") or self.key
         sheets = [SheetData(title=s["properties"]["title"], rows=_grid_rows(s)) for s in body.get("sheets", [])]
+        self._sheet_ids = {
+            s["properties"]["title"]: int(s["properties"].get("sheetId", 0)) for s in body.get("sheets", [])
+        }
         return RegisterData(source=self._title, sheets=sheets)
 
-    def _reread(self, title: str) -> _Tab:
-        """The register tab as it is now: its header, every row's key columns, merges. One request.
+    def _reread(self, titles: list[str] | None) -> dict[str, _Tab]:
+        """The tabs to be written, as they are now: header, every row, merges. One request for all of them.
 
-        The whole tab's values are fetched, not just two columns: the plan's key function sees whole rows (UPN, or
-        name and date of birth, wherever the SENDCo put them) and the header may have moved.
+        Whole tabs are fetched, not just key columns: a plan's key function sees whole rows (UPN, or name and date of
+        birth, wherever the SENDCo put them) and the header may have moved. `titles` None: every tab (used when a tab
+        may have been created by a batch whose outcome is unknown, since a range naming a missing tab is refused).
         """
         fields = (
             "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),merges,"
             "data(startRow,startColumn,rowData(values(effectiveValue))))"
         )
-        body = self._get({"includeGridData": "true", "ranges": _a1_sheet(title), "fields": fields})
+        params: dict[str, Any] = {"includeGridData": "true", "fields": fields}
+        if titles is not None:
+            params["ranges"] = [_a1_sheet(t) for t in titles]
+        body = self._get(params)
+        tabs: dict[str, _Tab] = {}
         for sheet in body.get("sheets", []):
             props = sheet.get("properties", {})
-            if props.get("title") == title:
-                return _Tab(
-                    sheet_id=int(props.get("sheetId", 0)),
-                    column_count=int(props.get("gridProperties", {}).get("columnCount", 0)),
-                    rows=_grid_rows(sheet),
-                    merges=list(sheet.get("merges", [])),
-                )
-        raise RegisterError(f'The Google Sheet has no tab called "{title}" now; nothing was written.')
+            grid = props.get("gridProperties", {})
+            tabs[props.get("title", "")] = _Tab(
+                sheet_id=int(props.get("sheetId", 0)),
+                column_count=int(grid.get("columnCount", 0)),
+                rows=_grid_rows(sheet),
+                merges=list(sheet.get("merges", [])),
+                row_count=int(grid.get("rowCount", 0)),
+            )
+        if titles is None:
+            self._sheet_ids = {title: tab.sheet_id for title, tab in tabs.items()}
+        return tabs
 
-    def write(self, plan: WritePlan) -> WriteResult:
-        self.http.start_deadline()
-        attempt = 0
-        unconfirmed = False  # a failed attempt that Google may nevertheless have applied (5xx, no answer)
+    def _titles_to_reread(self, plans: tuple[WritePlan, ...], everything: bool) -> list[str] | None:
+        if everything or self._sheet_ids is None:
+            return None
+        wanted: list[str] = []
+        for plan in plans:
+            if plan.sheet in self._sheet_ids and plan.sheet not in wanted:
+                wanted.append(plan.sheet)
+            elif plan.sheet not in self._sheet_ids and not plan.create_if_missing:
+                # Not there when read: re-read every tab so the error below is about the sheet, not a bad range.
+                return None
+        return wanted
+
+    def _new_sheet_id(self) -> int:
+        taken = set((self._sheet_ids or {}).values())
         while True:
-            tab = self._reread(plan.sheet)
+            candidate = random.randint(1_000_000, 2**31 - 1)
+            if candidate not in taken:
+                return candidate
+
+    def _build(
+        self, plans: tuple[WritePlan, ...], tabs: dict[str, _Tab]
+    ) -> tuple[list[dict[str, Any]], list[WriteResult]]:
+        """The one batch for every plan, and each plan's result."""
+        requests_body: list[dict[str, Any]] = []
+        results: list[WriteResult] = []
+        for plan in plans:
+            created = False
+            tab = tabs.get(plan.sheet)
+            if tab is None:
+                if not plan.create_if_missing:
+                    raise RegisterError(f'The Google Sheet has no tab called "{plan.sheet}" now; nothing was written.')
+                tab, requests_new = self._create_tab(plan)
+                tabs[plan.sheet] = tab
+                requests_body.extend(requests_new)
+                created = True
             header_row = plan.find_header_row(tab.rows)
             if header_row is None:
                 raise RegisterError(
@@ -497,7 +543,48 @@ class SheetsRegister:
                     "(was it edited?); nothing was written."
                 )
             batch = _build_requests(plan, tab, header_row)
-            requests_body = batch.requests
+            requests_body.extend(batch.requests)
+            result = WriteResult(
+                written_rows=batch.written_rows,
+                missing_keys=batch.missing_keys,
+                destination=f"https://docs.google.com/spreadsheets/d/{self.key}",
+                notes=batch.notes,
+                appended_rows=batch.appended_rows,
+                created_sheet=created,
+            )
+            if created:
+                result.notes.append(f'Added a "{plan.sheet}" tab to the Google Sheet, with its column headings.')
+            results.append(result)
+        return requests_body, results
+
+    def _create_tab(self, plan: WritePlan) -> tuple[_Tab, list[dict[str, Any]]]:
+        """addSheet (with an id chosen here, so the same batch can write its cells) and its header row."""
+        sheet_id = self._new_sheet_id()
+        rows = max(_NEW_TAB_ROWS, len(plan.append_rows) + 2)
+        columns = max(_NEW_TAB_COLUMNS, len(plan.headers))
+        add = {
+            "addSheet": {
+                "properties": {
+                    "sheetId": sheet_id,
+                    "title": plan.sheet,
+                    "gridProperties": {"rowCount": rows, "columnCount": columns, "frozenRowCount": 1},
+                }
+            }
+        }
+        headers = {c: CellWrite(h, fill=plan.header_fill, bold=True) for c, h in enumerate(plan.headers)}
+        tab = _Tab(sheet_id=sheet_id, column_count=columns, rows=[list(plan.headers)], merges=[], row_count=rows)
+        return tab, [add, *_cell_updates(sheet_id, {0: headers})]
+
+    def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
+        """Every plan in ONE batchUpdate after ONE re-read of the tabs they write (3 requests a sweep with the read)."""
+        plans = (plan, *more)
+        self.http.start_deadline()
+        attempt = 0
+        unconfirmed = False  # a failed attempt that Google may nevertheless have applied (5xx, no answer)
+        while True:
+            # After an ambiguous failure a new tab may exist after all: re-read every tab rather than guess.
+            tabs = self._reread(self._titles_to_reread(plans, everything=unconfirmed))
+            requests_body, results = self._build(plans, tabs)
             if not requests_body:
                 break
             # A failed batch is never resent as it was: during the back-off (a Retry-After can be a minute) colleagues
@@ -530,12 +617,15 @@ class SheetsRegister:
                 raise _explain(err, self.key) from err
             finally:
                 self.http.repeatable = True
-        return WriteResult(
-            written_rows=batch.written_rows,
-            missing_keys=batch.missing_keys,
-            destination=f"https://docs.google.com/spreadsheets/d/{self.key}",
-            notes=batch.notes,
-        )
+        if self._sheet_ids is not None:
+            for p, r in zip(plans, results, strict=True):
+                if r.created_sheet:
+                    self._sheet_ids[p.sheet] = tabs[p.sheet].sheet_id
+        result = results[0]
+        result.more = results[1:]
+        for extra in result.more:
+            result.notes.extend(n for n in extra.notes if n not in result.notes)
+        return result
 
 
 def _norm(header: str) -> str:
@@ -557,6 +647,7 @@ class _Batch:
     written_rows: int
     missing_keys: list[Any]
     notes: list[str]
+    appended_rows: int = 0
 
 
 def _build_requests(
@@ -601,6 +692,7 @@ def _build_requests(
     cells_by_row: dict[int, dict[int, CellWrite]] = {}
     written = 0
     merged_skipped = False
+    blank_only = {_norm(h) for h in plan.blank_only}
     for index in range(header_row, len(rows)):
         key = plan.key_of(rows[index])
         if key is None or key not in plan.rows:
@@ -611,17 +703,39 @@ def _build_requests(
             column = columns.get(_norm(header))
             if column is None:
                 continue
+            if _norm(header) in blank_only and column < len(rows[index]) and rows[index][column] not in (None, ""):
+                continue  # the SENDCo typed something here since the read: theirs wins (register.md section 6)
             if _merged_away(tab.merges, index, column):
                 merged_skipped = True
                 continue
             cells[column] = cell
         cells_by_row[index] = cells
         written += 1
+    appended = 0
+    if plan.append_rows:
+        # After the last used row (0-based index `last`), by header; the grid grows first when it is too short.
+        last = max((i for i in range(header_row - 1, len(rows)) if any(v not in (None, "") for v in rows[i])),
+                   default=header_row - 1)  # fmt: skip
+        for merge in tab.merges:
+            if merge.get("startRowIndex", 0) >= header_row:
+                last = max(last, merge.get("endRowIndex", 0) - 1)
+        for values in plan.append_rows:
+            last += 1
+            cells = {
+                existing[_norm(h)]: c for h, c in values.items() if _norm(h) in existing and c.value not in (None, "")
+            }
+            if cells:
+                cells_by_row[last] = cells
+            appended += 1
+        if last + 1 > tab.row_count:
+            requests_body.append(
+                {"appendDimension": {"sheetId": tab.sheet_id, "dimension": "ROWS", "length": last + 1 - tab.row_count}}
+            )
     requests_body.extend(_cell_updates(tab.sheet_id, cells_by_row))
     notes = (
         ["Some AR cells are merged with other cells, so they were left blank; unmerge them."] if merged_skipped else []
     )
-    return _Batch(requests_body, written, [key for key in plan.rows if key not in found], notes)
+    return _Batch(requests_body, written, [key for key in plan.rows if key not in found], notes, appended)
 
 
 def _cell_updates(sheet_id: int, cells_by_row: Mapping[int, Mapping[int, CellWrite]]) -> list[dict[str, Any]]:

@@ -287,46 +287,19 @@ class WorkbookRegister:
 
     # ------------------------------------------------------------------ writing
 
-    def write(self, plan: WritePlan) -> WriteResult:
+    def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
+        """Apply every plan to the workbook, then save once: all of them or none (one backup, one atomic swap)."""
         loaded = self._loaded
         if loaded is None or self._signature() != loaded.signature:
             # The SENDCo saved the workbook since it was read: start again from their latest version so none of
             # their edits are overwritten, and find every row afresh.
             loaded = self._loaded = self._load()
         workbook = loaded.workbook
-        if plan.sheet not in workbook.sheetnames or plan.sheet not in loaded.grids:
-            raise RegisterError(f'{self.path.name} has no worksheet called "{plan.sheet}"; check the sheet name.')
-        ws = workbook[plan.sheet]
-        rows = loaded.grids[plan.sheet]
-        header_row = plan.find_header_row(rows)
-        if header_row is None:
-            raise RegisterError(
-                f'The header row could not be found in sheet "{plan.sheet}" of {self.path.name}; '
-                "check the column headings, then run again."
-            )
-        result = WriteResult()
-        columns = self._place_headers(ws, rows, header_row, plan)
-        found: set[object] = set()
-        merged_skipped = False
-        styles = _StyleIds(workbook)
-        for r in range(header_row + 1, len(rows) + 1):
-            key = plan.key_of(rows[r - 1])
-            if key is None or key not in plan.rows:
-                continue
-            found.add(key)
-            for header, write in plan.rows[key].items():
-                column = columns.get(_norm(header))
-                if column is None:
-                    continue
-                cell = ws.cell(row=r, column=column)
-                if isinstance(cell, MergedCell):
-                    merged_skipped = True
-                    continue
-                _write_cell(cell, write, styles)
-            result.written_rows += 1
-        result.missing_keys = [key for key in plan.rows if key not in found]
-        if merged_skipped:
-            result.notes.append("Some AR cells are merged with other cells, so they were left blank; unmerge them.")
+        applied = [self._apply(loaded, p) for p in (plan, *more)]
+        result = applied[0][0]
+        result.more = [r for r, _ in applied[1:]]
+        for extra, _ in applied[1:]:
+            result.notes.extend(n for n in extra.notes if n not in result.notes)
 
         if loaded.dropped:
             destination = self.copy_path
@@ -340,16 +313,100 @@ class WorkbookRegister:
         self._refuse_if_open(destination)
         if destination == self.path:
             result.backup = str(self._backup())
-        self._safe_save(workbook, destination, plan, header_row)
+        self._safe_save(
+            workbook, destination, [(p, header_row) for p, (_, header_row) in zip((plan, *more), applied, strict=True)]
+        )
         result.destination = str(destination)
+        for extra in result.more:
+            extra.destination, extra.backup = result.destination, result.backup
         if destination == self.path:
             loaded.signature = self._signature()
         return result
 
+    def _apply(self, loaded: _Loaded, plan: WritePlan) -> tuple[WriteResult, int]:
+        """One plan's cells into the loaded workbook (nothing saved yet). Returns its result and header row."""
+        workbook = loaded.workbook
+        result = WriteResult()
+        if plan.sheet not in workbook.sheetnames or plan.sheet not in loaded.grids:
+            if not plan.create_if_missing or plan.sheet in workbook.sheetnames:
+                raise RegisterError(f'{self.path.name} has no worksheet called "{plan.sheet}"; check the sheet name.')
+            self._create_sheet(loaded, plan)
+            result.created_sheet = True
+            result.notes.append(f'Added a "{plan.sheet}" sheet to {self.path.name}, with its column headings.')
+        ws = workbook[plan.sheet]
+        rows = loaded.grids[plan.sheet]
+        header_row = plan.find_header_row(rows)
+        if header_row is None:
+            raise RegisterError(
+                f'The header row could not be found in sheet "{plan.sheet}" of {self.path.name}; '
+                "check the column headings, then run again."
+            )
+        columns, every_column = self._place_headers(ws, rows, header_row, plan)
+        blank_only = {_norm(h) for h in plan.blank_only}
+        found: set[object] = set()
+        merged_skipped = False
+        styles = _StyleIds(workbook)
+        for r in range(header_row + 1, len(rows) + 1):
+            key = plan.key_of(rows[r - 1])
+            if key is None or key not in plan.rows:
+                continue
+            found.add(key)
+            for header, write in plan.rows[key].items():
+                column = columns.get(_norm(header))
+                if column is None:
+                    continue
+                if _norm(header) in blank_only and not _blank_at(rows, r, column):
+                    continue  # the SENDCo typed something here: theirs wins (register.md section 6)
+                cell = ws.cell(row=r, column=column)
+                if isinstance(cell, MergedCell):
+                    merged_skipped = True
+                    continue
+                _write_cell(cell, write, styles)
+            result.written_rows += 1
+        result.missing_keys = [key for key in plan.rows if key not in found]
+        if merged_skipped:
+            result.notes.append("Some AR cells are merged with other cells, so they were left blank; unmerge them.")
+        if plan.append_rows:
+            next_row = self._last_used_row(ws, rows, header_row) + 1
+            for values in plan.append_rows:
+                for header, write in values.items():
+                    column = every_column.get(_norm(header))
+                    if column is not None and write.value not in (None, ""):
+                        _write_cell(ws.cell(row=next_row, column=column), write, styles)
+                next_row += 1
+                result.appended_rows += 1
+        return result, header_row
+
+    def _create_sheet(self, loaded: _Loaded, plan: WritePlan) -> None:
+        """A new worksheet at the end, its headers in row 1 (bold, the plan's header fill)."""
+        ws = loaded.workbook.create_sheet(plan.sheet)
+        for c, header in enumerate(plan.headers, start=1):
+            cell = ws.cell(row=1, column=c)
+            cell.value = _text(header)
+            cell.data_type = "s"
+            cell.font = Font(bold=True)
+            if plan.header_fill:
+                cell.fill = _solid(plan.header_fill)
+        ws.freeze_panes = "A2"
+        loaded.grids[plan.sheet] = [list(plan.headers)]
+
+    @staticmethod
+    def _last_used_row(ws: Worksheet, rows: list[list[CellValue]], header_row: int) -> int:
+        last = header_row
+        for r in range(len(rows), header_row, -1):
+            if any(v not in (None, "") for v in rows[r - 1]):
+                last = r
+                break
+        for merged in ws.merged_cells.ranges:
+            if merged.min_row > header_row:
+                last = max(last, merged.max_row)
+        return last
+
     def _place_headers(
         self, ws: Worksheet, rows: list[list[CellValue]], header_row: int, plan: WritePlan
-    ) -> dict[str, int]:
-        """Find each AR header wherever the SENDCo moved it; append the missing ones after the last used column."""
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Find each of the plan's headers wherever the SENDCo moved it; append the missing ones after the last used
+        column. Returns the plan's columns, and every header in the row (for appended rows)."""
         existing: dict[str, int] = {}
         for c, value in enumerate(rows[header_row - 1], start=1):
             if isinstance(value, str) and _norm(value) not in existing:
@@ -370,7 +427,7 @@ class WorkbookRegister:
             columns[key] = next_column
             existing[key] = next_column
             next_column += 1
-        return columns
+        return columns, existing
 
     @staticmethod
     def _last_used_column(ws: Worksheet, rows: list[list[CellValue]], header_row: int) -> int:
@@ -420,7 +477,7 @@ class WorkbookRegister:
             old.unlink(missing_ok=True)
         return target
 
-    def _safe_save(self, workbook: Workbook, destination: Path, plan: WritePlan, header_row: int) -> None:
+    def _safe_save(self, workbook: Workbook, destination: Path, plans: list[tuple[WritePlan, int]]) -> None:
         handle, temp_name = tempfile.mkstemp(
             prefix=f".{destination.stem}.keeper-", suffix=destination.suffix, dir=destination.parent
         )
@@ -428,7 +485,7 @@ class WorkbookRegister:
         temp = Path(temp_name)
         try:
             workbook.save(temp)
-            self._verify(temp, plan, header_row)
+            self._verify(temp, plans)
             # mkstemp makes the file private (0600); keep the permissions the register has on a shared drive.
             shutil.copymode(destination if destination.exists() else self.path, temp)
             os.replace(temp, destination)
@@ -442,21 +499,22 @@ class WorkbookRegister:
                 "your workbook was not changed."
             ) from err
 
-    def _verify(self, temp: Path, plan: WritePlan, header_row: int) -> None:
-        """A cheap re-open of what was saved: the sheet is there and its header row carries the AR headers."""
+    def _verify(self, temp: Path, plans: list[tuple[WritePlan, int]]) -> None:
+        """A cheap re-open of what was saved: each sheet is there and its header row carries the plan's headers."""
         problem = f"The saved copy of {self.path.name} did not read back correctly, so your workbook was not changed."
         try:
             check = load_workbook(temp, read_only=True, keep_links=False)
         except Exception as err:
             raise RegisterError(problem) from err
         try:
-            if plan.sheet not in check.sheetnames:
-                raise RegisterError(problem)
-            headers: set[str] = set()
-            for values in check[plan.sheet].iter_rows(min_row=header_row, max_row=header_row, values_only=True):
-                headers = {_norm(str(v)) for v in values if v is not None}
-            if any(_norm(h) not in headers for h in plan.headers):
-                raise RegisterError(problem)
+            for plan, header_row in plans:
+                if plan.sheet not in check.sheetnames:
+                    raise RegisterError(problem)
+                headers: set[str] = set()
+                for values in check[plan.sheet].iter_rows(min_row=header_row, max_row=header_row, values_only=True):
+                    headers = {_norm(str(v)) for v in values if v is not None}
+                if any(_norm(h) not in headers for h in plan.headers):
+                    raise RegisterError(problem)
         finally:
             check.close()
 
@@ -529,6 +587,11 @@ def _write_cell(cell: Cell, write: CellWrite, styles: _StyleIds) -> None:
     # A cell without a fill this time must lose the colour an earlier run gave it (e.g. OVERDUE now ON TRACK).
     style.fillId = styles.fill(write.fill)
     style.fontId = styles.font(style.fontId, write.bold)
+
+
+def _blank_at(rows: list[list[CellValue]], row: int, column: int) -> bool:
+    values = rows[row - 1] if row - 1 < len(rows) else []
+    return column - 1 >= len(values) or values[column - 1] in (None, "")
 
 
 def _text(value: str) -> str:

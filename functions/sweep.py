@@ -1,26 +1,61 @@
-"""The sweep: read the register -> validate rows -> compute each review's clock -> write the AR columns back.
+"""The sweep: read the register -> validate rows -> compute each review's clock -> plan and send today's emails ->
+write the AR columns and the Contributions cells back, in one write.
 
-Connectors come in as arguments (built by main.py), so tests hand in a workbook on disk or a local fake server."""
+Connectors come in as arguments (built by main.py), so tests hand in a workbook on disk or a local fake server.
+
+Crash between sending and writing: every email is recorded in the sent-ledger before and after it goes
+(functions/mailer.py). The next sweep plans nothing the ledger holds and re-issues the Contributions cells (Requested,
+Chasers, Last chased) from the ledger's dates, so nothing is sent twice. The worst case is one email whose send began
+but was never confirmed (a crash inside the SMTP conversation): it counts as sent, so it may be lost, never doubled;
+the next chaser (7 days on) covers it. If the ledger itself is lost (a Cloud Function's temporary disk, with no
+KEEPER_LEDGER on lasting storage), a crash after sending and before the write would send that day's emails again."""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 
 from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan, WriteResult
+from connectors.mail import MailError, MailTransport, OutboxTransport, transport_from_env
 from review_rules.clock import compute_review
 from review_rules.model import ReviewClock, Status
-from review_rules.school_days import SchoolCalendar
-from sheet_schema.ar_columns import AR_HEADERS, ar_row
+from review_rules.school_days import SchoolCalendar, calendar_for
+from sheet_schema.ar_columns import AR_HEADERS, AR_STATUS, ar_row
+from sheet_schema.contributions import (
+    CHASERS,
+    CONTRIBUTION_HEADERS,
+    CONTRIBUTIONS_SHEET,
+    INVITED_FOR,
+    RECEIVED,
+    REQUESTED,
+    Contribution,
+    find_contributions_header,
+    match_pupil,
+    parse_contributions,
+)
 from sheet_schema.header import check_required, choose_register, find_header
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
 from sheet_schema.validate import row_key, validate_rows
 
-from .settings import Settings
+from .links import SECRET_ENV, LinkSigner
+from .mailer import LEDGER_NAME, FileLedger, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
+from .planning import (
+    DATE_FORMAT,
+    EmailPlan,
+    contributions_write_plan,
+    mail_plan_settings,
+    plan_emails,
+    rows_to_append,
+    updates_to_write,
+)
+from .settings import Settings, SettingsError
 
 log = logging.getLogger("review_keeper.sweep")
 
@@ -45,6 +80,22 @@ class Evaluation:
     rows: list[list[CellValue]]
 
 
+EMAIL_KEYS = ("kind", "to", "pupil_row", "subject")
+
+
+@dataclass
+class MailReport:
+    """What the email step did, for the summary and the JSON."""
+
+    sent: list[dict[str, Any]]  # {"kind", "to", "pupil_row", "subject"}: sent, or would be with --dry-run
+    failures: list[dict[str, Any]]  # the same keys plus "error"
+    notes: list[str]  # Contributions tab problems and other sentences for the SENDCo
+    outbox: str | None  # the outbox folder when emails go there (KEEPER_MAIL=outbox)
+    transport: str  # "outbox" | "smtp" | "sendgrid" | the class name
+    appended_rows: int = 0  # Parent/carer rows added to the Contributions tab
+    created_tab: bool = False
+
+
 @dataclass
 class SweepResult:
     today: date
@@ -52,6 +103,7 @@ class SweepResult:
     dry_run: bool
     write: WriteResult | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    mail: MailReport | None = None  # None: the sweep ran without the email step (no transport given)
 
     @property
     def pupils(self) -> list[ReviewedPupil]:
@@ -63,6 +115,9 @@ class SweepResult:
     def to_json(self) -> dict[str, Any]:
         """register.md section 7, exactly."""
         out: dict[str, Any] = {"today": self.today.isoformat(), "pupils": [pupil_json(p) for p in self.pupils]}
+        if self.mail is not None:
+            out["emails"] = self.mail.sent
+            out["email_failures"] = self.mail.failures
         out.update(self.extra)
         return out
 
@@ -179,7 +234,7 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
         raise RegisterError(f'{data.source}, sheet "{header.sheet}": ' + " ".join(missing))
     rows = next(r for t, r in sheets if t == header.sheet)
     records = validate_rows(rows, header, today=today)
-    calendar = SchoolCalendar(settings.rules.closures)
+    calendar = calendar_for(settings.rules.closures)  # shared: bank holidays and closures are built once a process
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
     return Evaluation(data.source, header, pupils, rows)
@@ -199,8 +254,17 @@ def _full_key(values: list[CellValue], header: HeaderMatch, duplicated: set[obje
     )
 
 
-def write_plan(evaluation: Evaluation, *, today: date, checked_at: datetime, settings: Settings) -> WritePlan:
-    """The AR cells for every pupil, keyed the way the adapter will find their rows again at write time."""
+def write_plan(
+    evaluation: Evaluation,
+    *,
+    today: date,
+    checked_at: datetime,
+    settings: Settings,
+    outstanding: Mapping[int, str] | None = None,
+) -> WritePlan:
+    """The AR cells for every pupil, keyed the way the adapter will find their rows again at write time.
+    `outstanding`: pupil row -> the AR outstanding cell (awaited contributions and their chasers)."""
+    outstanding = outstanding or {}
     header = evaluation.header
     mapping = settings.headers
 
@@ -220,18 +284,106 @@ def write_plan(evaluation: Evaluation, *, today: date, checked_at: datetime, set
 
     # Two rows with one key (a duplicated UPN, or the same name and DOB twice) are both INVALID, and each must still
     # show why on its own row: their key is widened with the row's known fields so each is matched to itself.
-    base_keys = Counter(
-        k for p in evaluation.pupils if (k := row_key(evaluation.rows[p.record.row - 1], header)) is not None
-    )
-    duplicated = {k for k, n in base_keys.items() if n > 1}
-    keyed = [(_full_key(evaluation.rows[p.record.row - 1], header, duplicated), p) for p in evaluation.pupils]
+    base = [(row_key(evaluation.rows[p.record.row - 1], header), p) for p in evaluation.pupils]
+    base_counts = Counter(k for k, _ in base if k is not None)
+    duplicated = {k for k, n in base_counts.items() if n > 1}
+    keyed = [
+        (_full_key(evaluation.rows[p.record.row - 1], header, duplicated) if k in duplicated else k, p) for k, p in base
+    ]
     counts = Counter(k for k, _ in keyed)
     rows: dict[object, dict[str, CellWrite]] = {}
     for key, pupil in keyed:
         if key is None or counts[key] > 1:
             continue  # identical rows: neither can be told apart from the other, so neither is written
-        rows[key] = {h: _cell(v) for h, v in ar_row(pupil, today=today, checked_at=checked_at).items()}
+        cells = ar_row(pupil, today=today, checked_at=checked_at, outstanding=outstanding.get(pupil.record.row, ""))
+        rows[key] = {h: _cell(v) for h, v in cells.items()}
     return WritePlan(sheet=header.sheet, headers=AR_HEADERS, find_header_row=find_header_row, key_of=key_of, rows=rows)
+
+
+def ledger_path(settings: Settings, env: Mapping[str, str], base_dir: Path) -> Path:
+    """KEEPER_LEDGER, else [mail] ledger in keeper.toml, else review-keeper-sent.jsonl in `base_dir` (beside the
+    register). Relative paths are taken from `base_dir`. On Cloud Functions the local disk is temporary: point this at
+    lasting storage (a mounted bucket or file share) or a crash between sending and writing may send twice."""
+    configured = (env.get("KEEPER_LEDGER") or "").strip() or str((settings.extra.get("mail") or {}).get("ledger", ""))
+    path = Path(configured) if configured.strip() else Path(LEDGER_NAME)
+    return path if path.is_absolute() else base_dir / path
+
+
+@dataclass(frozen=True)
+class MailSetup:
+    transport: MailTransport
+    ledger: Ledger
+    signer: LinkSigner | None
+
+
+def mail_setup(settings: Settings, env: Mapping[str, str], base_dir: Path) -> MailSetup:
+    """The transport (KEEPER_MAIL, default an outbox/ folder in `base_dir` or KEEPER_OUTBOX), the sent-ledger and the
+    link signer (None when KEEPER_LINK_SECRET is unset: emails then ask for a reply instead of carrying a link).
+    `base_dir` is the register's folder, or the working directory for a Google Sheet."""
+    try:
+        transport = transport_from_env(env, settings.extra.get("mail", {}) or {}, base_dir)
+    except MailError as exc:
+        raise SettingsError(str(exc)) from None
+    signer = LinkSigner.from_env(env, school=settings.school_name) if env.get(SECRET_ENV, "").strip() else None
+    return MailSetup(transport, FileLedger(ledger_path(settings, env, base_dir)), signer)
+
+
+def _tab(data: RegisterData, name: str) -> tuple[str | None, list[list[CellValue]]]:
+    """The tab called `name` (ignoring case and spaces: Excel and Sheets treat "contributions" as the same name)."""
+    wanted = " ".join(name.split()).casefold()
+    for sheet in data.sheets:
+        if " ".join(sheet.title.split()).casefold() == wanted:
+            return sheet.title, sheet.rows
+    return None, []
+
+
+def previous_statuses(evaluation: Evaluation) -> dict[int, CellValue]:
+    """pupil row -> the "AR status" cell as the register holds it before this sweep writes (empty when the register has
+    no AR status column yet: every urgent review is then new to the SENDCo)."""
+    column = evaluation.header.ar_columns.get(AR_STATUS)
+    if column is None:
+        return {}
+    out: dict[int, CellValue] = {}
+    for pupil in evaluation.pupils:
+        values = evaluation.rows[pupil.record.row - 1]
+        out[pupil.record.row] = values[column] if column < len(values) else None
+    return out
+
+
+def _email_json(outcome: SendOutcome) -> dict[str, Any]:
+    e = outcome.email
+    return {"kind": e.kind, "to": e.to, "pupil_row": e.pupil_row, "subject": e.subject}
+
+
+def _date_cell(value: Any) -> CellWrite:
+    return CellWrite(value, DATE_FORMAT) if isinstance(value, date) else CellWrite(value)
+
+
+def outstanding_after(
+    plan: EmailPlan, contributions: Iterable[Contribution], pupils: Sequence[ReviewedPupil], sent_keys: set[str]
+) -> dict[int, str]:
+    """The AR outstanding cell per pupil row, counting what went out today: "EP, Class teacher (2 chasers)"."""
+    cells = updates_to_write(plan, sent_keys)
+    parts: dict[int, list[str]] = {}
+    for c in (*contributions, *plan.new_rows):
+        done = cells.get(c.key, {})
+        requested = done.get(REQUESTED, c.requested)
+        chasers = int(done.get(CHASERS, c.chasers))
+        if requested is None or c.is_received:
+            continue
+        pupil = match_pupil(c, pupils)
+        if pupil is None or pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
+            continue
+        if requested < pupil.clock.meeting_anchor:
+            continue  # asked for an earlier review: history, not awaited
+        label = c.role + (f" ({chasers} chaser{'s' if chasers != 1 else ''})" if chasers else "")
+        parts.setdefault(pupil.record.row, []).append(label)
+    return {row: ", ".join(labels) for row, labels in parts.items()}
+
+
+def _transport_name(transport: MailTransport) -> str:
+    name = type(transport).__name__
+    return {"OutboxTransport": "outbox", "SmtpTransport": "smtp", "SendGridTransport": "sendgrid"}.get(name, name)
 
 
 def run_sweep(
@@ -241,17 +393,110 @@ def run_sweep(
     settings: Settings,
     dry_run: bool = False,
     now: Callable[[], datetime] | None = None,
+    transport: MailTransport | None = None,
+    ledger: Ledger | None = None,
+    signer: LinkSigner | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> SweepResult:
+    """One sweep. The email step runs when a `transport` is given, or `env` to build one from (mail_setup, with the
+    working directory as the base for the outbox and ledger); without either the sweep writes the AR columns only.
+    `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
+    and nothing written, and the result lists the emails that would go."""
+    if transport is None and env is not None:
+        setup = mail_setup(settings, env, Path(os.getcwd()))
+        transport = setup.transport
+        ledger = ledger or setup.ledger
+        signer = signer or setup.signer
     data = register.read()
     evaluation = evaluate(data, today=today, settings=settings)
     result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
+    extra_plans: list[WritePlan] = []
+    outstanding: dict[int, str] = {}
+    if transport is not None:
+        ledger = ledger if ledger is not None else MemoryLedger()
+        extra_plans, outstanding = _email_step(
+            data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
+            transport=transport, ledger=ledger, signer=signer,
+        )  # fmt: skip
     if dry_run:
         return result
     checked_at = (now or _london_now)()
-    plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings)
-    result.write = register.write(plan)
+    plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding)
+    # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
+    result.write = register.write(plan, *extra_plans)
+    if result.mail is not None and result.write.more:
+        result.mail.appended_rows = result.write.more[0].appended_rows
+        result.mail.created_tab = result.write.more[0].created_sheet
     log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
     return result
+
+
+def _email_step(
+    data: RegisterData,
+    evaluation: Evaluation,
+    result: SweepResult,
+    *,
+    today: date,
+    settings: Settings,
+    dry_run: bool,
+    transport: MailTransport,
+    ledger: Ledger,
+    signer: LinkSigner | None,
+) -> tuple[list[WritePlan], dict[int, str]]:
+    """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
+    outstanding cells."""
+    title, rows = _tab(data, CONTRIBUTIONS_SHEET)
+    contributions, issues = parse_contributions(rows)
+    try:
+        mail_settings = mail_plan_settings(settings, signer)
+    except ValueError as exc:
+        raise SettingsError(f"{settings.source}: {exc}") from None
+    plan = plan_emails(
+        evaluation.pupils,
+        contributions,
+        today=today,
+        settings=mail_settings,
+        sent_log=ledger.sent_log(),
+        previous_status=previous_statuses(evaluation),
+        contribution_issues=issues,
+    )
+    outbox = str(transport.folder) if isinstance(transport, OutboxTransport) else None
+    report = MailReport(
+        sent=[], failures=[], notes=list(plan.notes), outbox=outbox, transport=_transport_name(transport)
+    )
+    result.mail = report
+    if dry_run:
+        report.sent = plan.emails_json()
+        return [], dict(plan.outstanding)
+    has_name = bool(parseaddr(transport.sender)[0])
+    outcomes = send_all(plan, transport, ledger, sender_name=None if has_name else settings.school_name)
+    keys = went_keys(outcomes)
+    report.sent = [_email_json(o) for o in outcomes if o.status == "sent"]
+    report.failures = [{**_email_json(o), "error": o.error or ""} for o in outcomes if o.status == "failed"]
+    outstanding = outstanding_after(plan, contributions, evaluation.pupils, keys)
+
+    headers = (*CONTRIBUTION_HEADERS, INVITED_FOR)
+    appended = [
+        {h: _date_cell(v) for h, v in zip(headers, values, strict=True) if v not in (None, "")}
+        for values in rows_to_append(plan, keys)
+        # A register row with neither UPN nor name cannot be matched back: appended, it would be seeded again daily.
+        if values[0] not in (None, "")
+    ]
+    contributions_plan = contributions_write_plan(plan, keys)
+    if title is not None and find_contributions_header(rows) is None:
+        # A tab the product cannot read is the SENDCo's to fix (the note says how); writing into it could misplace cells.
+        return [], outstanding
+    if title is not None and not contributions_plan.rows and not appended:
+        return [], outstanding  # nothing to record: the SENDCo's tab is left exactly as it is
+    contributions_plan = replace(
+        contributions_plan,
+        sheet=title or CONTRIBUTIONS_SHEET,
+        append_rows=appended,
+        create_if_missing=True,
+        # Requested and Received are filled only while blank at write time: a date the SENDCo typed always wins.
+        blank_only=frozenset({REQUESTED, RECEIVED}),
+    )
+    return [contributions_plan], outstanding
 
 
 def _london_now() -> datetime:
@@ -274,4 +519,16 @@ def ordered_by_urgency(pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
     return sorted(pupils, key=sort_key)
 
 
-__all__ = ["Evaluation", "SweepResult", "evaluate", "run_sweep", "write_plan"]
+__all__ = [
+    "Evaluation",
+    "MailReport",
+    "MailSetup",
+    "SweepResult",
+    "evaluate",
+    "ledger_path",
+    "mail_setup",
+    "outstanding_after",
+    "previous_statuses",
+    "run_sweep",
+    "write_plan",
+]

@@ -14,6 +14,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_schema.cells import upn_check_letter
 
@@ -215,9 +216,51 @@ def write_demo_register(path: Path, *, today: date) -> Path:
         key.cell(row=r, column=2, value=meaning)
     key["A6"] = "Columns headed AR are written by Review Keeper; everything else is ours."
 
+    write_contributions_sheet(wb.create_sheet("Contributions"), today)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+CONTRIBUTION_HEADERS = ["Pupil", "Role", "Name", "Email", "Requested", "Received", "Chasers", "Last chased", "Notes"]
+
+
+def contribution_rows(today: date) -> list[list[object]]:
+    """A handful of contributors (made-up example.org addresses): some not yet asked, one asked a while ago, one
+    chased once already, one who has answered, and one row for a pupil whose meeting is booked (an invitation)."""
+    t = today
+
+    def ago(days: int) -> date:
+        return t - timedelta(days=days)
+
+    return [
+        [upn(5), "Class teacher", "Jo Patel", "j.patel@oakfield.example.org", None, None, None, None, None],
+        [upn(5), "EP", "Dr Sam Okafor", "ep.team@northshire.example.org", ago(10), None, None, None, "Via the LA EP team"],
+        ["Leo Fitzgerald", "SALT", "Priya Shah", "salt.referrals@nhs.example.org", ago(16), None, 1, ago(8), None],
+        ["Leo Fitzgerald", "Young person", "Leo Fitzgerald", "leo.f@students.example.org", None, None, None, None,
+         "Leo asked to write his own views"],
+        [upn(3), "Class teacher", "Tom Reid", "t.reid@oakfield.example.org", ago(20), ago(2), None, None, None],
+        [upn(20), "Class teacher", "Ana Costa", "a.costa@oakfield.example.org", None, None, None, None, None],
+        [upn(20), "OT", "Ben Hughes", "ot.service@nhs.example.org", ago(12), None, None, None, None],
+    ]  # fmt: skip
+
+
+def write_contributions_sheet(ws: Worksheet, today: date) -> None:
+    """The Contributions tab (register.md section 6), as a SENDCo would start it; the product fills Requested,
+    Chasers and Last chased as it emails, and adds Parent/carer rows from the register's parent emails."""
+    for col, text in enumerate(CONTRIBUTION_HEADERS, start=1):
+        cell = ws.cell(row=1, column=col, value=text)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="BDD7EE")
+    for r, values in enumerate(contribution_rows(today), start=2):
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=col, value=value)
+            if isinstance(value, date):
+                cell.number_format = "dd/mm/yyyy"
+    for col, width in zip("ABCDEFGHI", (16, 14, 16, 32, 12, 12, 9, 12, 30), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
 
 
 def main() -> None:

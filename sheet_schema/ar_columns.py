@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from review_rules.dates import format_date
 from review_rules.model import ReviewClock, ReviewFacts, Status
 
 from .model import ReviewedPupil
@@ -192,4 +193,4 @@ def ar_row(pupil: ReviewedPupil, *, today: date, checked_at: datetime, outstandi
 
 
 def _short(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
+    return format_date(d).split(" ", 1)[1]

@@ -40,6 +40,10 @@ def _snapshot(path: Path) -> dict[tuple[str, str], tuple]:
     wb = openpyxl.load_workbook(path)
     out: dict[tuple[str, str], tuple] = {}
     for ws in wb.worksheets:
+        if ws.title == "Contributions":
+            # The product fills Requested, Chasers and Last chased there and appends Parent/carer rows (register.md
+            # section 6); tests/e2e/test_emails_cli.py checks that tab, and that a date the SENDCo typed is kept.
+            continue
         ar_cols = set()
         for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 15)):
             for cell in row:

@@ -2,7 +2,7 @@
 
 It speaks only what the product uses, and checks it strictly:
 - GET  /v4/spreadsheets/{id}?includeGridData=...&ranges=...&fields=...   (spreadsheets.get, partial-response masks)
-- POST /v4/spreadsheets/{id}:batchUpdate  with updateCells and appendDimension requests, applied atomically
+- POST /v4/spreadsheets/{id}:batchUpdate  with updateCells, appendDimension and addSheet requests, applied atomically
 Everything else (notably the values.* endpoints, so any USER_ENTERED write) answers 400 and is recorded.
 
 Faults are queued: each `Fault` is consumed by the next request that matches it. Hooks run after the n-th request, to
@@ -391,6 +391,9 @@ class FakeSpreadsheets:
                 self._update_cells(staged, payload, number)
             elif kind == "appendDimension":
                 self._append_dimension(staged, payload, number)
+            elif kind == "addSheet":
+                replies.append(self._add_sheet(staged, payload, number))
+                continue
             else:
                 raise BadRequest(f"Invalid requests[{number}]: {kind} is not supported by this fake")
             replies.append({})
@@ -404,6 +407,43 @@ class FakeSpreadsheets:
             if sheet.sheet_id == (sheet_id or 0):
                 return sheet
         raise BadRequest(f"Invalid requests[{number}]: No grid with id: {sheet_id}")
+
+    @staticmethod
+    def _add_sheet(book: dict[str, Any], payload: dict[str, Any], number: int) -> dict[str, Any]:
+        """addSheet as Google does it: a unique title (case-insensitive), an optional caller-chosen unique sheetId,
+        a 1000 x 26 grid unless gridProperties say otherwise; the new tab goes last unless an index is given."""
+        where = f"requests[{number}].addSheet"
+        if set(payload) - {"properties"}:
+            raise BadRequest(f"Invalid {where}: unknown fields")
+        props = payload.get("properties", {})
+        if set(props) - {"sheetId", "title", "index", "gridProperties"}:
+            raise BadRequest(f"Invalid {where}.properties: unknown or unsupported fields")
+        grid = props.get("gridProperties", {})
+        if set(grid) - {"rowCount", "columnCount", "frozenRowCount", "frozenColumnCount"}:
+            raise BadRequest(f"Invalid {where}.properties.gridProperties: unknown fields")
+        title = props.get("title") or f"Sheet{len(book['sheets']) + 1}"
+        if any(s.title.casefold() == str(title).casefold() for s in book["sheets"]):
+            raise BadRequest(
+                f'Invalid {where}: A sheet with the name "{title}" already exists. Please enter another name.'
+            )
+        taken = {s.sheet_id for s in book["sheets"]}
+        sheet_id = props.get("sheetId")
+        if sheet_id is None:
+            sheet_id = max(taken, default=0) + 1
+        elif not isinstance(sheet_id, int) or sheet_id < 0 or sheet_id in taken:
+            raise BadRequest(f"Invalid {where}: sheetId {sheet_id!r} is invalid or already in use")
+        sheet = FakeSheet(
+            sheet_id=sheet_id,
+            title=str(title),
+            row_count=int(grid.get("rowCount", 1000)),
+            column_count=int(grid.get("columnCount", 26)),
+        )
+        index = props.get("index")
+        if isinstance(index, int) and 0 <= index <= len(book["sheets"]):
+            book["sheets"].insert(index, sheet)
+        else:
+            book["sheets"].append(sheet)
+        return {"addSheet": {"properties": {"sheetId": sheet_id, "title": sheet.title}}}
 
     def _append_dimension(self, book: dict[str, Any], payload: dict[str, Any], number: int) -> None:
         if set(payload) - {"sheetId", "dimension", "length"}:

@@ -1,0 +1,194 @@
+"""Signed links for contributors: each request and chaser carries one, bound to that contribution row and review cycle.
+
+The token is an itsdangerous signed payload, not an encrypted one, so nothing personal goes in it in clear: the pupil
+reference and the contributor's email are HMAC-SHA256 digests keyed with the link secret (an unkeyed hash of an email
+address can be reversed by guessing). The row is identified by pupil + role + email, never by row number, so a row the
+SENDCo moved still matches. The expiry is a field in the payload (two weeks after the meeting), checked on verify;
+a URLSafeTimedSerializer would add a signing timestamp, making links differ between the request and its chasers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from itsdangerous import BadPayload, BadSignature, URLSafeSerializer
+
+from sheet_schema.contributions import Contribution, contribution_key
+
+SECRET_ENV = "KEEPER_LINK_SECRET"
+BASE_URL_ENV = "KEEPER_BASE_URL"
+LINK_VALID_AFTER_MEETING = timedelta(days=14)
+_SALT = "review-keeper.contribution-link.v1"
+_VERSION = 1
+_DIGEST_CHARS = 32  # 128 bits of HMAC-SHA256: collision-free for any register, short enough for a link
+
+
+class LinkError(Exception):
+    """A link that cannot be used. `str(err)` is a sentence a contributor can read."""
+
+
+class LinkConfigError(LinkError):
+    """The link secret or base URL is missing."""
+
+
+class LinkMalformed(LinkError):
+    """Not a link this product made (truncated, or mangled by an email client)."""
+
+
+class LinkTampered(LinkError):
+    """The signature does not match the contents: edited, or signed with another secret."""
+
+
+class LinkExpired(LinkError):
+    """The link was valid but its review cycle is over (two weeks after the meeting)."""
+
+
+class LinkWrongSchool(LinkError):
+    """A genuine link for another school's register."""
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    """What a verified link says. Only digests identify the pupil and the contributor."""
+
+    school: str
+    pupil_digest: str
+    role: str
+    email_digest: str
+    meeting: date  # the review cycle: the meeting date the link was made for
+    expires: date  # the last day the link works
+
+
+class LinkSigner:
+    """Makes and verifies links with one secret. `school` binds links to one register."""
+
+    def __init__(self, secret: str, base_url: str = "", school: str = "") -> None:
+        if not secret:
+            raise LinkConfigError(f"No link secret: set {SECRET_ENV} to a long random string.")
+        self._secret = secret.encode("utf-8")
+        self._serializer = URLSafeSerializer(secret, salt=_SALT)
+        self.base_url = base_url.rstrip("/")
+        self.school = school
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, school: str = "") -> LinkSigner:
+        env = os.environ if env is None else env
+        return cls(env.get(SECRET_ENV, ""), env.get(BASE_URL_ENV, ""), school)
+
+    def digest(self, text: str) -> str:
+        return hmac.new(self._secret, text.encode("utf-8"), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
+
+    def token(self, *, pupil_ref: str, role: str, email: str, meeting: date) -> str:
+        pupil_key, role_key, email_key = contribution_key(pupil_ref, role, email)
+        payload = {
+            "v": _VERSION,
+            "s": self.school,
+            "p": self.digest("pupil:" + pupil_key),
+            "r": role_key,
+            "e": self.digest("email:" + email_key),
+            "m": meeting.isoformat(),
+            "x": (meeting + LINK_VALID_AFTER_MEETING).isoformat(),
+        }
+        return str(self._serializer.dumps(payload))
+
+    def make_link(self, *, pupil_ref: str, role: str, email: str, meeting: date) -> str:
+        if not self.base_url:
+            raise LinkConfigError(f"No base URL for links: set {BASE_URL_ENV}, e.g. https://keeper.example.org.")
+        return f"{self.base_url}/confirm?t={self.token(pupil_ref=pupil_ref, role=role, email=email, meeting=meeting)}"
+
+    def link_for(self, contribution: Contribution, meeting: date) -> str:
+        return self.make_link(
+            pupil_ref=contribution.pupil_ref, role=contribution.role, email=contribution.email or "", meeting=meeting
+        )
+
+    def verify(self, token_or_link: str, *, now: date | datetime) -> LinkClaim:
+        token = _token_from(token_or_link)
+        try:
+            payload = self._serializer.loads(token)
+        except BadPayload:
+            raise LinkMalformed("This link is incomplete; open it again from your email, or copy all of it.") from None
+        except BadSignature:
+            if "." not in token:
+                raise LinkMalformed(
+                    "This link is incomplete; open it again from your email, or copy all of it."
+                ) from None
+            raise LinkTampered("This link has been changed or is not genuine; use the link in your email.") from None
+        if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+            raise LinkMalformed("This link is not one this service made; use the link in your email.")
+        try:
+            claim = LinkClaim(
+                school=str(payload["s"]),
+                pupil_digest=str(payload["p"]),
+                role=str(payload["r"]),
+                email_digest=str(payload["e"]),
+                meeting=date.fromisoformat(payload["m"]),
+                expires=date.fromisoformat(payload["x"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise LinkMalformed("This link is not one this service made; use the link in your email.") from None
+        if self.school and claim.school != self.school:
+            raise LinkWrongSchool("This link belongs to another school's register.")
+        today = now.date() if isinstance(now, datetime) else now
+        if today > claim.expires:
+            raise LinkExpired(
+                "This link has expired: the review it was for is over. Please contact the school's SENDCo."
+            )
+        return claim
+
+    def matches(self, claim: LinkClaim, contribution: Contribution) -> bool:
+        """True when the claim was made for this row (same pupil, role and email), wherever the row now sits."""
+        pupil_key, role_key, email_key = contribution.key
+        return (
+            hmac.compare_digest(claim.pupil_digest, self.digest("pupil:" + pupil_key))
+            and claim.role == role_key
+            and hmac.compare_digest(claim.email_digest, self.digest("email:" + email_key))
+        )
+
+    def find_row(self, claim: LinkClaim, contributions: Iterable[Contribution]) -> Contribution | None:
+        return next((c for c in contributions if self.matches(claim, c)), None)
+
+
+def _token_from(token_or_link: str) -> str:
+    text = token_or_link.strip()
+    if "://" in text or text.startswith("/"):
+        query = parse_qs(urlsplit(text).query)
+        values = query.get("t")
+        if not values:
+            raise LinkMalformed("This link is incomplete; open it again from your email, or copy all of it.")
+        return values[0]
+    return text
+
+
+def make_link(
+    *, pupil_ref: str, role: str, email: str, meeting: date, school: str = "", env: Mapping[str, str] | None = None
+) -> str:
+    """A contributor's link, with the secret and base URL from KEEPER_LINK_SECRET and KEEPER_BASE_URL."""
+    return LinkSigner.from_env(env, school).make_link(pupil_ref=pupil_ref, role=role, email=email, meeting=meeting)
+
+
+def verify_link(
+    token: str, *, now: date | datetime, school: str = "", env: Mapping[str, str] | None = None
+) -> LinkClaim:
+    """Check a link or its token with the secret from KEEPER_LINK_SECRET. Raises LinkExpired, LinkTampered,
+    LinkMalformed, LinkWrongSchool (all LinkError)."""
+    return LinkSigner.from_env(env, school).verify(token, now=now)
+
+
+__all__ = [
+    "LinkClaim",
+    "LinkConfigError",
+    "LinkError",
+    "LinkExpired",
+    "LinkMalformed",
+    "LinkSigner",
+    "LinkTampered",
+    "LinkWrongSchool",
+    "make_link",
+    "verify_link",
+]

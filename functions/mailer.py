@@ -1,0 +1,235 @@
+"""Sending a plan: build each message, record it in the sent-ledger, hand it to the transport.
+
+The ledger is write-ahead: a "begin" line is flushed to disk *before* each send and a "sent" or "failed" line after.
+- "sent": done; never sent again (the plan reads the ledger and also re-issues the sheet cells from it).
+- "failed": the transport said no; the next sweep tries again.
+- "begin" with nothing after it: the process died mid-send, so nobody knows whether it went. It is counted as sent
+  (at most once): the worst case is one lost request or chaser, which the next chaser (7 days on) or the SENDCo's
+  digest covers, rather than a contributor receiving the same email twice.
+The ledger holds reason keys (kind, cycle, a digest of the row key, date) and outcomes, never names or addresses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Literal, Protocol
+
+from connectors.mail import MailError, MailTransport
+
+from .planning import EmailPlan, OutgoingEmail
+
+log = logging.getLogger("review_keeper.mailer")
+
+LEDGER_NAME = "review-keeper-sent.jsonl"
+
+
+class Ledger(Protocol):
+    def sent_log(self) -> dict[str, date]: ...
+
+    def begin(self, reason_key: str, day: date) -> None: ...
+
+    def done(self, reason_key: str, day: date) -> None: ...
+
+    def failed(self, reason_key: str, day: date, error: str) -> None: ...
+
+
+class FileLedger:
+    """An append-only JSON-lines file, one line per event, fsynced before each send."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def _events(self) -> Iterable[dict[str, str]]:
+        if not self.path.exists():
+            return []
+        events = []
+        with self.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    events.append(json.loads(line))
+                except json.JSONDecodeError:
+                    # A line cut short by a crash: the event it described never completed.
+                    continue
+        return events
+
+    def states(self) -> dict[str, tuple[str, date]]:
+        """reason_key -> (last state, day)."""
+        out: dict[str, tuple[str, date]] = {}
+        for event in self._events():
+            try:
+                out[event["key"]] = (event["state"], date.fromisoformat(event["day"]))
+            except (KeyError, ValueError, TypeError):
+                continue
+        return out
+
+    def sent_log(self) -> dict[str, date]:
+        """Everything sent, or begun and never confirmed (counted as sent: at most once)."""
+        return {k: d for k, (state, d) in self.states().items() if state in ("begin", "sent")}
+
+    def in_doubt(self) -> dict[str, date]:
+        return {k: d for k, (state, d) in self.states().items() if state == "begin"}
+
+    def _append(self, event: Mapping[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(event, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def begin(self, reason_key: str, day: date) -> None:
+        self._append({"key": reason_key, "state": "begin", "day": day.isoformat()})
+
+    def done(self, reason_key: str, day: date) -> None:
+        self._append({"key": reason_key, "state": "sent", "day": day.isoformat()})
+
+    def failed(self, reason_key: str, day: date, error: str) -> None:
+        self._append({"key": reason_key, "state": "failed", "day": day.isoformat(), "error": error[:200]})
+
+
+class MemoryLedger:
+    """For dry runs and tests: the same contract, in memory."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, date]] = []
+
+    def sent_log(self) -> dict[str, date]:
+        last: dict[str, tuple[str, date]] = {}
+        for key, state, day in self.events:
+            last[key] = (state, day)
+        return {k: d for k, (s, d) in last.items() if s in ("begin", "sent")}
+
+    def begin(self, reason_key: str, day: date) -> None:
+        self.events.append((reason_key, "begin", day))
+
+    def done(self, reason_key: str, day: date) -> None:
+        self.events.append((reason_key, "sent", day))
+
+    def failed(self, reason_key: str, day: date, error: str) -> None:
+        self.events.append((reason_key, "failed", day))
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    email: OutgoingEmail
+    status: Literal["sent", "failed", "already sent"]
+    error: str | None = None
+
+    @property
+    def went(self) -> bool:
+        """The email is (or was earlier) out: its cells may be written."""
+        return self.status in ("sent", "already sent")
+
+
+def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((sender_name or name, address)) if (sender_name or name) else address
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
+    if email.reply_to:
+        message["Reply-To"] = email.reply_to
+    # Lets a mail client (and our own tests) see what the email is for without reading the body.
+    message["X-Review-Keeper-Kind"] = email.kind
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    for attachment in email.attachments:
+        maintype, _, rest = attachment.content_type.partition("/")
+        subtype, _, params = rest.partition(";")
+        # Outlook only offers "Accept / Decline" when the calendar part says method=REQUEST.
+        method = {"method": params.split("method=", 1)[1].strip()} if "method=" in params else None
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype.strip(), filename=attachment.filename, params=method
+        )
+    return message
+
+
+def send_all(
+    plan: EmailPlan,
+    transport: MailTransport,
+    ledger: Ledger,
+    *,
+    sender_name: str | None = None,
+) -> list[SendOutcome]:
+    """Send every email in the plan once. A failed email is recorded and the others still go."""
+    outcomes: list[SendOutcome] = []
+    day = plan.today
+    for email in plan.emails:
+        # Read afresh each time: another sweep on the same day may have sent it since this plan was made.
+        if email.reason_key in ledger.sent_log():
+            outcomes.append(SendOutcome(email, "already sent"))
+            continue
+        try:
+            message = to_message(email, transport.sender, sender_name)
+        except (ValueError, TypeError) as exc:
+            outcomes.append(SendOutcome(email, "failed", f"could not build the email: {type(exc).__name__}"))
+            continue
+        ledger.begin(email.reason_key, day)
+        try:
+            transport.send(message)
+        except MailError as exc:
+            ledger.failed(email.reason_key, day, str(exc))
+            log.warning("a %s email failed: %s", email.kind, exc)
+            outcomes.append(SendOutcome(email, "failed", str(exc)))
+            continue
+        except Exception as exc:  # a transport bug must not stop the other emails either
+            ledger.failed(email.reason_key, day, type(exc).__name__)
+            log.exception("a %s email failed unexpectedly", email.kind)
+            outcomes.append(SendOutcome(email, "failed", type(exc).__name__))
+            continue
+        ledger.done(email.reason_key, day)
+        outcomes.append(SendOutcome(email, "sent"))
+    log.info(
+        "emails: %d sent, %d already sent, %d failed",
+        sum(o.status == "sent" for o in outcomes),
+        sum(o.status == "already sent" for o in outcomes),
+        sum(o.status == "failed" for o in outcomes),
+    )
+    return outcomes
+
+
+def went_keys(outcomes: Iterable[SendOutcome]) -> set[str]:
+    """Reason keys whose cells may be written (pass to planning.updates_to_write / contributions_write_plan)."""
+    return {o.email.reason_key for o in outcomes if o.went}
+
+
+def outcomes_json(outcomes: Iterable[SendOutcome]) -> list[dict[str, object]]:
+    """The sweep JSON's "emails" list: what was sent (failed ones carry "error")."""
+    out: list[dict[str, object]] = []
+    for o in outcomes:
+        item: dict[str, object] = {
+            "kind": o.email.kind,
+            "to": o.email.to,
+            "pupil_row": o.email.pupil_row,
+            "subject": o.email.subject,
+            "status": o.status,
+        }
+        if o.error:
+            item["error"] = o.error
+        out.append(item)
+    return out
+
+
+__all__ = [
+    "LEDGER_NAME",
+    "FileLedger",
+    "Ledger",
+    "MemoryLedger",
+    "SendOutcome",
+    "outcomes_json",
+    "send_all",
+    "to_message",
+    "went_keys",
+]
