@@ -112,13 +112,45 @@ def print_summary(result: SweepResult, settings: Settings, out=sys.stdout) -> No
                 "run again to include them.",
                 file=out,
             )
+    mail = result.mail
+    if mail is not None:
+        kinds = ("request", "chaser", "invitation", "digest")
+        tally = {k: sum(e["kind"] == k for e in mail.sent) for k in kinds}
+        counts = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in tally.items())
+        verb = "would be sent" if result.dry_run else "sent"
+        where = f" into the outbox folder {mail.outbox}" if mail.outbox else f" by {mail.transport}"
+        print(f"\nEmails {verb}: {len(mail.sent)} ({counts}){where}.", file=out)
+        if mail.failures:
+            print(f"{len(mail.failures)} emails could not be sent; the next sweep tries them again.", file=out)
+        if mail.appended_rows:
+            rows = (
+                "1 Parent/carer row was" if mail.appended_rows == 1 else f"{mail.appended_rows} Parent/carer rows were"
+            )
+            print(f"{rows} added to Contributions from the register's parent emails.", file=out)
+        for note in mail.notes:
+            print(f"  {note}", file=out)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import os
+
+    from functions.sweep import mail_setup
+
     settings = _settings_for(args.register, args.config)
     today = _today(args.today)
     register = open_register(args.register)
-    result = run_sweep(register, today=today, settings=settings, dry_run=args.dry_run)
+    # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working directory.
+    base_dir = Path.cwd() if _is_sheet(args.register) else Path(args.register).resolve().parent
+    mail = mail_setup(settings, os.environ, base_dir)
+    result = run_sweep(
+        register,
+        today=today,
+        settings=settings,
+        dry_run=args.dry_run,
+        transport=mail.transport,
+        ledger=mail.ledger,
+        signer=mail.signer,
+    )
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
@@ -128,6 +160,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import dataclasses
+    import os
+
+    from connectors.mail import OutboxTransport
+    from functions.links import SECRET_ENV, LinkSigner
+    from functions.mailer import LEDGER_NAME, FileLedger
     from scripts.make_demo import write_demo_register
 
     today = _today(args.today)
@@ -135,13 +173,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     write_demo_register(out, today=today)
     print(f"Wrote a demo register with made-up pupils: {out}\n")
     settings = load_settings(None, out)
+    if settings.sendco_email is None:  # the demo's made-up SENDCo, so the digest shows too
+        settings = dataclasses.replace(
+            settings,
+            school_name="Oakfield Academy",
+            sendco_name="Sam Taylor",
+            sendco_email="sendco@oakfield.example.org",
+        )
     from connectors.workbook import WorkbookRegister
 
-    result = run_sweep(WorkbookRegister(out), today=today, settings=settings)
+    # The demo never touches the network, whatever KEEPER_MAIL says: its emails go to an outbox folder beside it. A
+    # fresh demo register starts a fresh sent-ledger and outbox, or the ledger would hold back the new demo's emails.
+    outbox = out.parent / "outbox"
+    ledger_file = out.parent / LEDGER_NAME
+    ledger_file.unlink(missing_ok=True)
+    if outbox.is_dir():
+        for old in outbox.glob("*.eml"):
+            old.unlink()
+    secret = os.environ.get(SECRET_ENV, "").strip() or "demo-only-secret-never-use-for-real"
+    signer = LinkSigner(secret, os.environ.get("KEEPER_BASE_URL", "") or "http://localhost:8080", settings.school_name)
+    result = run_sweep(
+        WorkbookRegister(out),
+        today=today,
+        settings=settings,
+        transport=OutboxTransport(outbox, "review-keeper@oakfield.example.org"),
+        ledger=FileLedger(ledger_file),
+        signer=signer,
+    )
     print_summary(result, settings)
     print(
         f'\nOpen {out} and look at the columns headed "AR ..." to the right of the register: status, the date to hold '
-        "each meeting by, the next action, Year 9 and phase-transfer flags and any problems with a row."
+        "each meeting by, the next action, Year 9 and phase-transfer flags and any problems with a row. The "
+        f"Contributions sheet shows who was asked and chased; the emails themselves are .eml files in {outbox}."
     )
     return EXIT_OK
 
@@ -238,6 +301,17 @@ def build_parser() -> argparse.ArgumentParser:
     _report_args(calendar)
     calendar.add_argument("--out", default="reviews.ics", help="the .ics file to write (default reviews.ics)")
     calendar.set_defaults(func=cmd_calendar)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the contributors' confirmation page on this computer",
+        description="Example: KEEPER_LINK_SECRET=... python main.py serve register.xlsx --port 8080",
+    )
+    serve.add_argument("register", nargs="?", help="the register (default: KEEPER_REGISTER or keeper.toml's schools)")
+    serve.add_argument("--port", type=int, default=8080, help="the port to listen on (default 8080)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--config", help="settings file (default: keeper.toml beside the register)")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
@@ -249,6 +323,137 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RegisterError, SettingsError) as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Cloud Functions entry points (functions-framework). Deployed by scripts/deploy.sh; see DEPLOY.md.
+# sweep_http and dispatch are private: Cloud Run IAM admits only the scheduler's service account (its OIDC token), so
+# there is no authentication code here. confirm is public: the signed link is the contributor's only credential.
+
+import os  # noqa: E402
+
+import functions_framework  # noqa: E402
+
+from functions.cloud import BadRequest, dispatch_schools, parse_sweep_body, school_from_message, sweep_schools  # noqa: E402
+from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage  # noqa: E402
+from functions.links import LinkConfigError, LinkSigner  # noqa: E402
+from functions.logs import use_cloud_logging  # noqa: E402
+from functions.settings import School, load_schools  # noqa: E402
+
+_cloud_log = logging.getLogger("review_keeper.main")
+_JSON = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+def open_school_register(school: School) -> Register:
+    return open_register(school.register)
+
+
+def _json_reply(payload: dict, status: int = 200) -> tuple[str, int, dict[str, str]]:
+    return json.dumps(payload, ensure_ascii=False), status, _JSON
+
+
+@functions_framework.http
+def sweep_http(request) -> tuple[str, int, dict[str, str]]:
+    """Cloud Scheduler's daily call: POST {"school": id} sweeps one school, an empty body every school."""
+    use_cloud_logging()
+    if request.method != "POST":
+        return _json_reply({"ok": False, "error": "Use POST."}, 405)
+    try:
+        schools = load_schools()
+        wanted = parse_sweep_body(request.get_data(cache=False), schools)
+    except BadRequest as exc:
+        return _json_reply({"ok": False, "error": str(exc)}, 400)
+    except SettingsError as exc:
+        _cloud_log.error("settings could not be loaded", extra={"event": "SettingsError"})
+        return _json_reply({"ok": False, "error": str(exc)}, 500)
+    result = sweep_schools(
+        schools, wanted.school_ids, today=london_today(), open_register=open_school_register, dry_run=wanted.dry_run
+    )
+    return _json_reply(result, 200 if result["ok"] else 500)
+
+
+@functions_framework.cloud_event
+def sweep_event(cloud_event) -> None:
+    """One school's sweep, from a Pub/Sub message {"school": id} published by dispatch."""
+    use_cloud_logging()
+    schools = load_schools()
+    try:
+        school = school_from_message(cloud_event.data, schools)
+    except BadRequest:
+        # Acknowledged, not raised: a malformed message would fail the same way on every redelivery.
+        _cloud_log.error("ignored a Pub/Sub message that names no known school", extra={"event": "BadRequest"})
+        return
+    result = sweep_schools(schools, [school], today=london_today(), open_register=open_school_register)
+    if not result["ok"]:
+        raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")
+
+
+@functions_framework.http
+def dispatch(request) -> tuple[str, int, dict[str, str]]:
+    """A trust's daily call: one Pub/Sub message per school, swept in parallel by sweep_event."""
+    from connectors.pubsub import PublishError, PubSubPublisher
+
+    use_cloud_logging()
+    project = os.environ.get("KEEPER_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT", "")
+    topic = os.environ.get("KEEPER_SWEEP_TOPIC", "keeper-sweep")
+    try:
+        schools = load_schools()
+        publisher = PubSubPublisher.from_env(project, topic)
+        return _json_reply(dispatch_schools(schools, publisher))
+    except SettingsError as exc:
+        return _json_reply({"ok": False, "error": str(exc)}, 500)
+    except PublishError as exc:
+        _cloud_log.error("dispatch failed", extra={"event": "PublishError"})
+        return _json_reply({"ok": False, "error": str(exc)}, 502)
+
+
+def _confirmations() -> Confirmations:
+    return Confirmations(load_schools(), LinkSigner.from_env(), open_school_register, london_today)
+
+
+@functions_framework.http
+def confirm(request) -> tuple[str, int, dict[str, str]]:
+    """The contributor's page: GET shows, POST (token in the form body) records Received."""
+    use_cloud_logging()
+    if request.method not in ("GET", "HEAD", "POST"):
+        return "", 405, {**SECURITY_HEADERS, "Allow": "GET, HEAD, POST"}
+    try:
+        service = _confirmations()
+    except (SettingsError, LinkConfigError) as exc:
+        _cloud_log.error("confirm is not configured", extra={"event": type(exc).__name__})
+        page = ConfirmPage("unavailable", 503)
+    else:
+        if request.method == "POST":
+            page = service.record(request.form.get("t"), request.form.get("note"))
+        else:
+            page = service.show(request.args.get("t"))
+    return page.html(), page.status, dict(SECURITY_HEADERS)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The confirmation page on this computer, through the same app functions-framework builds in the cloud."""
+    from werkzeug.serving import run_simple
+
+    if args.register:
+        ref = args.register if _is_sheet(args.register) else str(Path(args.register).resolve())
+        os.environ["KEEPER_REGISTER"] = ref
+        beside = None if _is_sheet(ref) else Path(ref).parent / "keeper.toml"
+        if args.config is None and beside is not None and beside.is_file():
+            os.environ["KEEPER_CONFIG"] = str(beside)
+    if args.config:
+        os.environ["KEEPER_CONFIG"] = str(Path(args.config).resolve())
+    schools = load_schools()
+    try:
+        LinkSigner.from_env()
+    except LinkConfigError as exc:
+        print(f"Review Keeper: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    app = functions_framework.create_app(target="confirm", source=__file__)
+    names = ", ".join(f"{s.id} ({s.register})" for s in schools.values())
+    print(f"Review Keeper: confirmation page for {names} on http://{args.host}:{args.port}/confirm?t=...", flush=True)
+    # One request at a time: a workbook on disk has one writer.
+    run_simple(args.host, args.port, app, threaded=False, use_reloader=False)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

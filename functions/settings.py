@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -256,3 +257,163 @@ def load_settings(
             raise SettingsError(f"{path.name}: this is not a text file; save it as UTF-8 text.") from None
         settings = settings_from_mapping(raw, where=path.name)
     return apply_environment(settings, env)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Several schools in one deployment (a multi-academy trust): a [[schools]] array in keeper.toml.
+#
+#     [mail]                        # top-level settings are every school's defaults
+#     transport = "sendgrid"
+#     [[schools]]
+#     id = "oakfield"               # lower-case letters, digits and hyphens: it goes into links and Pub/Sub messages
+#     name = "Oakfield Primary"
+#     register = "https://docs.google.com/spreadsheets/d/..."   # or a workbook path, relative to keeper.toml
+#     sendco_name = "Ms Patel"
+#     sendco_email = "senco@oakfield.sch.uk"
+#     terms = [{ from = 2025-09-03, to = 2025-10-24 }, ...]
+#     [schools.rules]
+#     transfer_after_years = [6]
+#
+# Secrets (SMTP passwords, API keys, the link secret) never go in the file: the deployment sets them as environment
+# variables from Secret Manager (`--set-secrets`), so a keeper.toml can be shared or committed without leaking them.
+
+CONFIG_ENV = "KEEPER_CONFIG"
+REGISTER_ENV = "KEEPER_REGISTER"
+SCHOOL_ID_ENV = "KEEPER_SCHOOL_ID"
+DEFAULT_SCHOOL_ID = "school"
+_SCHOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_SCHOOL_ONLY = {"id", "register", "name"}
+_SECRET_WORDS = ("password", "secret", "api_key", "apikey", "token")
+_REPLACED_TOGETHER = ("terms", "closures")
+
+
+@dataclass(frozen=True)
+class School:
+    """One school in the deployment: its id (in links and messages), its register and its settings."""
+
+    id: str
+    register: str  # a workbook path (absolute) or a Google Sheet URL or key
+    settings: Settings
+
+    @property
+    def register_is_sheet(self) -> bool:
+        return not self.register.lower().endswith((".xlsx", ".xlsm"))
+
+
+def _refuse_secrets(raw: Any, where: str, path: str = "") -> None:
+    if isinstance(raw, Mapping):
+        for key, value in raw.items():
+            name = f"{path}.{key}" if path else str(key)
+            if any(word in str(key).lower() for word in _SECRET_WORDS) and not str(key).lower().endswith("_env"):
+                raise _err(
+                    where,
+                    f"{name} looks like a secret; secrets never go in keeper.toml. Remove it and set the matching "
+                    "environment variable instead (deployed from Secret Manager with --set-secrets, see DEPLOY.md).",
+                )
+            _refuse_secrets(value, where, name)
+    elif isinstance(raw, list):
+        for i, item in enumerate(raw, start=1):
+            _refuse_secrets(item, where, f"{path}[{i}]")
+
+
+def _merged(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """The school's own settings over the trust's: tables merge key by key, everything else is replaced."""
+    out = dict(defaults)
+    if any(k in own for k in _REPLACED_TOGETHER):
+        # A school's own term dates replace the trust's entirely; mixing two calendars would invent closures.
+        for key in _REPLACED_TOGETHER:
+            out.pop(key, None)
+    for key, value in own.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _register_ref(value: Any, where: str, base: Path) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _err(where, 'register must be the register\'s Google Sheet URL or workbook path, e.g. "register.xlsx".')
+    ref = value.strip()
+    if ref.lower().endswith((".xlsx", ".xlsm")) and "://" not in ref:
+        path = Path(ref).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+    return ref
+
+
+def schools_from_mapping(
+    raw: Mapping[str, Any], where: str = CONFIG_NAME, base: Path | None = None
+) -> dict[str, School]:
+    """Every `[[schools]]` entry as a School, in file order. Raises SettingsError naming the entry and the fix."""
+    base = base if base is not None else Path.cwd()
+    entries = raw.get("schools")
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, Mapping) for e in entries):
+        raise _err(where, "schools must be one or more [[schools]] tables, each with an id, a name and a register.")
+    _refuse_secrets(raw, where)
+    defaults = {k: v for k, v in raw.items() if k != "schools"}
+    out: dict[str, School] = {}
+    for number, entry in enumerate(entries, start=1):
+        school_id = entry.get("id")
+        if not isinstance(school_id, str) or not _SCHOOL_ID.match(school_id):
+            raise _err(
+                where,
+                f'school {number}: id is "{school_id}"; give each school a short id of lower-case letters, digits '
+                'and hyphens, e.g. id = "oakfield-primary".',
+            )
+        if school_id in out:
+            raise _err(where, f'school {number}: id "{school_id}" is used twice; each school needs its own id.')
+        here = f'{where}, school "{school_id}"'
+        own = {k: v for k, v in entry.items() if k not in _SCHOOL_ONLY}
+        if "name" in entry:
+            own["school_name"] = entry["name"]
+        if "schools" in own:
+            raise _err(here, "a school cannot contain other schools.")
+        settings = settings_from_mapping(_merged(defaults, own), where=here)
+        out[school_id] = School(school_id, _register_ref(entry.get("register"), here, base), settings)
+    return out
+
+
+def load_schools(
+    config: Path | None = None, env: Mapping[str, str] | None = None, *, register: str | None = None
+) -> dict[str, School]:
+    """Every school this deployment looks after, by id.
+
+    The settings file is `config`, else (when no `register` is given) $KEEPER_CONFIG, else keeper.toml in the working
+    directory (the function's source folder when deployed), else keeper.toml beside the register, as load_settings. With a [[schools]] array: one School per entry (the environment's
+    KEEPER_SCHOOL_NAME and the like are not applied: they could only be right for one of them). Without one: a single
+    school made by `load_settings`, with id $KEEPER_SCHOOL_ID (default "school") and the register `register`, else
+    $KEEPER_REGISTER; no register at all is a SettingsError.
+    """
+    env = os.environ if env is None else env
+    path = config
+    # A register named on the command line brings its own keeper.toml (beside it), as `main.py sweep` does.
+    if path is None and register is None and env.get(CONFIG_ENV, "").strip():
+        path = Path(env[CONFIG_ENV].strip())
+    if path is None and register is None and Path(CONFIG_NAME).is_file():
+        path = Path(CONFIG_NAME)
+    raw: Mapping[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise SettingsError(f"{path}: no such settings file; check {CONFIG_ENV} or --config.")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path.name}: this is not valid TOML ({exc}); fix that line and run again.") from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path.name}: this is not a text file; save it as UTF-8 text.") from None
+    base = path.resolve().parent if path is not None else Path.cwd()
+    if "schools" in raw:
+        return schools_from_mapping(raw, where=path.name if path else CONFIG_NAME, base=base)
+    ref = register or env.get(REGISTER_ENV, "").strip()
+    if not ref:
+        raise SettingsError(
+            f"No register: give one on the command line, set {REGISTER_ENV}, or list schools with [[schools]] in "
+            f"{CONFIG_NAME}."
+        )
+    school_id = env.get(SCHOOL_ID_ENV, "").strip() or DEFAULT_SCHOOL_ID
+    if not _SCHOOL_ID.match(school_id):
+        raise SettingsError(f'{SCHOOL_ID_ENV} is "{school_id}"; use lower-case letters, digits and hyphens.')
+    register_ref = _register_ref(ref, "the register", base if register is None else Path.cwd())
+    register_path = None if not register_ref.lower().endswith((".xlsx", ".xlsm")) else Path(register_ref)
+    settings = load_settings(path, register_path, env)
+    return {school_id: School(school_id, register_ref, settings)}

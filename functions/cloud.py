@@ -1,0 +1,179 @@
+"""The jobs behind the cloud entry points: sweep one or every school, read a Pub/Sub message, fan out one message per
+school. `main.py` turns requests into calls here; these take their adapters as arguments, so tests run them for real
+against workbooks on disk and a local fake Pub/Sub endpoint.
+
+Every handler is safe to run twice (Cloud Scheduler retries, Pub/Sub redelivers at least once): a sweep recomputes the
+AR columns from the register, and the emails it sends are kept to once by the sent-ledger and the sheet's own columns.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from connectors.base import Register, RegisterError
+
+from .settings import School, SettingsError
+from .sweep import SweepResult, run_sweep
+
+log = logging.getLogger("review_keeper.cloud")
+
+SweepRunner = Callable[[School, Register, date, bool], SweepResult]
+
+
+class BadRequest(Exception):
+    """A request the handler cannot act on. `str(err)` is the JSON error's text; the HTTP status is 400."""
+
+
+class Publisher(Protocol):
+    def publish(self, payloads: Sequence[bytes], attributes: Mapping[str, str] | None = None) -> list[str]: ...
+
+
+def default_runner(school: School, register: Register, today: date, dry_run: bool) -> SweepResult:
+    return run_sweep(register, today=today, settings=school.settings, dry_run=dry_run)
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    school_ids: tuple[str, ...]
+    dry_run: bool = False
+
+
+def parse_sweep_body(body: bytes | str | None, schools: Mapping[str, Any]) -> SweepRequest:
+    """`{"school": "oakfield"}` sweeps one school; an empty body or `{}` sweeps every school; `"dry_run": true` writes
+    and sends nothing. Anything else is a BadRequest naming what was wrong."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    if not text.strip():
+        return SweepRequest(tuple(schools))
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError:
+        raise BadRequest('The request body is not JSON; send {"school": "<id>"} or nothing at all.') from None
+    if not isinstance(payload, dict):
+        raise BadRequest('The request body must be a JSON object such as {"school": "<id>"}.')
+    unknown = set(payload) - {"school", "dry_run"}
+    if unknown:
+        raise BadRequest(f"Unknown field {sorted(unknown)[0]!r}; the fields are school and dry_run.")
+    dry_run = payload.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise BadRequest("dry_run must be true or false.")
+    school = payload.get("school")
+    if school is None:
+        return SweepRequest(tuple(schools), dry_run)
+    return SweepRequest((school_id(school, schools),), dry_run)
+
+
+def school_id(value: Any, schools: Mapping[str, Any]) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest('school must be a school id in quotes, e.g. {"school": "oakfield"}.')
+    if value not in schools:
+        raise BadRequest(f"No school with the id {value!r} in this deployment's settings.")
+    return value
+
+
+def school_from_message(data: Any, schools: Mapping[str, Any]) -> str:
+    """The school id in a Pub/Sub CloudEvent's data ({"message": {"data": base64 JSON {"school": id}}}), or the
+    message's `school` attribute. BadRequest for anything else."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("message"), Mapping):
+        raise BadRequest("The event is not a Pub/Sub message (no message in its data).")
+    message = data["message"]
+    attributes = message.get("attributes") or {}
+    encoded = message.get("data")
+    if encoded:
+        try:
+            payload = json.loads(base64.b64decode(str(encoded), validate=True).decode("utf-8"))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise BadRequest('The message data is not base64 JSON such as {"school": "<id>"}.') from None
+        if not isinstance(payload, dict) or "school" not in payload:
+            raise BadRequest('The message data must be a JSON object such as {"school": "<id>"}.')
+        return school_id(payload["school"], schools)
+    if isinstance(attributes, Mapping) and "school" in attributes:
+        return school_id(attributes["school"], schools)
+    raise BadRequest("The message names no school.")
+
+
+def _school_summary(school: School, result: SweepResult) -> dict[str, Any]:
+    """Counts only: the response goes to Cloud Scheduler and its logs, so it names no pupil."""
+    counts = Counter(p.status.value for p in result.pupils)
+    out: dict[str, Any] = {
+        "school": school.id,
+        "ok": True,
+        "today": result.today.isoformat(),
+        "dry_run": result.dry_run,
+        "pupils": len(result.pupils),
+        "counts": dict(sorted(counts.items())),
+    }
+    if result.write is not None:
+        out["written_rows"] = result.write.written_rows
+        out["missing_rows"] = len(result.write.missing_keys)
+    emails = result.extra.get("emails")
+    if isinstance(emails, list):
+        out["emails"] = len(emails)
+    return out
+
+
+def sweep_schools(
+    schools: Mapping[str, School],
+    ids: Sequence[str],
+    *,
+    today: date,
+    open_register: Callable[[School], Register],
+    runner: SweepRunner = default_runner,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Sweep each school in turn. One school's broken register never stops the others; it is reported in the result
+    (`ok` false) and logged by its id and the error's kind, never its text (which may quote a cell)."""
+    summaries: list[dict[str, Any]] = []
+    for school_ref in ids:
+        school = schools[school_ref]
+        try:
+            register = open_register(school)
+            result = runner(school, register, today, dry_run)
+        except (RegisterError, SettingsError, OSError, ValueError) as exc:
+            log.error(
+                "sweep failed for one school",
+                extra={"school": school.id, "event": type(exc).__name__, "outcome": "failed"},
+            )
+            summaries.append({"school": school.id, "ok": False, "error": str(exc)})
+            continue
+        summary = _school_summary(school, result)
+        log.info(
+            "sweep done",
+            extra={
+                "school": school.id,
+                "counts": {"pupils": summary["pupils"], **summary["counts"]},
+                "written_rows": summary.get("written_rows", 0),
+                "outcome": "ok",
+            },
+        )
+        summaries.append(summary)
+    return {"today": today.isoformat(), "ok": all(s["ok"] for s in summaries), "schools": summaries}
+
+
+def dispatch_schools(schools: Mapping[str, School], publisher: Publisher) -> dict[str, Any]:
+    """One Pub/Sub message per school, so Cloud Functions sweeps them in parallel (sweep_event)."""
+    ids = list(schools)
+    payloads = [json.dumps({"school": i}).encode("utf-8") for i in ids]
+    message_ids = publisher.publish(payloads, {"job": "sweep"})
+    log.info("dispatched sweeps", extra={"counts": {"schools": len(ids), "messages": len(message_ids)}})
+    return {"ok": True, "published": len(message_ids), "schools": ids}
+
+
+__all__ = [
+    "BadRequest",
+    "Publisher",
+    "SweepRequest",
+    "default_runner",
+    "dispatch_schools",
+    "parse_sweep_body",
+    "school_from_message",
+    "school_id",
+    "sweep_schools",
+]

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Deploy Review Keeper to Google Cloud for one school or a whole trust. DEPLOY.md walks through it step by step.
+#
+#   scripts/deploy.sh --project my-trust-keeper --dry-run            # print every command, run none
+#   scripts/deploy.sh --project my-school-keeper                      # one school: Scheduler -> keeper-sweep
+#   scripts/deploy.sh --project my-trust-keeper --trust --mail sendgrid
+#                                                                     # a trust: Scheduler -> keeper-dispatch -> Pub/Sub
+#                                                                     #   -> keeper-sweep-event, one message per school
+#
+# Everything runs in europe-west2 (London) by default, so pupils' data stays in the UK. Safe to run again: whatever
+# exists already is updated, not duplicated. Secrets go into Secret Manager and reach the functions as environment
+# variables (--set-secrets); they are never written to keeper.toml or printed.
+set -euo pipefail
+
+PROJECT="${KEEPER_PROJECT:-}"
+REGION="europe-west2"
+MODE="school"
+MAIL="outbox"
+CONFIG="keeper.toml"
+DRY_RUN=0
+TOPIC="keeper-sweep"
+SCHEDULE="0 7 * * 1-5" # 07:00 on weekdays (Mon-Fri), London time, winter and summer
+TIME_ZONE="Europe/London"
+RUNNER_NAME="keeper-runner"
+SCHEDULER_NAME="keeper-scheduler"
+LINK_SECRET="keeper-link-secret"
+
+usage() {
+  cat <<'EOF'
+Usage: scripts/deploy.sh --project PROJECT_ID [options]
+
+  --project ID      the Google Cloud project (or set KEEPER_PROJECT)
+  --region REGION   default europe-west2 (London): keep pupils' data in the UK
+  --trust           several schools: one Pub/Sub message per school, swept in parallel
+  --mail KIND       outbox (default: no email leaves Google Cloud), sendgrid or smtp
+  --config FILE     the settings file to deploy with the code (default keeper.toml)
+  --dry-run         print every command and run none of them
+  -h, --help        this help
+EOF
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --project) PROJECT="${2:?--project needs a project id}"; shift 2 ;;
+    --region) REGION="${2:?--region needs a region}"; shift 2 ;;
+    --trust) MODE="trust"; shift ;;
+    --mail) MAIL="${2:?--mail needs outbox, sendgrid or smtp}"; shift 2 ;;
+    --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
+    --dry-run) DRY_RUN=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "deploy.sh: unknown option $1" >&2; usage >&2; exit 64 ;;
+  esac
+done
+
+if [ -z "$PROJECT" ]; then
+  echo "deploy.sh: give the Google Cloud project with --project ID (or set KEEPER_PROJECT)." >&2
+  exit 64
+fi
+case "$MAIL" in
+  outbox | sendgrid | smtp) ;;
+  *) echo "deploy.sh: --mail is \"$MAIL\"; use outbox, sendgrid or smtp." >&2; exit 64 ;;
+esac
+
+cd "$(dirname "$0")/.."
+if [ "$DRY_RUN" -eq 0 ] && [ ! -f "$CONFIG" ]; then
+  echo "deploy.sh: no $CONFIG here; write it first (see DEPLOY.md, step 2)." >&2
+  exit 66
+fi
+
+RUNNER="${RUNNER_NAME}@${PROJECT}.iam.gserviceaccount.com"
+SCHEDULER="${SCHEDULER_NAME}@${PROJECT}.iam.gserviceaccount.com"
+
+# Print a command exactly as it would run (shell-quoted), then run it unless this is a dry run.
+run() {
+  printf '+'
+  printf ' %q' "$@"
+  printf '\n'
+  if [ "$DRY_RUN" -eq 0 ]; then
+    "$@"
+  fi
+}
+
+# True when a gcloud "describe" finds the thing; always false in a dry run, so every create command is printed.
+exists() {
+  if [ "$DRY_RUN" -eq 1 ]; then
+    return 1
+  fi
+  "$@" >/dev/null 2>&1
+}
+
+# A function's HTTPS address (a placeholder in a dry run, where nothing was deployed to ask).
+function_url() {
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf 'https://%s-PROJECT-HASH.%s.run.app' "$1" "$REGION"
+    return
+  fi
+  gcloud functions describe "$1" --gen2 --region "$REGION" --project "$PROJECT" --format 'value(serviceConfig.uri)'
+}
+
+step() {
+  printf '\n# %s\n' "$*"
+}
+
+step "1. The Google Cloud services Review Keeper uses"
+run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com \
+  artifactregistry.googleapis.com eventarc.googleapis.com pubsub.googleapis.com cloudscheduler.googleapis.com \
+  secretmanager.googleapis.com sheets.googleapis.com logging.googleapis.com --project "$PROJECT"
+
+step "2. Two service accounts: one the functions run as, one the scheduler calls them with"
+if ! exists gcloud iam service-accounts describe "$RUNNER" --project "$PROJECT"; then
+  run gcloud iam service-accounts create "$RUNNER_NAME" --project "$PROJECT" \
+    --display-name "Review Keeper functions" \
+    --description "Reads and writes the registers (share each Google Sheet with this address as an editor)"
+fi
+if ! exists gcloud iam service-accounts describe "$SCHEDULER" --project "$PROJECT"; then
+  run gcloud iam service-accounts create "$SCHEDULER_NAME" --project "$PROJECT" \
+    --display-name "Review Keeper scheduler" --description "Calls the daily sweep with an OIDC token"
+fi
+# Least privilege: write logs; in a trust, receive Pub/Sub events. Secrets and the topic are granted one by one below.
+run gcloud projects add-iam-policy-binding "$PROJECT" --member "serviceAccount:$RUNNER" \
+  --role roles/logging.logWriter --condition None
+if [ "$MODE" = "trust" ]; then
+  run gcloud projects add-iam-policy-binding "$PROJECT" --member "serviceAccount:$RUNNER" \
+    --role roles/eventarc.eventReceiver --condition None
+fi
+
+step "3. Secrets in Secret Manager (never in keeper.toml)"
+SECRETS="KEEPER_LINK_SECRET=${LINK_SECRET}:latest"
+if ! exists gcloud secrets describe "$LINK_SECRET" --project "$PROJECT"; then
+  # 48 random bytes sign every contributor's link; nobody needs to know them.
+  printf '+ openssl rand -base64 48 | tr -d %q | gcloud secrets create %q --data-file=- --replication-policy user-managed --locations %q --project %q\n' \
+    '\n' "$LINK_SECRET" "$REGION" "$PROJECT"
+  if [ "$DRY_RUN" -eq 0 ]; then
+    openssl rand -base64 48 | tr -d '\n' | gcloud secrets create "$LINK_SECRET" --data-file=- \
+      --replication-policy user-managed --locations "$REGION" --project "$PROJECT"
+  fi
+fi
+mail_secrets=()
+if [ "$MAIL" = "sendgrid" ]; then
+  mail_secrets=("keeper-sendgrid-api-key=SENDGRID_API_KEY")
+elif [ "$MAIL" = "smtp" ]; then
+  mail_secrets=("keeper-smtp-password=KEEPER_SMTP_PASSWORD")
+fi
+for pair in "${mail_secrets[@]}"; do
+  name="${pair%%=*}"
+  variable="${pair#*=}"
+  if ! exists gcloud secrets describe "$name" --project "$PROJECT"; then
+    run gcloud secrets create "$name" --replication-policy user-managed --locations "$REGION" --project "$PROJECT"
+    echo "# Now add its value (typed, not saved in your shell history): gcloud secrets versions add $name --data-file=- --project $PROJECT"
+  fi
+  SECRETS="${SECRETS},${variable}=${name}:latest"
+done
+for name in "$LINK_SECRET" "${mail_secrets[@]%%=*}"; do
+  run gcloud secrets add-iam-policy-binding "$name" --project "$PROJECT" \
+    --member "serviceAccount:$RUNNER" --role roles/secretmanager.secretAccessor
+done
+
+if [ "$MODE" = "trust" ]; then
+  step "4. The Pub/Sub topic that carries one message per school"
+  if ! exists gcloud pubsub topics describe "$TOPIC" --project "$PROJECT"; then
+    run gcloud pubsub topics create "$TOPIC" --project "$PROJECT" --message-storage-policy-allowed-regions "$REGION"
+  fi
+  run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project "$PROJECT" \
+    --member "serviceAccount:$RUNNER" --role roles/pubsub.publisher
+fi
+
+step "5. The functions (2nd gen, Python 3.12, $REGION)"
+common=(--gen2 --runtime python312 --region "$REGION" --project "$PROJECT" --source .
+  --service-account "$RUNNER" --set-secrets "$SECRETS")
+env_vars="KEEPER_CONFIG=${CONFIG},KEEPER_PROJECT=${PROJECT},KEEPER_SWEEP_TOPIC=${TOPIC},KEEPER_MAIL=${MAIL}"
+
+# The confirmation page is public: the signed link in each email is the contributor's only key.
+run gcloud functions deploy keeper-confirm "${common[@]}" --entry-point confirm --trigger-http \
+  --allow-unauthenticated --memory 512Mi --timeout 60s --max-instances 10 --set-env-vars "$env_vars"
+CONFIRM_URL="$(function_url keeper-confirm)"
+env_vars="${env_vars},KEEPER_BASE_URL=${CONFIRM_URL}"
+
+# Private: only the scheduler's service account may call the sweep (Cloud Run IAM checks its OIDC token).
+run gcloud functions deploy keeper-sweep "${common[@]}" --entry-point sweep_http --trigger-http \
+  --no-allow-unauthenticated --memory 1Gi --timeout 540s --max-instances 1 --set-env-vars "$env_vars"
+if [ "$MODE" = "trust" ]; then
+  run gcloud functions deploy keeper-dispatch "${common[@]}" --entry-point dispatch --trigger-http \
+    --no-allow-unauthenticated --memory 256Mi --timeout 60s --max-instances 1 --set-env-vars "$env_vars"
+  # No --retry: a failed school is logged as an ERROR and the next weekday's run catches up; retrying a register
+  # the SENDCo has broken would fail the same way all day.
+  run gcloud functions deploy keeper-sweep-event "${common[@]}" --entry-point sweep_event \
+    --trigger-topic "$TOPIC" --trigger-service-account "$RUNNER" --memory 1Gi --timeout 540s --max-instances 20 \
+    --set-env-vars "$env_vars"
+  run gcloud functions add-invoker-policy-binding keeper-sweep-event --region "$REGION" --project "$PROJECT" \
+    --member "serviceAccount:$RUNNER"
+fi
+
+step "6. Who may call the private functions"
+TARGET_FUNCTION="keeper-sweep"
+if [ "$MODE" = "trust" ]; then
+  TARGET_FUNCTION="keeper-dispatch"
+fi
+run gcloud functions add-invoker-policy-binding "$TARGET_FUNCTION" --region "$REGION" --project "$PROJECT" \
+  --member "serviceAccount:$SCHEDULER"
+
+step "7. Cloud Scheduler: weekdays at 07:00, Europe/London, with an OIDC token"
+TARGET_URL="$(function_url "$TARGET_FUNCTION")"
+JOB="keeper-daily-sweep"
+verb="create"
+if exists gcloud scheduler jobs describe "$JOB" --location "$REGION" --project "$PROJECT"; then
+  verb="update"
+fi
+run gcloud scheduler jobs "$verb" http "$JOB" --location "$REGION" --project "$PROJECT" \
+  --schedule "$SCHEDULE" --time-zone "$TIME_ZONE" --uri "$TARGET_URL" --http-method POST \
+  --headers "Content-Type=application/json" --message-body "{}" \
+  --oidc-service-account-email "$SCHEDULER" --oidc-token-audience "$TARGET_URL" \
+  --attempt-deadline 540s
+
+step "Done"
+echo "# Contributors' links point at: ${CONFIRM_URL}/confirm"
+echo "# Share each school's Google Sheet with ${RUNNER} (Editor)."
+echo "# Try it now: gcloud scheduler jobs run ${JOB} --location ${REGION} --project ${PROJECT}"
