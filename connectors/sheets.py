@@ -731,14 +731,57 @@ def _build_requests(
             requests_body.append(
                 {"appendDimension": {"sheetId": tab.sheet_id, "dimension": "ROWS", "length": last + 1 - tab.row_count}}
             )
-    requests_body.extend(_cell_updates(tab.sheet_id, cells_by_row))
+    owned = {c for name, c in existing.items() if name.startswith("ar ")} | set(header_cells)
+    requests_body.extend(_cell_updates(tab.sheet_id, cells_by_row, owned=owned))
     notes = (
         ["Some AR cells are merged with other cells, so they were left blank; unmerge them."] if merged_skipped else []
     )
     return _Batch(requests_body, written, [key for key in plan.rows if key not in found], notes, appended)
 
 
-def _cell_updates(sheet_id: int, cells_by_row: Mapping[int, Mapping[int, CellWrite]]) -> list[dict[str, Any]]:
+# In the SENDCo's own columns (Requested, Chasers ... of the Contributions tab) only the value changes, plus a date
+# format where a date needs one: their colours, fonts and number formats stay theirs.
+_THEIR_CELL_FIELDS = ("userEnteredValue",)
+_THEIR_DATE_FIELDS = ("userEnteredValue", "userEnteredFormat.numberFormat")
+
+
+def _their_cell_update(sheet_id: int, row: int, column: int, cell: CellWrite) -> dict[str, Any]:
+    is_date = isinstance(cell.value, date)
+    data = _cell_data(CellWrite(cell.value, cell.number_format if is_date else None))
+    if not is_date:
+        data.pop("userEnteredFormat", None)
+    fields = _THEIR_DATE_FIELDS if is_date else _THEIR_CELL_FIELDS
+    return {
+        "updateCells": {
+            "range": {
+                "sheetId": sheet_id,
+                "startRowIndex": row,
+                "endRowIndex": row + 1,
+                "startColumnIndex": column,
+                "endColumnIndex": column + 1,
+            },
+            "rows": [{"values": [data]}],
+            "fields": ",".join(fields),
+        }
+    }
+
+
+def _cell_updates(
+    sheet_id: int, cells_by_row: Mapping[int, Mapping[int, CellWrite]], *, owned: set[int] | None = None
+) -> list[dict[str, Any]]:
+    if owned is not None:
+        theirs = [
+            _their_cell_update(sheet_id, r, c, cell)
+            for r, cells in sorted(cells_by_row.items())
+            for c, cell in sorted(cells.items())
+            if c not in owned
+        ]
+        ours = {r: {c: cell for c, cell in cells.items() if c in owned} for r, cells in cells_by_row.items()}
+        return _owned_cell_updates(sheet_id, {r: c for r, c in ours.items() if c}) + theirs
+    return _owned_cell_updates(sheet_id, cells_by_row)
+
+
+def _owned_cell_updates(sheet_id: int, cells_by_row: Mapping[int, Mapping[int, CellWrite]]) -> list[dict[str, Any]]:
     """updateCells requests covering exactly the given cells: one per block of consecutive rows that share the same
     columns, split at gaps between columns, so no cell outside the product's columns is ever inside a request's range
     (the SENDCo's cells are never touched, their colours included). A register whose pupils sit in one block costs one

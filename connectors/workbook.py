@@ -361,7 +361,7 @@ class WorkbookRegister:
                 if isinstance(cell, MergedCell):
                     merged_skipped = True
                     continue
-                _write_cell(cell, write, styles)
+                _write_cell(cell, write, styles, owned=_is_product_header(header))
             result.written_rows += 1
         result.missing_keys = [key for key in plan.rows if key not in found]
         if merged_skipped:
@@ -372,7 +372,7 @@ class WorkbookRegister:
                 for header, write in values.items():
                     column = every_column.get(_norm(header))
                     if column is not None and write.value not in (None, ""):
-                        _write_cell(ws.cell(row=next_row, column=column), write, styles)
+                        _write_cell(ws.cell(row=next_row, column=column), write, styles, owned=False)
                 next_row += 1
                 result.appended_rows += 1
         return result, header_row
@@ -559,7 +559,15 @@ class _StyleIds:
         return self.bold_fonts[key]
 
 
-def _write_cell(cell: Cell, write: CellWrite, styles: _StyleIds) -> None:
+def _is_product_header(header: str) -> bool:
+    """The product's own columns start with "AR " (register.md section 5); every other column is the SENDCo's."""
+    return _norm(header).startswith("ar ")
+
+
+def _write_cell(cell: Cell, write: CellWrite, styles: _StyleIds, *, owned: bool = True) -> None:
+    """Write one cell. In the product's own columns every run sets the whole look (a fill from an earlier run must go).
+    In the SENDCo's columns (Requested, Chasers ... of the Contributions tab) only the value changes, with a date
+    format where a date needs one: their fill, font and number formats stay theirs."""
     value = write.value
     if isinstance(value, str):
         # Stored as a string whatever it looks like: "=HYPERLINK(...)" must never become a formula (register.md 5).
@@ -583,6 +591,12 @@ def _write_cell(cell: Cell, write: CellWrite, styles: _StyleIds) -> None:
     if cell._style is None:
         cell._style = StyleArray()
     style = cell._style
+    if not owned:
+        if write.number_format is not None or isinstance(value, date):
+            style.numFmtId = styles.number_format(number_format)
+        if write.fill is not None:
+            style.fillId = styles.fill(write.fill)
+        return
     style.numFmtId = styles.number_format(number_format)
     # A cell without a fill this time must lose the colour an earlier run gave it (e.g. OVERDUE now ON TRACK).
     style.fillId = styles.fill(write.fill)

@@ -296,3 +296,48 @@ def test_a_whole_sweep_with_emails_costs_three_requests(server: FakeSheetsServer
     ar = by_header(server.dump(KEY, "Register"))[0]
     assert "EP" in ar["AR outstanding"]
     assert "Class teacher (1 chaser)" in ar["AR outstanding"]
+
+
+# ---- the SENDCo's look in their own columns ----
+
+THEIR_FILL = "FFFF00"
+
+
+def test_workbook_keeps_the_sendcos_colours_in_their_columns(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "r.xlsx", with_tab=True)
+    wb = openpyxl.load_workbook(path)
+    tab = wb["Contributions"]
+    for column in ("E", "G", "H"):  # Requested, Chasers, Last chased of the class teacher and the EP
+        for row in (2, 3):
+            tab[f"{column}{row}"].fill = openpyxl.styles.PatternFill("solid", fgColor=THEIR_FILL)
+    tab["G2"].number_format = "0"
+    wb.save(path)
+    register = WorkbookRegister(path)
+    register.read()
+    register.write(ar_plan(), contrib_plan())
+    tab = openpyxl.load_workbook(path)["Contributions"]
+    assert tab["G2"].value == 1  # the product's chaser count went in ...
+    for column in ("E", "G", "H"):  # ... and the SENDCo's colours stayed
+        for row in (2, 3):
+            assert tab[f"{column}{row}"].fill.fgColor.rgb.endswith(THEIR_FILL), f"{column}{row}"
+    assert tab["G2"].number_format == "0"
+    assert tab["E3"].number_format == "dd/mm/yyyy"  # a date the product wrote still reads as a date
+
+
+def test_sheets_keeps_the_sendcos_colours_in_their_columns(server: FakeSheetsServer) -> None:
+    server.load(KEY, {"Register": register_rows(), "Contributions": contribution_rows()})
+    yellow = {"red": 1.0, "green": 1.0, "blue": 0.0}
+    cells = server.sheet(KEY, "Contributions").cells
+    for column in (4, 6, 7):  # Requested, Chasers, Last chased (0-based)
+        for row in (1, 2):
+            cell = cells.setdefault((row, column), {})
+            cell["userEnteredFormat"] = {"backgroundColor": yellow}
+    register = open_sheet_register(KEY, policy=FAST)
+    register.read()
+    register.write(ar_plan(), contrib_plan())
+    after = server.dump_cells(KEY, "Contributions")
+    assert after[(1, 6)]["userEnteredValue"] == {"numberValue": 1}
+    for column in (4, 6, 7):
+        for row in (1, 2):
+            assert after[(row, column)]["userEnteredFormat"]["backgroundColor"] == yellow, (row, column)
+    assert after[(2, 4)]["userEnteredFormat"]["numberFormat"]["type"] == "DATE"
