@@ -44,6 +44,7 @@ from sheet_schema.header import check_required, choose_register, find_header
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
 from sheet_schema.validate import row_key, validate_rows
 
+from .digest_records import attach_records_enabled, attach_review_records, contribution_lines
 from .links import SECRET_ENV, LinkSigner
 from .mailer import LEDGER_NAME, FileLedger, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
 from .planning import (
@@ -94,6 +95,7 @@ class MailReport:
     transport: str  # "outbox" | "smtp" | "sendgrid" | the class name
     appended_rows: int = 0  # Parent/carer rows added to the Contributions tab
     created_tab: bool = False
+    records_attached: int = 0  # review records on the digest (issue 6); sent, or would be with --dry-run
 
 
 @dataclass
@@ -316,7 +318,9 @@ class MailSetup:
     signer: LinkSigner | None
 
 
-def mail_setup(settings: Settings, env: Mapping[str, str], base_dir: Path) -> MailSetup:
+def mail_setup(
+    settings: Settings, env: Mapping[str, str], base_dir: Path, *, school_id: str | None = None
+) -> MailSetup:
     """The transport (KEEPER_MAIL, default an outbox/ folder in `base_dir` or KEEPER_OUTBOX), the sent-ledger and the
     link signer (None when KEEPER_LINK_SECRET is unset: emails then ask for a reply instead of carrying a link).
     `base_dir` is the register's folder, or the working directory for a Google Sheet."""
@@ -324,7 +328,10 @@ def mail_setup(settings: Settings, env: Mapping[str, str], base_dir: Path) -> Ma
         transport = transport_from_env(env, settings.extra.get("mail", {}) or {}, base_dir)
     except MailError as exc:
         raise SettingsError(str(exc)) from None
-    signer = LinkSigner.from_env(env, school=settings.school_name) if env.get(SECRET_ENV, "").strip() else None
+    # Links carry the school's id (the confirm page opens that school's register): the trust's [[schools]] id, or
+    # KEEPER_SCHOOL_ID, or none for a one-school install (the confirm page then has only one register to open).
+    school = school_id if school_id is not None else env.get("KEEPER_SCHOOL_ID", "").strip()
+    signer = LinkSigner.from_env(env, school=school) if env.get(SECRET_ENV, "").strip() else None
     return MailSetup(transport, FileLedger(ledger_path(settings, env, base_dir)), signer)
 
 
@@ -451,6 +458,7 @@ def _email_step(
         mail_settings = mail_plan_settings(settings, signer)
     except ValueError as exc:
         raise SettingsError(f"{settings.source}: {exc}") from None
+    attach_records = attach_records_enabled(settings)  # checked every sweep, not only on digest days
     plan = plan_emails(
         evaluation.pupils,
         contributions,
@@ -460,9 +468,27 @@ def _email_step(
         previous_status=previous_statuses(evaluation),
         contribution_issues=issues,
     )
+    records_notes: tuple[str, ...] = ()
+    records_attached = 0
+    if attach_records and any(e.kind == "digest" for e in plan.emails):
+        # issue 6: the digest carries the records of the reviews meeting in the next four weeks. Made here, not in
+        # plan_emails, so planning stays pure (no files); a dry run makes them too, so it shows what would go.
+        attached = attach_review_records(
+            plan,
+            evaluation.pupils,
+            contribution_lines(contributions, evaluation.pupils, plan),
+            today=today,
+            settings=settings,
+        )
+        plan, records_notes, records_attached = attached.plan, attached.notes, attached.attached
     outbox = str(transport.folder) if isinstance(transport, OutboxTransport) else None
     report = MailReport(
-        sent=[], failures=[], notes=list(plan.notes), outbox=outbox, transport=_transport_name(transport)
+        sent=[],
+        failures=[],
+        notes=[*plan.notes, *records_notes],
+        outbox=outbox,
+        transport=_transport_name(transport),
+        records_attached=records_attached,
     )
     result.mail = report
     if dry_run:
