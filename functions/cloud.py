@@ -12,16 +12,18 @@ import base64
 import binascii
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.base import Register, RegisterError
 
 from .settings import School, SettingsError
-from .sweep import SweepResult, run_sweep
+from .sweep import SweepResult, mail_setup, run_sweep
 
 log = logging.getLogger("review_keeper.cloud")
 
@@ -37,7 +39,19 @@ class Publisher(Protocol):
 
 
 def default_runner(school: School, register: Register, today: date, dry_run: bool) -> SweepResult:
-    return run_sweep(register, today=today, settings=school.settings, dry_run=dry_run)
+    """A school's sweep with its emails. In the cloud the mail transport must be SMTP or SendGrid (KEEPER_MAIL) and
+    KEEPER_LEDGER must name lasting storage: the function's own disk is gone after each run (DEPLOY.md)."""
+    base_dir = Path(os.environ.get("KEEPER_STATE_DIR", ".")) / school.id
+    mail = mail_setup(school.settings, os.environ, base_dir, school_id=school.id)
+    return run_sweep(
+        register,
+        today=today,
+        settings=school.settings,
+        dry_run=dry_run,
+        transport=mail.transport,
+        ledger=mail.ledger,
+        signer=mail.signer,
+    )
 
 
 @dataclass(frozen=True)

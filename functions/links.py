@@ -24,6 +24,8 @@ from sheet_schema.contributions import Contribution, contribution_key
 SECRET_ENV = "KEEPER_LINK_SECRET"
 BASE_URL_ENV = "KEEPER_BASE_URL"
 LINK_VALID_AFTER_MEETING = timedelta(days=14)
+# An overdue review is still chased after its (past) hold-by date: its links must work for a while from the email.
+LINK_VALID_AFTER_SENDING = timedelta(days=28)
 _SALT = "review-keeper.contribution-link.v1"
 _VERSION = 1
 _DIGEST_CHARS = 32  # 128 bits of HMAC-SHA256: collision-free for any register, short enough for a link
@@ -65,6 +67,11 @@ class LinkClaim:
     expires: date  # the last day the link works
 
 
+def _expiry(meeting: date, issued: date | None) -> date:
+    after_meeting = meeting + LINK_VALID_AFTER_MEETING
+    return after_meeting if issued is None else max(after_meeting, issued + LINK_VALID_AFTER_SENDING)
+
+
 class LinkSigner:
     """Makes and verifies links with one secret. `school` binds links to one register."""
 
@@ -84,7 +91,8 @@ class LinkSigner:
     def digest(self, text: str) -> str:
         return hmac.new(self._secret, text.encode("utf-8"), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
 
-    def token(self, *, pupil_ref: str, role: str, email: str, meeting: date) -> str:
+    def token(self, *, pupil_ref: str, role: str, email: str, meeting: date, issued: date | None = None) -> str:
+        """Expires two weeks after the meeting, or four weeks after the email for a review already past its date."""
         pupil_key, role_key, email_key = contribution_key(pupil_ref, role, email)
         payload = {
             "v": _VERSION,
@@ -93,18 +101,23 @@ class LinkSigner:
             "r": role_key,
             "e": self.digest("email:" + email_key),
             "m": meeting.isoformat(),
-            "x": (meeting + LINK_VALID_AFTER_MEETING).isoformat(),
+            "x": _expiry(meeting, issued).isoformat(),
         }
         return str(self._serializer.dumps(payload))
 
-    def make_link(self, *, pupil_ref: str, role: str, email: str, meeting: date) -> str:
+    def make_link(self, *, pupil_ref: str, role: str, email: str, meeting: date, issued: date | None = None) -> str:
         if not self.base_url:
             raise LinkConfigError(f"No base URL for links: set {BASE_URL_ENV}, e.g. https://keeper.example.org.")
-        return f"{self.base_url}/confirm?t={self.token(pupil_ref=pupil_ref, role=role, email=email, meeting=meeting)}"
+        token = self.token(pupil_ref=pupil_ref, role=role, email=email, meeting=meeting, issued=issued)
+        return f"{self.base_url}/confirm?t={token}"
 
-    def link_for(self, contribution: Contribution, meeting: date) -> str:
+    def link_for(self, contribution: Contribution, meeting: date, issued: date | None = None) -> str:
         return self.make_link(
-            pupil_ref=contribution.pupil_ref, role=contribution.role, email=contribution.email or "", meeting=meeting
+            pupil_ref=contribution.pupil_ref,
+            role=contribution.role,
+            email=contribution.email or "",
+            meeting=meeting,
+            issued=issued,
         )
 
     def verify(self, token_or_link: str, *, now: date | datetime) -> LinkClaim:

@@ -466,7 +466,7 @@ def _email_context(r: _Row, settings: MailPlanSettings, today: date) -> dict[str
     link: str | None = None
     if settings.signer is not None and c.email:
         try:
-            link = settings.signer.link_for(c, clock.meeting_date)
+            link = settings.signer.link_for(c, clock.meeting_date, issued=today)
         except LinkError:
             link = None
     return {

@@ -92,6 +92,11 @@ def make_deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Deployme
     for name in ("KEEPER_REGISTER", "KEEPER_SCHOOL_ID", "KEEPER_SCHOOL_NAME", "PUBSUB_EMULATOR_HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KEEPER_CONFIG", str(config))
+    # Each school's outbox and sent-ledger live under the state folder (lasting storage in a real deployment).
+    monkeypatch.setenv("KEEPER_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("KEEPER_MAIL", "outbox")
+    monkeypatch.delenv("KEEPER_OUTBOX", raising=False)
+    monkeypatch.delenv("KEEPER_LEDGER", raising=False)
     monkeypatch.setenv("KEEPER_LINK_SECRET", SECRET)
     monkeypatch.setenv("KEEPER_BASE_URL", "http://localhost")
     return Deployment(tmp_path, today, registers)

@@ -281,3 +281,28 @@ def test_publisher_retries_a_bounded_number_of_times() -> None:
 def test_publisher_without_a_project_says_what_to_set() -> None:
     with pytest.raises(PublishError, match="GOOGLE_CLOUD_PROJECT"):
         PubSubPublisher("", "t")
+
+
+def test_cloud_sweep_sends_each_schools_emails_once_with_links_for_that_school(dep: Deployment) -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    from functions.links import LinkSigner
+    from tests.e2e.cloud_fixtures import SECRET
+
+    assert app_client("sweep_http").post("/", json={"school": "oak"}).status_code == 200
+    outbox = dep.root / "state" / "oak" / "outbox"
+    sent = sorted(outbox.glob("*.eml"))
+    assert sent, "the cloud sweep sent nothing"
+    assert not (dep.root / "state" / "elm").exists()  # only the school asked for
+    links = []
+    for path in sent:
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        links += [word for word in body.split() if word.startswith("http://localhost/confirm?t=")]
+    assert links, "requests and chasers carry the contributor's link"
+    for link in links:
+        assert LinkSigner(SECRET, "http://localhost", "oak").verify(link, now=dep.today).school == "oak"
+    # Pub/Sub redelivers and schedulers retry: a second sweep the same day sends nothing more.
+    assert app_client("sweep_http").post("/", json={"school": "oak"}).status_code == 200
+    assert sorted(outbox.glob("*.eml")) == sent

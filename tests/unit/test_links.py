@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -86,3 +86,14 @@ def test_env_functions() -> None:
     assert signer.matches(claim, ep)
     with pytest.raises(LinkConfigError):
         verify_link(link, now=MEETING, env={})
+
+
+def test_a_chaser_for_an_overdue_review_carries_a_link_that_works() -> None:
+    # The hold-by date passed weeks ago and the review is still being chased: the link lasts 4 weeks from the email.
+    overdue_meeting, sent = date(2025, 6, 2), date(2025, 10, 1)
+    link = signer.link_for(ep, overdue_meeting, issued=sent)
+    assert signer.verify(link, now=date(2025, 10, 29)).meeting == overdue_meeting
+    with pytest.raises(LinkExpired):
+        signer.verify(link, now=date(2025, 10, 30))
+    # A review still to come keeps the two weeks after its meeting.
+    assert signer.verify(signer.link_for(ep, MEETING, issued=sent), now=MEETING + timedelta(days=14))
