@@ -10,13 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import functions_framework
+
 from connectors.base import Register, RegisterError
-from functions.settings import Settings, SettingsError, load_settings
+from functions.cloud import BadRequest, dispatch_schools, parse_sweep_body, school_from_message, sweep_schools
+from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
+from functions.links import LinkConfigError, LinkSigner
+from functions.logs import use_cloud_logging
+from functions.settings import School, Settings, SettingsError, load_schools, load_settings
 from functions.sweep import SweepResult, london_today, ordered_by_urgency, run_sweep
 from review_rules.model import Status
 from sheet_schema.ar_columns import STATUS_LABELS, next_action, uk_date
@@ -330,15 +337,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 # sweep_http and dispatch are private: Cloud Run IAM admits only the scheduler's service account (its OIDC token), so
 # there is no authentication code here. confirm is public: the signed link is the contributor's only credential.
 
-import os  # noqa: E402
-
-import functions_framework  # noqa: E402
-
-from functions.cloud import BadRequest, dispatch_schools, parse_sweep_body, school_from_message, sweep_schools  # noqa: E402
-from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage  # noqa: E402
-from functions.links import LinkConfigError, LinkSigner  # noqa: E402
-from functions.logs import use_cloud_logging  # noqa: E402
-from functions.settings import School, load_schools  # noqa: E402
 
 _cloud_log = logging.getLogger("review_keeper.main")
 _JSON = {"Content-Type": "application/json", "Cache-Control": "no-store"}

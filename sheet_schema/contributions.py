@@ -308,7 +308,9 @@ def match_pupil(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> 
 
 def seed_parent_rows(pupils: Sequence[ReviewedPupil], contributions: Sequence[Contribution]) -> list[Contribution]:
     """New Parent/carer rows (row 0: not on the sheet yet) for pupils whose register row has a parent email and who
-    have no Parent/carer row. Inactive pupils get none (nobody reviews a plan for a pupil who has left)."""
+    have no Parent/carer row. Inactive pupils get none (nobody reviews a plan for a pupil who has left), and nor do
+    INVALID rows: their UPN or name may be the very thing to fix, and a row seeded from it could never be matched
+    again. They are seeded on the first sweep after the SENDCo fixes the row."""
     has_parent_row: set[int] = set()
     for contribution in contributions:
         if contribution.role != PARENT:
@@ -318,7 +320,9 @@ def seed_parent_rows(pupils: Sequence[ReviewedPupil], contributions: Sequence[Co
     out: list[Contribution] = []
     for pupil in pupils:
         record = pupil.record
-        if not record.parent_email or pupil.status is Status.INACTIVE or record.row in has_parent_row:
+        if not record.parent_email or pupil.status in (Status.INACTIVE, Status.INVALID) or record.row in has_parent_row:
+            continue
+        if not (record.upn or record.name.strip()):
             continue
         email = record.parent_email.strip()
         if not _EMAIL.match(email):

@@ -105,8 +105,10 @@ def test_seed_parent_rows() -> None:
     no_email = pupil(row=8, name="Ben Cole", upn=None, parent_email=None)
     has_row = pupil(row=9, name="Cara Dunn", upn=None, parent_email="dunn@example.org")
     left = pupil(row=10, name="Dan Eve", upn=None, parent_email="eve@example.org", status=Status.INACTIVE)
+    # An INVALID row (here a UPN shared with another row) is seeded only once the SENDCo has fixed it.
+    broken = pupil(row=11, name="Eli Fox", upn="B801200005001", parent_email="fox@example.org", status=Status.INVALID)
     existing = [contribution(2, PARENT, "dunn@example.org", pupil_ref="Cara Dunn")]
-    seeded = seed_parent_rows([with_email, no_email, has_row, left], existing)
+    seeded = seed_parent_rows([with_email, no_email, has_row, left, broken], existing)
     assert [(c.row, c.pupil_ref, c.role, c.email) for c in seeded] == [(0, UPN, PARENT, "parent.khan@example.org")]
 
 
