@@ -13,18 +13,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from review_rules.model import Anchor, Period, ReviewClock, RuleSettings, Status
-from sheet_schema.model import ReviewedPupil
+from review_rules.dates import format_date
+from review_rules.model import Anchor, Period, ReviewClock, RuleSettings
 
-# The status as the SENDCo reads it in the register's "AR status" column (register.md section 5).
-STATUS_LABELS: dict[Status, str] = {
-    Status.OVERDUE: "OVERDUE",
-    Status.DUE_SOON: "DUE SOON",
-    Status.PREPARE: "PREPARE",
-    Status.ON_TRACK: "ON TRACK",
-    Status.INVALID: "INVALID",
-    Status.INACTIVE: "INACTIVE",
-}
+# The status as the SENDCo reads it in the "AR status" column (register.md section 5): one table for the register
+# and the reports.
+from sheet_schema.ar_columns import STATUS_LABELS as STATUS_LABELS
+from sheet_schema.model import ReviewedPupil
 
 
 @dataclass(frozen=True)
@@ -46,7 +41,7 @@ def uk_date(d: date | None) -> str:
     """A date as the SENDCo reads it: "Fri 7 Nov 2025" (blank when unknown)."""
     if d is None:
         return ""
-    return f"{d:%a} {d.day} {d:%b %Y}"
+    return format_date(d)
 
 
 def uk_month(d: date) -> str:
