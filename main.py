@@ -28,7 +28,7 @@ from functions.sweep import SweepResult, london_today, ordered_by_urgency, run_s
 from review_rules.model import Status
 from sheet_schema.ar_columns import STATUS_LABELS, next_action, uk_date
 
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 2, 64
+EXIT_OK, EXIT_PROBLEM = 0, 2
 
 
 def _today(text: str | None) -> date:
@@ -37,7 +37,7 @@ def _today(text: str | None) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise SystemExit(f'--today "{text}" is not a date; write it as YYYY-MM-DD, e.g. 2025-10-01.') from None
+        raise SettingsError(f'--today "{text}" is not a date; write it as YYYY-MM-DD, e.g. 2025-10-01.') from None
 
 
 def _is_sheet(ref: str) -> bool:
@@ -123,10 +123,10 @@ def print_summary(result: SweepResult, settings: Settings, out=sys.stdout) -> No
     if mail is not None:
         kinds = ("request", "chaser", "invitation", "digest")
         tally = {k: sum(e["kind"] == k for e in mail.sent) for k in kinds}
-        counts = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in tally.items())
+        kind_counts = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in tally.items())
         verb = "would be sent" if result.dry_run else "sent"
         where = f" into the outbox folder {mail.outbox}" if mail.outbox else f" by {mail.transport}"
-        print(f"\nEmails {verb}: {len(mail.sent)} ({counts}){where}.", file=out)
+        print(f"\nEmails {verb}: {len(mail.sent)} ({kind_counts}){where}.", file=out)
         if mail.failures:
             print(f"{len(mail.failures)} emails could not be sent; the next sweep tries them again.", file=out)
         if mail.appended_rows:

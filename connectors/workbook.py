@@ -151,6 +151,8 @@ class WorkbookRegister:
 
     def _check_is_workbook(self) -> None:
         name = self.path.name
+        if self.path.is_dir():
+            raise RegisterError(f"{self.path} is a folder, not a workbook; give the path of the register file itself.")
         if not self.path.is_file():
             raise RegisterError(f"{self.path} was not found; check the register's path and run again.")
         suffix = self.path.suffix.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -189,7 +190,7 @@ def test_second_sweep_changes_only_ar_cells_and_finds_moved_columns(demo: Path) 
     assert ws2.cell(row=5, column=far).value in {"OVERDUE", "DUE SOON", "PREPARE", "ON TRACK", "INVALID", "INACTIVE"}
 
 
-def _write(path: Path, rows: list[list[object]], title: str = "Register") -> Path:
+def _write(path: Path, rows: Sequence[Sequence[object]], title: str = "Register") -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = title
@@ -315,3 +316,20 @@ def test_json_is_parseable_and_summary_is_ordered(demo: Path) -> None:
     assert text.index("OVERDUE\n") < text.index("DUE SOON\n") < text.index("ON TRACK\n")
     assert "Dry run: nothing was written." in text
     json.loads(run_main("sweep", str(demo), "--today", TODAY, "--dry-run", "--json").stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sweep", "{tmp}"], "is a folder, not a workbook"),
+        (["sweep", "{tmp}/missing.xlsx"], "was not found"),
+        (["sweep", "{tmp}/r.xlsx", "--today", "2025-13-01"], '--today "2025-13-01" is not a date'),
+    ],
+)
+def test_command_line_mistakes_are_one_sentence(tmp_path: Path, args: list[str], expected: str) -> None:
+    _write(tmp_path / "r.xlsx", [HEADER, ["Ann Example", date(2017, 1, 10), date(2024, 1, 1)]])
+    proc = run_main(*[a.format(tmp=tmp_path) for a in args])
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Review Keeper: ")
+    assert expected in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
