@@ -260,7 +260,7 @@ def invitation_ics(
 # Planning
 
 
-def _status_of(value: Status | str | None) -> Status | None:
+def _status_of(value: Status | CellValue) -> Status | None:
     if value is None or isinstance(value, Status):
         return value
     text = " ".join(str(value).split()).upper().replace("_", " ")
@@ -270,7 +270,7 @@ def _status_of(value: Status | str | None) -> Status | None:
     return None
 
 
-def _turned_today(pupil: ReviewedPupil, today: date, previous: Mapping[int, Status | str | None] | None) -> bool:
+def _turned_today(pupil: ReviewedPupil, today: date, previous: Mapping[int, Status | CellValue] | None) -> bool:
     """Did this review become OVERDUE or DUE SOON today? With the AR status the register held before this sweep, a
     change into an urgent status (a first sweep counts: nothing was shown before). Without it, the day the status
     starts: meeting_latest - 28 days (DUE SOON) or the day after meeting_latest (OVERDUE)."""
@@ -309,7 +309,7 @@ def plan_emails(
     today: date,
     settings: MailPlanSettings,
     sent_log: Mapping[str, date] | None = None,
-    previous_status: Mapping[int, Status | str | None] | None = None,
+    previous_status: Mapping[int, Status | CellValue] | None = None,
     contribution_issues: Sequence[str] = (),
     seed_parents: bool = True,
 ) -> EmailPlan:
@@ -548,7 +548,7 @@ def _digest(
     today: date,
     settings: MailPlanSettings,
     sent: Mapping[str, date],
-    previous_status: Mapping[int, Status | str | None] | None,
+    previous_status: Mapping[int, Status | CellValue] | None,
     notes: Sequence[str],
     todays: Sequence[OutgoingEmail],
     short_notice: bool,

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.utils import parseaddr
@@ -246,7 +247,7 @@ def _cell(value: Any) -> CellWrite:
     return CellWrite(value.value, value.number_format, value.fill)
 
 
-def _full_key(values: list[CellValue], header: HeaderMatch, duplicated: set[object]) -> object | None:
+def _full_key(values: Sequence[CellValue], header: HeaderMatch, duplicated: AbstractSet[Hashable]) -> object | None:
     key = row_key(values, header)
     if key is None or key not in duplicated:
         return key

@@ -11,7 +11,7 @@ A date of birth or UPN is never written into the record or its file name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -150,7 +150,7 @@ def write_review_records(
     school_name: str,
     settings: RuleSettings,
     out_dir: Path,
-    contributions: dict[int, Sequence[ContributionLine]] | None = None,
+    contributions: Mapping[int, Sequence[ContributionLine]] | None = None,
 ) -> list[Path]:
     """Write a record for every pupil with a review to hold: INVALID rows are skipped (they have no dates to show) and
     so are INACTIVE ones (left, ceased or transferred out: this school holds no review for them).

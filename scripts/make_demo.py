@@ -203,8 +203,8 @@ def write_demo_register(path: Path, *, today: date) -> Path:
     dv.add(f"H{header_row + 1}:H{last_row + 20}")
     ws.add_data_validation(dv)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
-    for col, width in zip("ABCDEFGHIJKLMN", (20, 16, 12, 8, 12, 12, 12, 10, 12, 12, 13, 10, 24, 28), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEFGHIJKLMN", (20, 16, 12, 8, 12, 12, 12, 10, 12, 12, 13, 10, 24, 28), strict=True):
+        ws.column_dimensions[letter].width = width
 
     key = wb.create_sheet("Key")
     key["A1"] = "Colour key (name column)"
@@ -258,8 +258,8 @@ def write_contributions_sheet(ws: Worksheet, today: date) -> None:
             cell = ws.cell(row=r, column=col, value=value)
             if isinstance(value, date):
                 cell.number_format = "dd/mm/yyyy"
-    for col, width in zip("ABCDEFGHI", (16, 14, 16, 32, 12, 12, 9, 12, 30), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEFGHI", (16, 14, 16, 32, 12, 12, 9, 12, 30), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
 
 

@@ -172,7 +172,7 @@ def _chasers(value: object) -> int:
     raise CellError(f"is {show_value(value)}, which is not a number of chasers")
 
 
-def parse_contributions(rows: list[list[object]]) -> tuple[list[Contribution], list[str]]:
+def parse_contributions(rows: Sequence[Sequence[object]]) -> tuple[list[Contribution], list[str]]:
     """Every contribution on the tab, and messages for the SENDCo. A bad row is reported and left out (so it gets no
     emails until fixed); it never stops the others. A tab with no header row yields one message."""
     messages: list[str] = []
@@ -191,7 +191,7 @@ def parse_contributions(rows: list[list[object]]) -> tuple[list[Contribution], l
         values = rows[index]
         row = index + 1
 
-        def at(header: str, values: list[object] = values) -> object:
+        def at(header: str, values: Sequence[object] = values) -> object:
             col = columns.get(header)
             return values[col] if col is not None and col < len(values) else None
 

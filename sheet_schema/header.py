@@ -6,7 +6,7 @@ so the first 15 rows are searched for a row whose cells name at least three know
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from .ar_columns import AR_HEADERS
 from .fields import FIELD_LABELS, field_for_header, fold_header, is_product_header, normalise_header
@@ -74,7 +74,7 @@ def _is_product_column(cell: object) -> bool:
 
 
 def find_header(
-    rows: list[list[object]],
+    rows: Sequence[Sequence[object]],
     *,
     sheet: str,
     mapping: Mapping[str, str] | None = None,
@@ -92,7 +92,7 @@ def find_header(
 
 
 def choose_register(
-    sheets: list[tuple[str, list[list[object]]]],
+    sheets: Sequence[tuple[str, Sequence[Sequence[object]]]],
     *,
     sheet_name: str | None = None,
     mapping: Mapping[str, str] | None = None,

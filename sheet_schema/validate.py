@@ -6,6 +6,7 @@ row is still read. Every message names the sheet row, the column as the SENDCo w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -277,7 +278,7 @@ def _row_list(rows: list[int]) -> str:
 
 
 def validate_rows(
-    rows: list[list[object]], header: HeaderMatch, *, today: date, recorded_year_warnings: bool = True
+    rows: Sequence[Sequence[object]], header: HeaderMatch, *, today: date, recorded_year_warnings: bool = True
 ) -> list[PupilRecord]:
     """Every pupil row below the header, in sheet order, as a PupilRecord. Blank rows, and rows with neither a name nor
     anything in a known column, are skipped silently (register.md section 1)."""
@@ -302,7 +303,7 @@ def validate_rows(
     return [draft.record() for draft in drafts]
 
 
-def row_key(values: list[object], header: HeaderMatch) -> tuple | None:
+def row_key(values: Sequence[object], header: HeaderMatch) -> tuple | None:
     """The key that finds a pupil's row again at write time, wherever the SENDCo has moved it (register.md section 5):
     ("upn", UPN) when a UPN reads (even with a bad check letter); else ("name", name, date of birth as ISO or as typed);
     else ("content", the known columns as text) for a row with data but no name; None for a blank row."""

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def libreoffice_csv(profile: Path, workbook: Path, outdir: Path) -> str:
     return (outdir / f"{workbook.stem}.csv").read_text(encoding="utf-8", errors="replace")
 
 
-def rewrite_zip(path: Path, changes: dict[str, bytes | None], edit: dict[str, tuple[str, str]] | None = None) -> None:
+def rewrite_zip(
+    path: Path, changes: Mapping[str, bytes | None], edit: dict[str, tuple[str, str]] | None = None
+) -> None:
     """Add, replace (bytes) or delete (None) parts of an xlsx, and apply regex edits (pattern, replacement) to parts."""
     with zipfile.ZipFile(path) as src:
         parts = {name: src.read(name) for name in src.namelist()}

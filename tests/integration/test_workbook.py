@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,19 +28,19 @@ HEADERS = ["AR status", "AR hold meeting by", "AR next action", "AR issues"]
 EVIL_TEXT = '=HYPERLINK("http://evil.example","click me")'
 
 
-def find_header(rows: list[list[object]]) -> int | None:
+def find_header(rows: Sequence[Sequence[object]]) -> int | None:
     return next((i for i, row in enumerate(rows, start=1) if row and row[0] == "Name"), None)
 
 
-def key_of(row: list[object]) -> str | None:
+def key_of(row: Sequence[object]) -> str | None:
     return row[0] if row and isinstance(row[0], str) and row[0].strip() else None
 
 
-def make_plan(rows: dict[str, dict[str, CellWrite]], sheet: str = "Register") -> WritePlan:
+def make_plan(rows: Mapping[Hashable, Mapping[str, CellWrite]], sheet: str = "Register") -> WritePlan:
     return WritePlan(sheet=sheet, headers=HEADERS, find_header_row=find_header, key_of=key_of, rows=rows)
 
 
-FIRST_RESULTS = {
+FIRST_RESULTS: dict[Hashable, Mapping[str, CellWrite]] = {
     "Ava Smith": {
         "AR status": CellWrite("OVERDUE", fill="F8CBAD"),
         "AR hold meeting by": CellWrite(date(2025, 11, 7), number_format="dd/mm/yyyy"),
@@ -59,7 +60,7 @@ FIRST_RESULTS = {
 def snapshot(path: Path) -> dict[tuple[str, str], tuple[object, ...]]:
     """Every stored cell's value, type, fill, number format and boldness, by (sheet, coordinate)."""
     wb = load_workbook(path, rich_text=True)
-    cells = {}
+    cells: dict[tuple[str, str], tuple[object, ...]] = {}
     for ws in wb.worksheets:
         for row in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column):
             for cell in row:

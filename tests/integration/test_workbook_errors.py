@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Hashable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from connectors.base import CellWrite, RegisterError
 from connectors.workbook import OLE_MAGIC, WorkbookRegister
 from tests.integration.test_workbook import make_plan
 
-ONE_RESULT = {"Ava Smith": {"AR status": CellWrite("OVERDUE", fill="F8CBAD")}}
+ONE_RESULT: dict[Hashable, Mapping[str, CellWrite]] = {"Ava Smith": {"AR status": CellWrite("OVERDUE", fill="F8CBAD")}}
 
 
 def refused(path: Path) -> str:

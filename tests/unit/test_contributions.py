@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from review_rules.model import Status
@@ -19,7 +20,7 @@ HEADER = list(CONTRIBUTION_HEADERS)
 
 
 def test_header_below_a_title_and_rows_parsed() -> None:
-    rows = [
+    rows: list[Sequence[object]] = [
         ["Hillside: contributions 2025-26"],
         [],
         ["pupil", "ROLE", "Name", "E-mail ", "Requested", "Received", "Chasers", "Last chased", "Notes"],
@@ -59,7 +60,7 @@ def test_header_below_a_title_and_rows_parsed() -> None:
 
 
 def test_bad_rows_are_reported_and_the_rest_continue() -> None:
-    rows = [
+    rows: list[Sequence[object]] = [
         HEADER,
         [UPN, "EP", "", "ep@la.example", "next week", None, None, None, None],
         [UPN, "SALT", "", "salt@nhs.example", None, None, "lots", None, None],

@@ -7,6 +7,7 @@ from datetime import date
 import icalendar
 import pytest
 
+from connectors.base import CellValue
 from functions.planning import (
     chaser_key,
     contributions_write_plan,
@@ -296,7 +297,17 @@ def test_failed_email_leaves_its_cells_unwritten() -> None:
     assert contributions_write_plan(plan, sent_keys=[]).rows == {}
     wp = contributions_write_plan(plan)
     assert wp.sheet == "Contributions"
-    header = ["Pupil", "Role", "Name", "Email", "Requested", "Received", "Chasers", "Last chased", "Notes"]
+    header: list[CellValue] = [
+        "Pupil",
+        "Role",
+        "Name",
+        "Email",
+        "Requested",
+        "Received",
+        "Chasers",
+        "Last chased",
+        "Notes",
+    ]
     assert wp.find_header_row([["Title"], header]) == 2
     assert wp.key_of(["b801200005001 ", "class TEACHER", "", TEACHER.upper()]) in wp.rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from email.message import EmailMessage
 
 from functions.mailer import MemoryLedger, send_all, went_keys
 from functions.planning import plan_emails, rows_to_append, updates_to_write
@@ -95,7 +96,7 @@ def test_three_weeks_day_by_day() -> None:
         plan = plan_emails(
             [p], sheet.rows, today=today, settings=settings(), sent_log=ledger.sent_log(), previous_status=previous
         )
-        sent = [(e.kind, e.to) for e in plan.emails]
+        sent: list[tuple[str, str]] = [(e.kind, e.to) for e in plan.emails]
         if sent:
             seen[today] = sent
         for email in plan.emails:
@@ -128,7 +129,7 @@ class Recorder:
     sender = "keeper@hillside.example"
 
     def __init__(self) -> None:
-        self.messages = []
+        self.messages: list[EmailMessage] = []
 
     def send(self, message) -> None:
         self.messages.append(message)

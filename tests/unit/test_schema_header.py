@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from sheet_schema.fields import ALIASES, field_for_header, normalise_header
@@ -124,7 +126,7 @@ BANNER = ["Pupil details", None, None, "Review", None, None]  # merged banner ce
 
 
 def test_header_below_title_rows_and_banners() -> None:
-    rows = [
+    rows: list[Sequence[object]] = [
         TITLE,
         [],
         BANNER,

@@ -314,7 +314,10 @@ def test_first_name_and_initial(name: str, first: str, initial: str) -> None:
 
 
 def test_forename_and_surname_columns() -> None:
-    grid = [["Forename", "Surname", "DOB", "Last review"], ["Jo Anne", "Smith", "01/09/2011", "12/11/2024"]]
+    grid: list[list[object]] = [
+        ["Forename", "Surname", "DOB", "Last review"],
+        ["Jo Anne", "Smith", "01/09/2011", "12/11/2024"],
+    ]
     header = find_header(grid, sheet="S")
     assert header is not None
     (record,) = validate_rows(grid, header, today=TODAY)
@@ -329,7 +332,7 @@ def test_forename_and_surname_columns() -> None:
 
 
 def test_last_review_in_future_without_planned_column() -> None:
-    grid = [["Name", "DOB", "Last review"], ["Jo", datetime(2011, 9, 1), "01/12/2025"]]
+    grid: list[list[object]] = [["Name", "DOB", "Last review"], ["Jo", datetime(2011, 9, 1), "01/12/2025"]]
     header = find_header(grid, sheet="S")
     assert header is not None
     (record,) = validate_rows(grid, header, today=TODAY)
