@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -131,8 +132,14 @@ class SendOutcome:
         return self.status in ("sent", "already sent")
 
 
+# Headers fold at 998 characters (RFC 5322's hard limit) rather than 78: the default policy folds a subject such as
+# "Annual review for Evie L.: your contribution, please, by Fri 27 Nov 2026" straight after "Subject:", which some
+# clients then show with a leading space.
+_MESSAGE_POLICY = email_policy.default.clone(max_line_length=998)
+
+
 def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=_MESSAGE_POLICY)
     name, address = parseaddr(sender)
     message["From"] = formataddr((sender_name or name, address)) if (sender_name or name) else address
     message["To"] = email.to

@@ -494,7 +494,9 @@ def _email_context(r: _Row, settings: MailPlanSettings, today: date) -> dict[str
 def _subject(kind: Kind, context: Mapping[str, Any]) -> str:
     pupil = context["pupil"]
     if kind == "request":
-        return f"Annual review for {pupil}: your contribution, please, by {format_date(context['due'])}"
+        # Never ask "by" a date already gone (an overdue review is still asked for its advice).
+        when = "as soon as you can" if context["due_passed"] else f"by {format_date(context['due'])}"
+        return f"Annual review for {pupil}: your contribution, please, {when}"
     if kind == "chaser":
         return f"Reminder: annual review for {pupil}, your contribution"
     if context["rescheduled"]:

@@ -132,3 +132,23 @@ def test_crash_between_sending_and_writing(tmp_path: Path) -> None:
     with ledger.path.open("a") as fh:
         fh.write('{"key": "request|2024')
     assert len(ledger.sent_log()) == 2
+
+
+def test_a_long_subject_is_not_folded_after_the_colon(tmp_path: Path) -> None:
+    from functions.mailer import to_message
+    from functions.planning import OutgoingEmail
+
+    message = to_message(
+        OutgoingEmail(
+            kind="request",
+            to="ep@la.example",
+            pupil_row=7,
+            subject="Annual review for Maximilian-Alexander W.: your contribution, please, by Fri 24 Oct 2025",
+            text="Hello",
+            html="<p>Hello</p>",
+            reply_to=None,
+        ),
+        "review-keeper@school.example",
+    )
+    raw = message.as_bytes()
+    assert b"Subject: Annual review for Maximilian-Alexander W.: your contribution, please, by Fri 24 Oct 2025\n" in raw

@@ -53,6 +53,21 @@ def test_request_from_requests_from(today: date, requests_from: date, expected: 
         assert updates_to_write(plan) == {("b801200005001", "class teacher", TEACHER): {REQUESTED: today}}
 
 
+@pytest.mark.parametrize(
+    ("today", "subject_end"),
+    [
+        (date(2025, 10, 7), "by Fri 24 Oct 2025"),  # contributions due in the future
+        (date(2025, 10, 24), "by Fri 24 Oct 2025"),  # due today
+        (date(2025, 10, 28), "as soon as you can"),  # an overdue review asked late: never "by" a date already gone
+    ],
+)
+def test_request_subject_never_names_a_past_date(today: date, subject_end: str) -> None:
+    p = pupil(clock(requests_from=date(2025, 10, 6)), parent_email=None)
+    plan = plan_emails([p], teacher_only(), today=today, settings=settings(sendco_email=None))
+    (email,) = [e for e in plan.emails if e.kind == "request"]
+    assert email.subject == f"Annual review for Amira K.: your contribution, please, {subject_end}"
+
+
 def test_no_request_when_requested_received_or_no_email() -> None:
     p = pupil(parent_email=None)
     rows = [
