@@ -20,7 +20,12 @@ have moved during the wait (2 requests per write retry; none when nothing fails)
 retries without a deadline and reads the status from the JSON body, which a bare 429 does not have.
 
 `SHEETS_EMULATOR_HOST=host:port` sends every Sheets API request to `http://host:port` with anonymous credentials,
-as Google's own emulators do.
+as Google's own emulators do. Other Sheets-compatible servers need not answer as Google does, so the answers are read
+tolerantly: fields beyond the mask are ignored, absent proto3 zeros and gridProperties are defaulted, tabs are picked by
+title (a server may ignore `ranges`), a cell without `effectiveValue` falls back to what was typed (never a formula's
+text), and a server that sends no grid data at all is read with one `values:batchGet` (unformatted, serial dates) after
+the `spreadsheets.get`. That costs one more request per sweep (4), and only on such a server: the re-read is then that
+`values:batchGet` alone. Google always sends grid data, so it still gets 3.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -72,12 +77,20 @@ _ERROR_TEXT = {
     "LOADING": "#LOADING",
 }
 
-# One read of everything: per tab its title and id, the grid size, and each cell's computed value only.
+# One read of everything: per tab its title, id, type and grid size, its merges, and each cell's computed value only.
+# (sheetType and merges are a few bytes: they let the values-only fallback below skip chart tabs and re-read rows alone.)
 _READ_FIELDS = (
     "properties.title,"
-    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+    "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
     "data(startRow,startColumn,rowData(values(effectiveValue))))"
 )
+# The fallback for a Sheets-compatible server that sends no grid data: values as spreadsheets.get's effectiveValue
+# gives them (unformatted, dates as serial numbers, one list per row).
+_VALUES_PARAMS = {
+    "valueRenderOption": "UNFORMATTED_VALUE",
+    "dateTimeRenderOption": "SERIAL_NUMBER",
+    "majorDimension": "ROWS",
+}
 
 
 def is_sheet_reference(text: str) -> bool:
@@ -317,42 +330,139 @@ def open_sheet_register(
     return SheetsRegister(key, BoundedHTTPClient(creds, base_url=base_url, policy=policy))
 
 
-def _cell_value(cell: Mapping[str, Any]) -> CellValue:
-    value = cell.get("effectiveValue")
-    if not value:
-        return None
+_NO_VALUE = object()  # an ExtendedValue holding no kind this adapter knows
+
+
+def _number(value: float) -> int | float:
+    """Google sends a whole number as 5, some servers (Java's JSON writers) as 5.0: both read as Google's 5."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _extended_value(value: Any) -> Any:
+    """An ExtendedValue as a cell value; `_NO_VALUE` when it holds none (absent, empty, or an unknown kind)."""
+    if not isinstance(value, Mapping):
+        return _NO_VALUE
     if "stringValue" in value:
-        return value["stringValue"] or None
+        text = value["stringValue"]
+        return str(text) if text not in (None, "") else None
     if "numberValue" in value:
-        return value["numberValue"]
+        number = value["numberValue"]
+        if isinstance(number, int | float) and not isinstance(number, bool):
+            return _number(number)
+        try:  # proto3 JSON may spell NaN/Infinity, or a lax server a number, as a string
+            return _number(float(number))
+        except (TypeError, ValueError):
+            return _NO_VALUE
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "errorValue" in value:
-        return _ERROR_TEXT.get(value["errorValue"].get("type", "ERROR"), "#ERROR!")
-    return None
+        error = value["errorValue"] if isinstance(value["errorValue"], Mapping) else {}
+        return _ERROR_TEXT.get(str(error.get("type", "ERROR")), "#ERROR!")
+    return _NO_VALUE
+
+
+def _cell_value(cell: Any) -> CellValue:
+    """A CellData's value: the computed `effectiveValue`, else (a server that sends only what was typed) the
+    `userEnteredValue` of a cell that is not a formula. A formula's text is never a value: without its computed value
+    the cell reads as blank, as an uncalculated formula does in Excel."""
+    if not isinstance(cell, Mapping):
+        return None
+    value = _extended_value(cell.get("effectiveValue"))
+    if value is _NO_VALUE:
+        entered = cell.get("userEnteredValue")
+        if isinstance(entered, Mapping) and "formulaValue" not in entered:
+            value = _extended_value(entered)
+    return None if value is _NO_VALUE else value
+
+
+def _place(rows: list[list[CellValue]], index: int, start_col: int, values: list[CellValue]) -> None:
+    while values and values[-1] is None:
+        values.pop()
+    if not values:
+        return
+    while len(rows) <= index:
+        rows.append([])
+    row = rows[index]
+    needed = start_col + len(values)
+    if len(row) < needed:
+        row.extend([None] * (needed - len(row)))
+    row[start_col:needed] = values
+
+
+def _int(value: Any) -> int:
+    """A proto3 integer: absent (zero), a JSON number, or (int64) a string."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
-    """The tab's values from row 1 / column A (blank rows and cells kept, trailing blanks trimmed)."""
+    """The tab's values from row 1 / column A (blank rows and cells kept, trailing blanks trimmed).
+
+    Tolerant of what Sheets-compatible servers legitimately leave out or add: proto3 JSON omits zero fields (a
+    missing startRow is row 0), empty rows come as {} with no `values`, trailing blank cells and rows are omitted, and
+    a server that ignores the `fields` mask adds formattedValue, formats and the like, which are simply not read."""
     rows: list[list[CellValue]] = []
-    for block in sheet.get("data", []):
-        # proto3 JSON omits zero fields: a missing startRow is row 0.
-        start_row = int(block.get("startRow", 0))
-        start_col = int(block.get("startColumn", 0))
-        for offset, row_data in enumerate(block.get("rowData", [])):
-            values = [_cell_value(c) for c in row_data.get("values", [])]
-            while values and values[-1] is None:
-                values.pop()
-            if not values:
-                continue
-            index = start_row + offset
-            while len(rows) <= index:
-                rows.append([])
-            row = rows[index]
-            needed = start_col + len(values)
-            if len(row) < needed:
-                row.extend([None] * (needed - len(row)))
-            row[start_col:needed] = values
+    blocks = sheet.get("data")
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, Mapping):
+            continue
+        start_row = _int(block.get("startRow"))
+        start_col = _int(block.get("startColumn"))
+        row_data = block.get("rowData")
+        for offset, row in enumerate(row_data if isinstance(row_data, list) else []):
+            cells = row.get("values") if isinstance(row, Mapping) else None
+            values = [_cell_value(c) for c in cells] if isinstance(cells, list) else []
+            _place(rows, start_row + offset, start_col, values)
+    return rows
+
+
+def _a1_column(letters: str) -> int:
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - 64
+    return max(index - 1, 0)
+
+
+def _split_range(text: Any) -> tuple[str | None, int, int]:
+    """A returned A1 range ("'My tab'!A1:Z1000", "Tab!B3:F9", "'Tab'") as (tab title, first row, first column)."""
+    if not isinstance(text, str) or not text:
+        return None, 0, 0
+    quoted = re.fullmatch(r"'((?:[^']|'')*)'(?:!(.*))?", text)
+    if quoted:
+        title, cells = quoted.group(1).replace("''", "'"), quoted.group(2) or ""
+    elif "!" in text:
+        title, cells = text.rsplit("!", 1)
+    else:
+        title, cells = text, ""
+    corner = re.match(r"([A-Za-z]*)(\d*)", cells.split(":", 1)[0])
+    letters, digits = (corner.group(1), corner.group(2)) if corner else ("", "")
+    return title, max(int(digits) - 1, 0) if digits else 0, _a1_column(letters) if letters else 0
+
+
+def _plain_value(value: Any) -> CellValue:
+    """One value of a values:batchGet answer (UNFORMATTED_VALUE): a number, a string, a boolean; "" is blank."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return _number(value)
+    if isinstance(value, str):
+        return value or None
+    return None
+
+
+def _values_rows(value_range: Mapping[str, Any]) -> list[list[CellValue]]:
+    """A ValueRange's values placed from row 1 / column A, as `_grid_rows` gives them."""
+    _title, row0, col0 = _split_range(value_range.get("range"))
+    values = value_range.get("values")
+    grid = [list(r) if isinstance(r, list) else [] for r in values] if isinstance(values, list) else []
+    if str(value_range.get("majorDimension", "ROWS")).upper() == "COLUMNS":  # a server that ignored majorDimension
+        height = max((len(c) for c in grid), default=0)
+        grid = [[c[r] if r < len(c) else None for c in grid] for r in range(height)]
+    rows: list[list[CellValue]] = []
+    for offset, row in enumerate(grid):
+        _place(rows, row0 + offset, col0, [_plain_value(v) for v in row])
     return rows
 
 
@@ -438,6 +548,48 @@ class _Tab:
 _NEW_TAB_ROWS, _NEW_TAB_COLUMNS = 1000, 26
 
 
+def _tab_from(sheet: Mapping[str, Any], rows: list[list[CellValue]]) -> _Tab:
+    """A tab as spreadsheets.get describes it, with `rows` as they are now.
+
+    Google always sends gridProperties for a grid tab; a server that leaves them out is taken to have at least
+    Google's default 1000 x 26 grid (and never less than the cells and merges it holds), so appendDimension is sent
+    only when the product's columns really go past that."""
+    props = sheet.get("properties")
+    props = props if isinstance(props, Mapping) else {}
+    grid = props.get("gridProperties")
+    merges_raw = sheet.get("merges")
+    merges = [m for m in merges_raw if isinstance(m, Mapping)] if isinstance(merges_raw, list) else []
+    used_rows = max([len(rows), *(_int(m.get("endRowIndex")) for m in merges)])
+    used_columns = max([0, *(len(r) for r in rows), *(_int(m.get("endColumnIndex")) for m in merges)])
+    if isinstance(grid, Mapping):
+        row_count, column_count = _int(grid.get("rowCount")), _int(grid.get("columnCount"))
+    else:
+        row_count, column_count = _NEW_TAB_ROWS, _NEW_TAB_COLUMNS
+    return _Tab(
+        sheet_id=_int(props.get("sheetId")),  # proto3: the first tab's id 0 is often omitted
+        column_count=max(column_count, used_columns),
+        rows=rows,
+        merges=merges,
+        row_count=max(row_count, used_rows),
+    )
+
+
+def _sheet_entries(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    sheets = body.get("sheets")
+    return [s for s in sheets if isinstance(s, Mapping)] if isinstance(sheets, list) else []
+
+
+def _title_of(sheet: Mapping[str, Any]) -> str:
+    props = sheet.get("properties")
+    return str(props.get("title", "")) if isinstance(props, Mapping) else ""
+
+
+def _is_grid(sheet: Mapping[str, Any]) -> bool:
+    """False for a chart tab (sheetType OBJECT), which has no cells and no A1 range."""
+    props = sheet.get("properties")
+    return not isinstance(props, Mapping) or props.get("sheetType", "GRID") in ("GRID", None, "")
+
+
 class SheetsRegister:
     """A Google Sheet as the register (see the module docstring for the request budget)."""
 
@@ -446,6 +598,10 @@ class SheetsRegister:
         self.http = http
         self._title: str | None = None
         self._sheet_ids: dict[str, int] | None = None  # every tab's id, as read (None before read())
+        # Every tab as the last spreadsheets.get described it (id, grid size, merges; rows not kept).
+        self._described: dict[str, _Tab] = {}
+        # False once the server has sent no grid data (it ignores includeGridData); None before the first read.
+        self._grid_data: bool | None = None
 
     @property
     def requests_sent(self) -> int:
@@ -453,22 +609,71 @@ class SheetsRegister:
 
     def _get(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         try:
-            return self.http.spreadsheets_get(self.key, params=dict(params))
+            body = self.http.spreadsheets_get(self.key, params=dict(params))
         except APIError as err:
             raise _explain(err, self.key) from err
         except ValueError as err:  # a non-JSON 200
             raise RegisterError(
                 "Google Sheets sent an answer the product could not read; nothing was written."
             ) from err
+        if not isinstance(body, Mapping):
+            raise RegisterError("Google Sheets sent an answer the product could not read; nothing was written.")
+        return body
+
+    def _values(self, titles: list[str]) -> dict[str, list[list[CellValue]]]:
+        """Every named tab's values in ONE values:batchGet, matched to its tab by the returned range's title (the
+        answer's order is the request's, which is the fallback when a server returns a range without a title)."""
+        if not titles:
+            return {}
+        try:
+            body = self.http.values_batch_get(self.key, [_a1_sheet(t) for t in titles], params=dict(_VALUES_PARAMS))
+        except APIError as err:
+            raise _explain(err, self.key) from err
+        except ValueError as err:
+            raise RegisterError(
+                "Google Sheets sent an answer the product could not read; nothing was written."
+            ) from err
+        ranges = body.get("valueRanges") if isinstance(body, Mapping) else None
+        found: dict[str, list[list[CellValue]]] = {}
+        for position, value_range in enumerate(ranges if isinstance(ranges, list) else []):
+            if not isinstance(value_range, Mapping):
+                continue
+            title = _split_range(value_range.get("range"))[0]
+            if title not in titles and position < len(titles):
+                title = titles[position]
+            if title in titles and title not in found:
+                found[title] = _values_rows(value_range)
+        return found
+
+    def _remember(self, body: Mapping[str, Any], everything: bool) -> None:
+        for sheet in _sheet_entries(body):
+            self._described[_title_of(sheet)] = _tab_from(sheet, [])
+        if everything:
+            self._sheet_ids = {_title_of(s): _tab_from(s, []).sheet_id for s in _sheet_entries(body)}
+
+    def _rows_of(self, body: Mapping[str, Any]) -> dict[str, list[list[CellValue]]]:
+        """Each tab's rows from a spreadsheets.get answer, or, from a server that sent no grid data at all, from one
+        values:batchGet. Google always sends the grid data asked for, so this costs one more request only on such
+        servers (and on a spreadsheet with no values anywhere, where the sweep stops anyway)."""
+        sheets = _sheet_entries(body)
+        rows = {_title_of(s): _grid_rows(s) for s in sheets}
+        if self._grid_data is True or (self._grid_data is None and any(rows.values())):
+            # This server sends grid data: an empty tab in a later answer is an empty tab, not a missing feature.
+            self._grid_data = True
+            return rows
+        values = self._values([_title_of(s) for s in sheets if _is_grid(s)])
+        if any(values.values()):
+            self._grid_data = False
+        return {title: values.get(title) or found for title, found in rows.items()}
 
     def read(self) -> RegisterData:
         self.http.start_deadline()
         body = self._get({"includeGridData": "true", "fields": _READ_FIELDS})
-        self._title = body.get("properties", {}).get("title") or self.key
-        sheets = [SheetData(title=s["properties"]["title"], rows=_grid_rows(s)) for s in body.get("sheets", [])]
-        self._sheet_ids = {
-            s["properties"]["title"]: int(s["properties"].get("sheetId", 0)) for s in body.get("sheets", [])
-        }
+        properties = body.get("properties")
+        self._title = (properties.get("title") if isinstance(properties, Mapping) else None) or self.key
+        self._remember(body, everything=True)
+        rows = self._rows_of(body)
+        sheets = [SheetData(title=_title_of(s), rows=rows.get(_title_of(s), [])) for s in _sheet_entries(body)]
         return RegisterData(source=self._title, sheets=sheets)
 
     def _reread(self, titles: list[str] | None) -> dict[str, _Tab]:
@@ -477,29 +682,37 @@ class SheetsRegister:
         Whole tabs are fetched, not just key columns: a plan's key function sees whole rows (UPN, or name and date of
         birth, wherever the SENDCo put them) and the header may have moved. `titles` None: every tab (used when a tab
         may have been created by a batch whose outcome is unknown, since a range naming a missing tab is refused).
+        A server that ignores `ranges` and sends every tab is fine too: tabs are picked by title.
         """
+        if self._grid_data is False and titles is not None and all(t in self._described for t in titles):
+            # A server without grid data (see _rows_of): the rows again in one values:batchGet, with the ids, grid
+            # sizes and merges of the read. Still one request; a grid grown since is only appended to again.
+            values = self._values(titles)
+            tabs: dict[str, _Tab] = {}
+            for title in titles:
+                described, rows = self._described[title], values.get(title, [])
+                tabs[title] = replace(
+                    described,
+                    rows=rows,
+                    row_count=max(described.row_count, len(rows)),
+                    column_count=max([described.column_count, *(len(r) for r in rows)]),
+                )
+            return tabs
         fields = (
-            "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),merges,"
+            "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
             "data(startRow,startColumn,rowData(values(effectiveValue))))"
         )
         params: dict[str, Any] = {"includeGridData": "true", "fields": fields}
         if titles is not None:
             params["ranges"] = [_a1_sheet(t) for t in titles]
         body = self._get(params)
-        tabs: dict[str, _Tab] = {}
-        for sheet in body.get("sheets", []):
-            props = sheet.get("properties", {})
-            grid = props.get("gridProperties", {})
-            tabs[props.get("title", "")] = _Tab(
-                sheet_id=int(props.get("sheetId", 0)),
-                column_count=int(grid.get("columnCount", 0)),
-                rows=_grid_rows(sheet),
-                merges=list(sheet.get("merges", [])),
-                row_count=int(grid.get("rowCount", 0)),
-            )
-        if titles is None:
-            self._sheet_ids = {title: tab.sheet_id for title, tab in tabs.items()}
-        return tabs
+        self._remember(body, everything=titles is None)
+        now = self._rows_of(body)
+        return {
+            _title_of(sheet): _tab_from(sheet, now[_title_of(sheet)])
+            for sheet in _sheet_entries(body)
+            if _title_of(sheet) in now
+        }
 
     def _titles_to_reread(self, plans: tuple[WritePlan, ...], everything: bool) -> list[str] | None:
         if everything or self._sheet_ids is None:
@@ -621,6 +834,7 @@ class SheetsRegister:
             for p, r in zip(plans, results, strict=True):
                 if r.created_sheet:
                     self._sheet_ids[p.sheet] = tabs[p.sheet].sheet_id
+                    self._described[p.sheet] = replace(tabs[p.sheet], rows=[])
         result = results[0]
         result.more = results[1:]
         for extra in result.more:

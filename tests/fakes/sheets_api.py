@@ -2,8 +2,18 @@
 
 It speaks only what the product uses, and checks it strictly:
 - GET  /v4/spreadsheets/{id}?includeGridData=...&ranges=...&fields=...   (spreadsheets.get, partial-response masks)
+- GET  /v4/spreadsheets/{id}/values:batchGet?ranges='Tab'&valueRenderOption=UNFORMATTED_VALUE  (whole tabs only)
 - POST /v4/spreadsheets/{id}:batchUpdate  with updateCells, appendDimension and addSheet requests, applied atomically
-Everything else (notably the values.* endpoints, so any USER_ENTERED write) answers 400 and is recorded.
+Everything else (notably every values.* write, so any USER_ENTERED write) answers 400 and is recorded.
+
+Other Sheets-compatible servers answer spreadsheets.get differently, and the adapter must not depend on the ways
+Google (and this fake, by default) does it. `SERVER_MODES` names the variations, each a set of constructor flags:
+- "lax": the `fields` mask and the `ranges` parameter are ignored, so every tab comes back with everything
+  (userEnteredValue, formattedValue, formats, row metadata...);
+- "no_grid_data": includeGridData is ignored, so spreadsheets.get sends no `data`; values come from values:batchGet;
+- "minimal": only what was typed (userEnteredValue, no effectiveValue; a formula is its text only), no gridProperties,
+  merges or sheetType, proto3 zeros left out (the first tab's sheetId is 0, so absent), masks not implemented, the
+  grid grows to fit whatever is written, and batchUpdate answers an empty object.
 
 Faults are queued: each `Fault` is consumed by the next request that matches it. Hooks run after the n-th request, to
 change the sheet between the sweep's read and its write (a colleague inserting a row, re-sorting).
@@ -24,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -113,6 +123,51 @@ def _python_value(cell: dict[str, Any] | None) -> Any:
     return None
 
 
+def _formatted(cell: dict[str, Any]) -> str:
+    """The cell as shown (formattedValue): dates as dd/mm/yyyy, so a reader that used it would break parity."""
+    value = cell.get("effectiveValue") or {}
+    number_format = (cell.get("userEnteredFormat") or {}).get("numberFormat") or {}
+    if "numberValue" in value and number_format.get("type") in ("DATE", "DATE_TIME"):
+        return (_EPOCH + timedelta(days=float(value["numberValue"]))).strftime("%d/%m/%Y")
+    if "boolValue" in value:
+        return "TRUE" if value["boolValue"] else "FALSE"
+    if "errorValue" in value:
+        return "#" + str(value["errorValue"].get("type", "ERROR"))
+    return str(next(iter(value.values()), ""))
+
+
+_ERROR_TEXT = {"N_A": "#N/A", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!", "NAME": "#NAME?"}
+
+
+def _unformatted(cell: dict[str, Any] | None) -> Any:
+    """A cell as values:batchGet gives it with UNFORMATTED_VALUE: the computed value, "" when blank."""
+    value = (cell or {}).get("effectiveValue") or {}
+    for kind in ("stringValue", "numberValue", "boolValue"):
+        if kind in value:
+            return value[kind]
+    if "errorValue" in value:
+        return _ERROR_TEXT.get(value["errorValue"].get("type"), "#ERROR!")
+    return ""
+
+
+def _column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# The server variations the adapter is tested against (see the module docstring), by name.
+SERVER_MODES: dict[str, dict[str, bool]] = {
+    "google": {},
+    "lax": {"ignore_fields": True, "ignore_ranges": True},
+    "no_grid_data": {"no_grid_data": True},
+    "minimal": {"minimal": True},
+}
+
+
 # ---- partial-response field masks: "a.b,c(d,e/f)" ----
 
 
@@ -185,6 +240,51 @@ def _sheet_of_range(text: str) -> str:
     return text.split("!", 1)[0]
 
 
+# CellFormat and TextFormat fields (Sheets API v4 reference), so a misspelt key is refused, not ignored.
+_CELL_FORMAT_KEYS = {
+    "numberFormat",
+    "backgroundColor",
+    "backgroundColorStyle",
+    "borders",
+    "padding",
+    "horizontalAlignment",
+    "verticalAlignment",
+    "wrapStrategy",
+    "textDirection",
+    "textFormat",
+    "hyperlinkDisplayType",
+    "textRotation",
+}
+_TEXT_FORMAT_KEYS = {
+    "foregroundColor",
+    "foregroundColorStyle",
+    "fontFamily",
+    "fontSize",
+    "bold",
+    "italic",
+    "strikethrough",
+    "underline",
+    "link",
+}
+
+
+def _first_null(value: Any, where: str = "$") -> str | None:
+    """Where the first JSON null in a request body is, if any."""
+    if value is None:
+        return where
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, inner in items:
+        found = _first_null(inner, f"{where}.{key}")
+        if found:
+            return found
+    return None
+
+
 _UPDATE_FIELDS = {
     "userEnteredValue",
     "userEnteredFormat",
@@ -199,9 +299,21 @@ _UPDATE_FIELDS = {
 class FakeSpreadsheets:
     """The state and the API logic, independent of HTTP (so tests may also poke it directly)."""
 
-    def __init__(self, *, allow_formulas: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        allow_formulas: bool = False,
+        ignore_fields: bool = False,
+        ignore_ranges: bool = False,
+        no_grid_data: bool = False,
+        minimal: bool = False,
+    ) -> None:
         self.books: dict[str, dict[str, Any]] = {}
         self.allow_formulas = allow_formulas
+        self.ignore_fields = ignore_fields
+        self.ignore_ranges = ignore_ranges
+        self.no_grid_data = no_grid_data
+        self.minimal = minimal
         self.lock = threading.RLock()
 
     # -- test helpers --
@@ -214,7 +326,7 @@ class FakeSpreadsheets:
             for number, (name, rows) in enumerate(sheets.items()):
                 width = max((len(r) for r in rows), default=0)
                 sheet = FakeSheet(
-                    sheet_id=1000 + number,
+                    sheet_id=(0 if self.minimal else 1000) + number,
                     title=name,
                     row_count=max(1000, len(rows)),
                     column_count=max(min_columns, width),
@@ -315,12 +427,22 @@ class FakeSpreadsheets:
 
     # -- the API --
 
+    @property
+    def read_requests(self) -> int:
+        """Requests the adapter's read() costs against this server: one more without grid data (values:batchGet)."""
+        return 2 if self.no_grid_data else 1
+
+    @property
+    def sweep_requests(self) -> int:
+        """Requests a whole sweep costs: the read, one re-read and one batchUpdate."""
+        return self.read_requests + 2
+
     def get(self, key: str, args: dict[str, list[str]]) -> dict[str, Any]:
         book = self.books.get(key)
         if book is None:
             raise LookupError(key)
-        grid = args.get("includeGridData", ["false"])[-1].lower() == "true"
-        ranges = args.get("ranges", [])
+        grid = args.get("includeGridData", ["false"])[-1].lower() == "true" and not self.no_grid_data
+        ranges = [] if self.ignore_ranges else args.get("ranges", [])
         wanted = {_sheet_of_range(r) for r in ranges}
         for name in wanted:
             if not any(s.title == name for s in book["sheets"]):
@@ -329,21 +451,26 @@ class FakeSpreadsheets:
         for index, sheet in enumerate(book["sheets"]):
             if wanted and sheet.title not in wanted:
                 continue
-            entry: dict[str, Any] = {
-                "properties": {
-                    "sheetId": sheet.sheet_id,
-                    "title": sheet.title,
-                    "index": index,
-                    "sheetType": "GRID",
-                    "gridProperties": {"rowCount": sheet.row_count, "columnCount": sheet.column_count},
-                }
+            props: dict[str, Any] = {
+                "sheetId": sheet.sheet_id,
+                "title": sheet.title,
+                "index": index,
+                "sheetType": "GRID",
+                "gridProperties": {"rowCount": sheet.row_count, "columnCount": sheet.column_count},
             }
-            if index == 0:  # proto3 JSON omits zeros
-                del entry["properties"]["index"]
-            if sheet.merges:
+            if self.minimal:
+                del props["sheetType"], props["gridProperties"]
+            for name in ("sheetId", "index"):  # proto3 JSON omits zeros
+                if props[name] == 0:
+                    del props[name]
+            entry: dict[str, Any] = {"properties": props}
+            if sheet.merges and not self.minimal:
                 entry["merges"] = [{"sheetId": sheet.sheet_id, **m} for m in sheet.merges]
             if grid:
                 entry["data"] = [self._grid_data(sheet)]
+            if self.ignore_fields:
+                entry["conditionalFormats"] = []
+                entry["protectedRanges"] = []
             sheets.append(entry)
         body = {
             "spreadsheetId": key,
@@ -353,8 +480,20 @@ class FakeSpreadsheets:
         }
         fields = args.get("fields", [None])[-1]
         if fields:
-            body = _apply_mask(body, _parse_mask(fields))
+            mask = _parse_mask(fields)  # still parsed: a malformed mask is refused by every server
+            if not (self.ignore_fields or self.minimal):
+                body = _apply_mask(body, mask)
         return body
+
+    def _render_cell(self, cell: dict[str, Any]) -> dict[str, Any]:
+        if self.minimal:  # only what was typed
+            return {k: copy.deepcopy(v) for k, v in cell.items() if k == "userEnteredValue"}
+        out = copy.deepcopy(cell)
+        if self.ignore_fields and cell:
+            out["formattedValue"] = _formatted(cell)
+            if "userEnteredFormat" in cell:
+                out["effectiveFormat"] = copy.deepcopy(cell["userEnteredFormat"])
+        return out
 
     def _grid_data(self, sheet: FakeSheet) -> dict[str, Any]:
         rows = max((r for r, _ in sheet.cells), default=-1) + 1
@@ -368,8 +507,52 @@ class FakeSpreadsheets:
                 row_data.append({})
                 continue
             width = max(cells) + 1
-            row_data.append({"values": [copy.deepcopy(cells.get(c, {})) for c in range(width)]})
-        return {"rowData": row_data}  # startRow/startColumn are 0, so omitted as Google does
+            row_data.append({"values": [self._render_cell(cells.get(c, {})) for c in range(width)]})
+        block: dict[str, Any] = {"rowData": row_data}  # startRow/startColumn are 0, so omitted as Google does
+        if self.ignore_fields:
+            block["rowMetadata"] = [{"pixelSize": 21} for _ in range(rows)]
+            block["columnMetadata"] = [{"pixelSize": 100}]
+        return block
+
+    def values_batch_get(self, key: str, args: dict[str, list[str]]) -> dict[str, Any]:
+        """values:batchGet as the adapter's fallback uses it: whole tabs, unformatted values, dates as serials."""
+        book = self.books.get(key)
+        if book is None:
+            raise LookupError(key)
+        if args.get("valueRenderOption", ["FORMATTED_VALUE"])[-1] != "UNFORMATTED_VALUE":
+            raise BadRequest("this fake serves valueRenderOption=UNFORMATTED_VALUE only (formatted text breaks dates)")
+        if args.get("dateTimeRenderOption", ["SERIAL_NUMBER"])[-1] != "SERIAL_NUMBER":
+            raise BadRequest("this fake serves dateTimeRenderOption=SERIAL_NUMBER only")
+        if args.get("majorDimension", ["ROWS"])[-1] != "ROWS":
+            raise BadRequest("this fake serves majorDimension=ROWS only")
+        ranges = args.get("ranges", [])
+        if not ranges:
+            raise BadRequest("ranges is required")
+        value_ranges = []
+        for text in ranges:
+            name = _sheet_of_range(text)
+            if text.strip() not in (name, "'" + name.replace("'", "''") + "'"):
+                raise BadRequest(f"this fake serves whole tabs only, not {text!r}")
+            try:
+                sheet = self.sheet(key, name)
+            except KeyError:
+                raise BadRequest(f"Unable to parse range: {text}") from None
+            last = f"{_column_letters(sheet.column_count - 1)}{sheet.row_count}"
+            entry: dict[str, Any] = {
+                "range": f"'{name.replace(chr(39), chr(39) * 2)}'!A1:{last}",
+                "majorDimension": "ROWS",
+            }
+            if sheet.cells:
+                height = max(r for r, _ in sheet.cells) + 1
+                values: list[list[Any]] = []
+                for r in range(height):
+                    row = [_unformatted(sheet.cells.get((r, c))) for c in range(sheet.column_count)]
+                    while row and row[-1] == "":
+                        row.pop()
+                    values.append(row)
+                entry["values"] = values
+            value_ranges.append(entry)
+        return {"spreadsheetId": key, "valueRanges": value_ranges}
 
     def batch_update(self, key: str, body: Any) -> dict[str, Any]:
         book = self.books.get(key)
@@ -377,6 +560,11 @@ class FakeSpreadsheets:
             raise LookupError(key)
         if not isinstance(body, dict) or not isinstance(body.get("requests"), list) or not body["requests"]:
             raise BadRequest("Invalid requests: 'requests' must be a non-empty list")
+        null = _first_null(body)
+        if (
+            null is not None
+        ):  # Google reads null as "not set"; a stricter server refuses it, so the product never sends it
+            raise BadRequest(f"Invalid JSON payload: null at {null}")
         unknown = set(body) - {"requests", "includeSpreadsheetInResponse", "responseRanges", "responseIncludeGridData"}
         if unknown:
             raise BadRequest(f"Unknown fields in batchUpdate body: {sorted(unknown)}")
@@ -399,6 +587,8 @@ class FakeSpreadsheets:
             replies.append({})
         book.clear()
         book.update(staged)
+        if self.minimal:
+            return {}
         return {"spreadsheetId": key, "replies": replies}
 
     @staticmethod
@@ -473,8 +663,11 @@ class FakeSpreadsheets:
             if f not in _UPDATE_FIELDS:
                 raise BadRequest(f"Invalid {where}: field {f!r} is not supported by this fake")
         rows = payload.get("rows")
-        if not isinstance(rows, list):
-            raise BadRequest(f"Invalid {where}: rows must be a list")
+        if not isinstance(rows, list) or not rows:
+            raise BadRequest(f"Invalid {where}: rows must be a non-empty list")
+        for r, row in enumerate(rows):
+            if not isinstance(row, dict) or set(row) - {"values"} or not isinstance(row.get("values", []), list):
+                raise BadRequest(f"Invalid {where}.rows[{r}]: a RowData is {{values: [CellData]}}")
         if "start" in payload:
             start = payload["start"]
             sheet = self._sheet_by_id(book, start.get("sheetId"), number)
@@ -492,6 +685,9 @@ class FakeSpreadsheets:
         for r, row in enumerate(rows):
             for c, cell in enumerate(row.get("values", [])):
                 row_index, col_index = row0 + r, col0 + c
+                if self.minimal:  # a server that keeps no grid size grows to fit
+                    sheet.row_count = max(sheet.row_count, row_index + 1)
+                    sheet.column_count = max(sheet.column_count, col_index + 1)
                 if row_index >= sheet.row_count or col_index >= sheet.column_count:
                     raise BadRequest(
                         f"Invalid {where}: range ({row_index},{col_index}) exceeds grid limits "
@@ -522,7 +718,20 @@ class FakeSpreadsheets:
             if kind not in {"stringValue", "numberValue", "boolValue", "formulaValue"}:
                 raise BadRequest(f"Invalid {where}: unknown value kind {kind}")
         fmt = cell.get("userEnteredFormat", {})
+        if not isinstance(fmt, dict) or set(fmt) - _CELL_FORMAT_KEYS:
+            raise BadRequest(
+                f"Invalid {where}.userEnteredFormat: unknown fields {sorted(set(fmt) - _CELL_FORMAT_KEYS)}"
+            )
         number_format = fmt.get("numberFormat")
+        if number_format is not None and (
+            set(number_format) - {"type", "pattern"} or not isinstance(number_format.get("pattern", ""), str)
+        ):
+            raise BadRequest(f"Invalid {where}: a NumberFormat is {{type, pattern}}")
+        text_format = fmt.get("textFormat")
+        if text_format is not None and (
+            set(text_format) - _TEXT_FORMAT_KEYS or not isinstance(text_format.get("bold", False), bool)
+        ):
+            raise BadRequest(f"Invalid {where}: unknown textFormat fields")
         if number_format is not None and number_format.get("type") not in {
             "TEXT",
             "NUMBER",
@@ -535,8 +744,14 @@ class FakeSpreadsheets:
         }:
             raise BadRequest(f"Invalid {where}: numberFormat.type {number_format.get('type')!r}")
         colour = fmt.get("backgroundColor")
-        if colour is not None and not all(0 <= colour.get(k, 0) <= 1 for k in ("red", "green", "blue")):
-            raise BadRequest(f"Invalid {where}: colour components lie between 0 and 1")
+        if colour is not None and (
+            set(colour) - {"red", "green", "blue", "alpha"}
+            or not all(
+                isinstance(colour.get(k, 0), int | float) and 0 <= colour.get(k, 0) <= 1
+                for k in ("red", "green", "blue")
+            )
+        ):
+            raise BadRequest(f"Invalid {where}: a Color is {{red, green, blue}} with components between 0 and 1")
         # Data the mask does not cover would be silently ignored by Google; here it is an error, to catch mistakes.
         for top, sub in (("userEnteredValue", None), ("note", None)):
             if top in cell and top not in fields:
@@ -572,9 +787,12 @@ class FakeSpreadsheets:
             cell["effectiveValue"] = {"errorValue": {"type": "ERROR", "message": "not evaluated by the fake"}}
         else:
             cell["effectiveValue"] = copy.deepcopy(value)
-        for key in ("userEnteredFormat",):
-            if key in cell and not cell[key]:
-                del cell[key]
+        if "userEnteredFormat" in cell:  # a cleared bold leaves {"textFormat": {}}: Google keeps no empty format
+            fmt = {k: v for k, v in cell["userEnteredFormat"].items() if v not in ({}, None)}
+            if fmt:
+                cell["userEnteredFormat"] = fmt
+            else:
+                del cell["userEnteredFormat"]
         if cell:
             sheet.cells[at] = cell
         else:
@@ -589,8 +807,22 @@ class _QuietHandler(WSGIRequestHandler):
 class FakeSheetsServer(FakeSpreadsheets):
     """The fake on 127.0.0.1 and a free port, served from a thread (many requests at once, as Google does)."""
 
-    def __init__(self, *, allow_formulas: bool = False) -> None:
-        super().__init__(allow_formulas=allow_formulas)
+    def __init__(
+        self,
+        *,
+        allow_formulas: bool = False,
+        ignore_fields: bool = False,
+        ignore_ranges: bool = False,
+        no_grid_data: bool = False,
+        minimal: bool = False,
+    ) -> None:
+        super().__init__(
+            allow_formulas=allow_formulas,
+            ignore_fields=ignore_fields,
+            ignore_ranges=ignore_ranges,
+            no_grid_data=no_grid_data,
+            minimal=minimal,
+        )
         self.faults: list[Fault] = []
         self.log: list[RequestRecord] = []
         self.hooks: dict[int, list[Callable[[], None]]] = {}
@@ -687,6 +919,9 @@ class FakeSheetsServer(FakeSpreadsheets):
             return _json({"access_token": "fake-token", "expires_in": 3600, "token_type": "Bearer"})
         try:
             with self.lock:
+                values = re.fullmatch(r"/v4/spreadsheets/([^/:]+)/values:batchGet", path)
+                if values and method == "GET":
+                    return _json(self.values_batch_get(values.group(1), args))
                 match = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(:batchUpdate)?", path)
                 if not match:
                     raise BadRequest(f"{method} {path} is not supported by this fake (only get and batchUpdate)")

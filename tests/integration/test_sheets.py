@@ -21,7 +21,7 @@ from connectors.sheets import (
     open_sheet_register,
     spreadsheet_key,
 )
-from tests.fakes.sheets_api import FakeSheetsServer, Fault, Formula
+from tests.fakes.sheets_api import SERVER_MODES, FakeSheetsServer, Fault, Formula
 
 KEY = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
 AR_HEADERS = ["AR status", "AR window ends", "AR next action"]
@@ -60,6 +60,20 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
     with FakeSheetsServer() as fake:
         monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
         yield fake
+
+
+@pytest.fixture(params=list(SERVER_MODES))
+def any_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
+    """The fake answering as each Sheets-compatible variation does (see SERVER_MODES), Google's way included."""
+    with FakeSheetsServer(**SERVER_MODES[request.param]) as fake:
+        monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
+        yield fake
+
+
+def the_batch(server: FakeSheetsServer) -> list[dict[str, Any]]:
+    """The one batchUpdate's requests."""
+    (post,) = [r for r in server.log if r.method == "POST"]
+    return post.body["requests"]
 
 
 FAST = RetryPolicy(timeout_s=(1.0, 0.5), deadline_s=5.0, max_attempts=5, base_delay_s=0.05, max_delay_s=0.2)
@@ -152,7 +166,8 @@ def test_emulator_host_gets_every_request_with_no_authorization(server: FakeShee
 # ---- reading ----
 
 
-def test_read_is_one_request_for_every_tab_with_computed_values(server: FakeSheetsServer) -> None:
+def test_read_is_one_request_for_every_tab_with_computed_values(any_server: FakeSheetsServer) -> None:
+    server = any_server
     server.load(
         KEY,
         {
@@ -168,16 +183,23 @@ def test_read_is_one_request_for_every_tab_with_computed_values(server: FakeShee
         title="SEN register",
     )
     data = open_fast().read()
-    assert server.request_count == 1
+    assert server.request_count == server.read_requests  # 1; 2 from a server that sends no grid data
     request = server.log[0]
     assert request.args["includeGridData"] == ["true"]
     assert "effectiveValue" in request.args["fields"][0]
+    if server.no_grid_data:
+        fallback = server.log[1]
+        assert fallback.path.endswith("/values:batchGet")
+        assert fallback.args["ranges"] == ["'Register'", "'Contributions'"]
+        assert fallback.args["valueRenderOption"] == ["UNFORMATTED_VALUE"]
+        assert fallback.args["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
     assert data.source == "SEN register"
     assert [s.title for s in data.sheets] == ["Register", "Contributions"]
     rows = data.sheets[0].rows
     assert rows[0] == ["Annual reviews"]
     assert rows[1] == []
-    assert rows[3] == ["Ann Example", 40123, True, 14]  # the formula's computed value, never its text
+    # The formula's computed value, never its text; a server that sends only the typed formula gives a blank.
+    assert rows[3] == (["Ann Example", 40123, True] if server.minimal else ["Ann Example", 40123, True, 14])
     assert rows[4] == [None, None, None, "stray"]
     assert data.sheets[1].rows == [["Pupil", "Role"], ["Ann Example", "EP"]]
 
@@ -185,7 +207,8 @@ def test_read_is_one_request_for_every_tab_with_computed_values(server: FakeShee
 # ---- writing ----
 
 
-def test_write_appends_ar_columns_with_typed_values_and_touches_nothing_else(server: FakeSheetsServer) -> None:
+def test_write_appends_ar_columns_with_typed_values_and_touches_nothing_else(any_server: FakeSheetsServer) -> None:
+    server = any_server
     rows = register_rows(3)
     server.load(KEY, {"Register": rows}, min_columns=4)  # exactly as wide as the SENDCo's columns
     before = server.dump_cells(KEY, "Register")
@@ -204,10 +227,13 @@ def test_write_appends_ar_columns_with_typed_values_and_touches_nothing_else(ser
     result = register.write(plan)
     assert result.written_rows == 2
     assert result.missing_keys == []
-    assert server.request_count == 3
+    assert server.request_count == server.sweep_requests  # 3; 4 from a server that sends no grid data
 
-    batch = server.log[2].body["requests"]
-    assert batch[0] == {"appendDimension": {"sheetId": 1000, "dimension": "COLUMNS", "length": 3}}
+    batch = the_batch(server)
+    if server.minimal:  # no grid size given: Google's default 26 columns assumed, and this server grows to fit
+        assert not any("appendDimension" in r for r in batch)
+    else:
+        assert batch[0] == {"appendDimension": {"sheetId": 1000, "dimension": "COLUMNS", "length": 3}}
     assert not any("formulaValue" in json.dumps(r) for r in batch)
 
     cells = server.dump_cells(KEY, "Register")
@@ -226,7 +252,8 @@ def test_write_appends_ar_columns_with_typed_values_and_touches_nothing_else(ser
     assert server.dump(KEY, "Register")[3][4:] == ["OVERDUE", 46024, "Chase x"]
 
 
-def test_second_sweep_finds_moved_ar_columns_and_adds_none(server: FakeSheetsServer) -> None:
+def test_second_sweep_finds_moved_ar_columns_and_adds_none(any_server: FakeSheetsServer) -> None:
+    server = any_server
     rows = register_rows(2)
     # The SENDCo moved the AR columns in front of their notes, in another order.
     rows[2] = ["Name", "AR next action", "DOB", "AR status", "Notes", "AR window ends"]
@@ -234,7 +261,7 @@ def test_second_sweep_finds_moved_ar_columns_and_adds_none(server: FakeSheetsSer
     rows[4] = ["Pupil 00001", None, 40001, None, "n", None]
     server.load(KEY, {"Register": rows}, min_columns=6)
     sweep(open_fast(), ["Pupil 00000", "Pupil 00001"])
-    batch = server.log[2].body["requests"]
+    batch = the_batch(server)
     assert not any("appendDimension" in r for r in batch)
     dumped = server.dump(KEY, "Register")
     assert dumped[2] == rows[2]  # no new header
@@ -243,19 +270,26 @@ def test_second_sweep_finds_moved_ar_columns_and_adds_none(server: FakeSheetsSer
 
 
 @pytest.mark.parametrize("count", [10, 1000])
-def test_a_sweep_costs_three_requests_whatever_the_row_count(server: FakeSheetsServer, count: int) -> None:
+def test_a_sweep_costs_three_requests_whatever_the_row_count(any_server: FakeSheetsServer, count: int) -> None:
+    server = any_server
     server.load(KEY, {"Register": register_rows(count), "Contributions": [["Pupil"]]})
     result = sweep(open_fast(), [f"Pupil {n:05d}" for n in range(count)])
     assert result.written_rows == count  # type: ignore[attr-defined]
-    assert [(r.method, r.path.endswith(":batchUpdate")) for r in server.log] == [
-        ("GET", False),
-        ("GET", False),
-        ("POST", True),
-    ]
+    calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.log]
+    if server.no_grid_data:  # one values:batchGet more, for the read only: the re-read is values:batchGet alone
+        assert calls == [
+            ("GET", KEY),
+            ("GET", "values:batchGet"),
+            ("GET", "values:batchGet"),
+            ("POST", f"{KEY}:batchUpdate"),
+        ]
+    else:
+        assert calls == [("GET", KEY), ("GET", KEY), ("POST", f"{KEY}:batchUpdate")]
     assert server.dump(KEY, "Register")[-1][4] == "OVERDUE"
 
 
-def test_a_row_inserted_mid_sweep_shifts_no_result_onto_another_pupil(server: FakeSheetsServer) -> None:
+def test_a_row_inserted_mid_sweep_shifts_no_result_onto_another_pupil(any_server: FakeSheetsServer) -> None:
+    server = any_server
     server.load(KEY, {"Register": register_rows(5)})
     register = open_fast()
     register.read()
@@ -271,9 +305,12 @@ def test_a_row_inserted_mid_sweep_shifts_no_result_onto_another_pupil(server: Fa
             assert row[6] == f"Chase {row[0]}"
 
 
-def test_an_insert_between_read_and_reread_via_server_hook(server: FakeSheetsServer) -> None:
+def test_an_insert_between_read_and_reread_via_server_hook(any_server: FakeSheetsServer) -> None:
+    server = any_server
     server.load(KEY, {"Register": register_rows(4)})
-    server.after_request(1, lambda: server.insert_row(KEY, "Register", 4, ["Zoe Newcomer", 41000, 7, "x"]))
+    server.after_request(
+        server.read_requests, lambda: server.insert_row(KEY, "Register", 4, ["Zoe Newcomer", 41000, 7, "x"])
+    )
     sweep(open_fast(), [f"Pupil {n:05d}" for n in range(4)])
     dumped = server.dump(KEY, "Register")
     assert dumped[3][0] == "Zoe Newcomer"
@@ -281,10 +318,13 @@ def test_an_insert_between_read_and_reread_via_server_hook(server: FakeSheetsSer
     assert all(row[6] == f"Chase {row[0]}" for row in dumped[4:])
 
 
-def test_rows_resorted_mid_sweep_keep_their_own_results(server: FakeSheetsServer) -> None:
+def test_rows_resorted_mid_sweep_keep_their_own_results(any_server: FakeSheetsServer) -> None:
+    server = any_server
     server.load(KEY, {"Register": register_rows(6)})
     # Re-sorted Z to A by name after the read.
-    server.after_request(1, lambda: server.sort_rows(KEY, "Register", 4, lambda r: str(r[0]), reverse=True))
+    server.after_request(
+        server.read_requests, lambda: server.sort_rows(KEY, "Register", 4, lambda r: str(r[0]), reverse=True)
+    )
     register = open_fast()
     register.read()
     results = {
@@ -305,9 +345,10 @@ def test_rows_resorted_mid_sweep_keep_their_own_results(server: FakeSheetsServer
         assert row[6] == f"Chase {row[0]}"
 
 
-def test_a_vanished_pupil_is_reported_and_skipped(server: FakeSheetsServer) -> None:
+def test_a_vanished_pupil_is_reported_and_skipped(any_server: FakeSheetsServer) -> None:
+    server = any_server
     server.load(KEY, {"Register": register_rows(3)})
-    server.after_request(1, lambda: server.delete_row(KEY, "Register", 5))  # Pupil 00001 left
+    server.after_request(server.read_requests, lambda: server.delete_row(KEY, "Register", 5))  # Pupil 00001 left
     result = sweep(open_fast(), ["Pupil 00000", "Pupil 00001", "Pupil 00002"])
     assert result.missing_keys == ["Pupil 00001"]  # type: ignore[attr-defined]
     assert result.written_rows == 2  # type: ignore[attr-defined]
@@ -316,7 +357,8 @@ def test_a_vanished_pupil_is_reported_and_skipped(server: FakeSheetsServer) -> N
     assert all(row[6] == f"Chase {row[0]}" for row in dumped[3:])
 
 
-def test_a_header_row_gone_at_write_time_writes_nothing(server: FakeSheetsServer) -> None:
+def test_a_header_row_gone_at_write_time_writes_nothing(any_server: FakeSheetsServer) -> None:
+    server = any_server
     server.load(KEY, {"Register": register_rows(2)})
     register = open_fast()
     register.read()
@@ -324,7 +366,143 @@ def test_a_header_row_gone_at_write_time_writes_nothing(server: FakeSheetsServer
     with pytest.raises(RegisterError, match="header row"):
         register.write(plan_for({"Pupil 00000": result_for("x", date(2026, 1, 2))}))
     assert server.dump(KEY, "Register") == [["Nothing here"]]
-    assert server.request_count == 2
+    assert server.request_count == server.read_requests + 1
+
+
+# ---- answers other Sheets-compatible servers may give ----
+
+
+def test_odd_but_valid_grid_answers_read_as_google_answers_do() -> None:
+    from connectors.sheets import _grid_rows
+
+    sheet = {
+        "properties": {"title": "Register"},  # no sheetId (0), no gridProperties
+        "data": [
+            {
+                # startRow/startColumn absent (zero), int64 as a string, rows without `values`, null cells
+                "rowData": [
+                    {"values": [{"formattedValue": "Name", "userEnteredValue": {"stringValue": "Name"}}]},
+                    {},
+                    {"values": None},
+                    {
+                        "values": [
+                            {"effectiveValue": {"stringValue": "Ann"}, "formattedValue": "Ann", "note": "x"},
+                            None,
+                            {"userEnteredValue": {"numberValue": 40123}, "formattedValue": "07/11/2009"},
+                            {"userEnteredValue": {"formulaValue": "=TODAY()"}},  # no computed value: blank
+                            {"userEnteredValue": {"formulaValue": "=1+1"}, "effectiveValue": {"numberValue": 2}},
+                            {"effectiveValue": {"stringValue": '=HYPERLINK("http://x","y")'}},
+                            {"effectiveValue": {}, "userEnteredValue": {"boolValue": True}},
+                            {"effectiveValue": {"numberValue": 5.0}},  # a Java server's whole number
+                            {"effectiveValue": {"numberValue": 0.5}},
+                            {},
+                        ]
+                    },
+                ],
+            },
+            {"startRow": "5", "startColumn": 2, "rowData": [{"values": [{"effectiveValue": {"numberValue": 7}}]}]},
+        ],
+    }
+    assert _grid_rows(sheet) == [
+        ["Name"],
+        [],
+        [],
+        ["Ann", None, 40123, None, 2, '=HYPERLINK("http://x","y")', True, 5, 0.5],
+        [],
+        [None, None, 7],
+    ]
+    assert type(_grid_rows(sheet)[3][7]) is int
+    assert _grid_rows({"properties": {"title": "Chart"}}) == []
+    assert _grid_rows({"data": None}) == []
+
+
+def test_values_answers_are_placed_by_their_range() -> None:
+    from connectors.sheets import _split_range, _values_rows
+
+    assert _split_range("'Pupils'' list'!A1:Z1000") == ("Pupils' list", 0, 0)
+    assert _split_range("Register!C3:F9") == ("Register", 2, 2)
+    assert _split_range("'Register'") == ("Register", 0, 0)
+    assert _split_range("Register") == ("Register", 0, 0)
+    assert _values_rows({"range": "'R'!A1:Z1000", "values": [["Name", "", 40123.0], [], ["Ann", True, 0.25]]}) == [
+        ["Name", None, 40123],
+        [],
+        ["Ann", True, 0.25],
+    ]
+    # A server that trims the range to its data, or ignores majorDimension=ROWS, still lands cells where they are.
+    assert _values_rows({"range": "R!B2:C3", "values": [["x", "y"]]}) == [[], [None, "x", "y"]]
+    assert _values_rows({"range": "R!A1:B2", "majorDimension": "COLUMNS", "values": [["a", "b"], ["c"]]}) == [
+        ["a", "c"],
+        ["b"],
+    ]
+    assert _values_rows({"range": "R!A1:Z1000"}) == []  # an empty tab has no `values`
+
+
+def test_a_server_without_grid_data_writes_without_a_read_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeSheetsServer(no_grid_data=True) as server:
+        monkeypatch.setenv("SHEETS_EMULATOR_HOST", server.host)
+        server.load(KEY, {"Register": register_rows(2), "Key": [["key"]]})
+        result = open_fast().write(plan_for({"Pupil 00001": result_for("Pupil 00001", date(2026, 1, 2))}))
+        assert result.written_rows == 1
+        # every tab described, then every tab's values in one values:batchGet, then the one batch
+        assert [r.path.rsplit("/", 1)[-1] for r in server.log] == [KEY, "values:batchGet", f"{KEY}:batchUpdate"]
+        assert server.log[1].args["ranges"] == ["'Register'", "'Key'"]
+        assert server.dump(KEY, "Register")[4][4:] == ["OVERDUE", 46024, "Chase Pupil 00001"]
+
+
+def test_a_server_without_grid_data_rereads_values_only_after_a_refused_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeSheetsServer(no_grid_data=True) as server:
+        monkeypatch.setenv("SHEETS_EMULATOR_HOST", server.host)
+        server.load(KEY, {"Register": register_rows(3)}, min_columns=4)
+        server.faults.append(Fault(status=429, retry_after=0.1, kind="batchUpdate"))
+        # A colleague inserts a row while the product waits out the 429.
+        server.after_request(4, lambda: server.insert_row(KEY, "Register", 4, ["Zoe Newcomer", 41000, 7, "x"]))
+        result = sweep(open_fast(), ["Pupil 00000", "Pupil 00001", "Pupil 00002"])
+        assert result.written_rows == 3  # type: ignore[attr-defined]
+        assert [(r.path.rsplit("/", 1)[-1], r.status) for r in server.log] == [
+            (KEY, 200),
+            ("values:batchGet", 200),
+            ("values:batchGet", 200),
+            (f"{KEY}:batchUpdate", 429),
+            ("values:batchGet", 200),
+            (f"{KEY}:batchUpdate", 200),
+        ]
+        dumped = server.dump(KEY, "Register")
+        assert dumped[3] == ["Zoe Newcomer", 41000, 7, "x"]
+        assert all(row[6] == f"Chase {row[0]}" for row in dumped[4:])
+        assert server.sheet(KEY, "Register").column_count == 7  # the columns were added once
+
+
+def test_the_batch_is_strict_v4_json(any_server: FakeSheetsServer) -> None:
+    """No null, no empty rows, only reference keys: what a strict server accepts (the fake refuses the rest)."""
+    any_server.load(KEY, {"Register": register_rows(4)}, min_columns=4)
+    register = open_fast()
+    register.read()
+    register.write(
+        plan_for(
+            {
+                "Pupil 00000": {"AR status": CellWrite(None), "AR next action": CellWrite(HYPERLINK, fill="#FFC7CE")},
+                "Pupil 00002": result_for("x", date(2026, 1, 2)),
+            }
+        )
+    )
+    for request in the_batch(any_server):
+        ((kind, body),) = request.items()
+        assert kind in {"updateCells", "appendDimension", "addSheet"}
+        if kind == "updateCells":
+            assert set(body) == {"range", "rows", "fields"}
+            assert set(body["range"]) == {
+                "sheetId",
+                "startRowIndex",
+                "endRowIndex",
+                "startColumnIndex",
+                "endColumnIndex",
+            }
+            assert body["rows"]
+            assert all(row["values"] for row in body["rows"])
+            assert not body["fields"].startswith(("rows", "values"))  # relative to CellData
+    cells = any_server.dump_cells(KEY, "Register")
+    assert cells[(3, 6)]["userEnteredValue"] == {"stringValue": HYPERLINK}
+    assert (3, 4) not in cells  # a blank result clears the cell; nothing null was sent
 
 
 # ---- faults ----

@@ -1,8 +1,13 @@
 """Parity: the same register swept from an Excel workbook and from a Google Sheet (the fake Sheets API, over a real
-socket, through SHEETS_EMULATOR_HOST) gives the same sweep JSON and writes the same AR cells."""
+socket, through SHEETS_EMULATOR_HOST) gives the same sweep JSON and writes the same AR cells.
+
+Every test runs against each server variation in SERVER_MODES (Google's behaviour, a server that ignores `fields` and
+`ranges`, one that sends no grid data, a proto3-minimal one), since a Sheets-compatible server other than Google need
+not answer as Google does."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -15,7 +20,7 @@ from connectors.sheets import open_sheet_register
 from connectors.workbook import WorkbookRegister
 from functions.settings import Settings
 from functions.sweep import run_sweep
-from tests.fakes.sheets_api import FakeSheetsServer, made_up_register
+from tests.fakes.sheets_api import SERVER_MODES, FakeSheetsServer, made_up_register
 
 KEY = "1ParityParityParityParityParityParityPari"
 TODAY = date(2025, 10, 1)
@@ -23,9 +28,9 @@ CHECKED_AT = datetime(2025, 10, 1, 7, 0)  # a wall-clock stamp for the "AR check
 SERIAL_EPOCH = date(1899, 12, 30)
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
-    with FakeSheetsServer() as fake:
+@pytest.fixture(params=list(SERVER_MODES))
+def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
+    with FakeSheetsServer(**SERVER_MODES[request.param]) as fake:
         monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
         yield fake
 
@@ -109,7 +114,16 @@ def test_excel_and_sheets_sweeps_agree_and_write_the_same_ar_cells(
     assert excel_json == sheet_json
     assert len(sheet_json["pupils"]) >= 10
     assert {p["status"] for p in sheet_json["pupils"]} - {"INVALID"}  # real clocks were computed, not all errors
-    assert server.request_count == 3
+    assert server.request_count == server.sweep_requests  # 3 (4 where the server sends no grid data)
+    assert server.request_count == (4 if server.no_grid_data else 3)
+    assert [r.method for r in server.log].count("POST") == 1
+    endpoints = [r.path.rsplit("/", 1)[-1] for r in server.log]
+    if server.no_grid_data:  # the read falls back to one values:batchGet; the re-read is one values:batchGet
+        assert endpoints == [KEY, "values:batchGet", "values:batchGet", f"{KEY}:batchUpdate"]
+    else:
+        assert endpoints == [KEY, KEY, f"{KEY}:batchUpdate"]
+    batch = server.log[-1].body["requests"]
+    assert "formulaValue" not in json.dumps(batch)
 
     # The written registers agree cell for cell (dates compared as serials); the SENDCo's cells are as they were.
     title = openpyxl.load_workbook(source).worksheets[0].title
@@ -130,14 +144,20 @@ def test_excel_and_sheets_sweeps_agree_and_write_the_same_ar_cells(
     assert trimmed([row[:sendco_width] for row in sheet_after]) == original
     header = next(row for row in sheet_after if "AR status" in row)
     assert all(str(h).startswith("AR ") for h in header[sendco_width:])
+    # Formula-like text, the SENDCo's and the product's, is stored as stringValue, never as a formula.
+    cells = server.dump_cells(KEY, title)
+    texts = [cell["userEnteredValue"] for cell in cells.values() if "userEnteredValue" in cell]
+    assert {kind for value in texts for kind in value} <= {"stringValue", "numberValue", "boolValue"}
+    hyperlinks = [v for v in texts if str(v.get("stringValue", "")).startswith("=")]
+    assert hyperlinks  # the made-up register's '=HYPERLINK(...)' notes are still there, as text
 
 
 def test_dry_run_agrees_and_writes_nothing(tmp_path: Path, server: FakeSheetsServer) -> None:
     workbook = write_register(tmp_path / "register.xlsx", 20)
     excel_json, sheet_json = sweep_both(workbook, server, dry_run=True)
     assert excel_json == sheet_json
-    assert server.request_count == 1  # the read only
-    assert [r.method for r in server.log] == ["GET"]
+    assert server.request_count == server.read_requests  # the read only (with values:batchGet without grid data)
+    assert {r.method for r in server.log} == {"GET"}
 
 
 def test_a_row_inserted_mid_sweep_gets_no_other_pupils_results(tmp_path: Path, server: FakeSheetsServer) -> None:
@@ -147,7 +167,7 @@ def test_a_row_inserted_mid_sweep_gets_no_other_pupils_results(tmp_path: Path, s
     header_index = next(i for i, row in enumerate(server.dump(KEY, title)) if row and row[0] == "Pupil name")
     newcomer = ["Zed Newcomer", None, (TODAY - timedelta(days=3000) - SERIAL_EPOCH).days]
     # A colleague inserts a pupil at the top of the table between the sweep's read and its write.
-    server.after_request(1, lambda: server.insert_row(KEY, title, header_index + 2, newcomer))
+    server.after_request(server.read_requests, lambda: server.insert_row(KEY, title, header_index + 2, newcomer))
     result = run_sweep(open_sheet_register(KEY), today=TODAY, settings=Settings(), now=lambda: CHECKED_AT)
     assert result.write is not None
     assert result.write.missing_keys == []
