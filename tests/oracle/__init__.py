@@ -1,0 +1,1 @@
+"""Independent re-implementations of the written specs, used as differential-testing oracles."""
