@@ -288,6 +288,9 @@ def parse_year(value: object) -> int | None:
         return None
     if _SIGNED_NUMBER.fullmatch(text):
         return _year_in_range(value, int(float(text)))
+    if re.search(r"[A-Za-z].*[-\u2212]\s*\d", text):
+        # "Y-1" or "Year -2": the minus would be lost with the punctuation below and read as Year 1 or 2.
+        raise _not_a(value, "a year group")
     compact = re.sub(r"[\s._\-:]", "", text.casefold())
     if compact in YEAR_WORDS:
         return YEAR_WORDS[compact]

@@ -153,7 +153,7 @@ def test_parse_year(cell: object, expected: int | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "cell", ["Y15", 15, -3, 9.5, "Year nine", "KS3", True, "12/13", date(2025, 1, 1), float("nan")]
+    "cell", ["Y15", 15, -3, 9.5, "Year nine", "KS3", True, "12/13", date(2025, 1, 1), float("nan"), "Y-1", "Year -2"]
 )
 def test_parse_year_rejects(cell: object) -> None:
     with pytest.raises(CellError, match="which is not a year group"):
