@@ -72,7 +72,7 @@ class ARValue:
 
 def uk_date(d: date) -> str:
     """ "Fri 7 Nov 2025": the form a SENDCo reads at a glance."""
-    return f"{d:%a} {d.day} {d:%b %Y}"
+    return format_date(d)
 
 
 def transfer_label(from_year: int, to_post16: bool) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from review_rules.model import Decision
 
@@ -310,6 +311,11 @@ _UPN_FORMAT = re.compile(rf"[{UPN_LETTERS}][0-9]{{11}}[0-9{UPN_LETTERS}]", re.AS
 _UPN_NO_VALUE = PLACEHOLDERS | {"unknown", "not known", "awaiting", "tbc.", "no upn", "none yet"}
 
 
+@lru_cache(maxsize=16384, typed=True)  # typed: 1, 1.0 and True are different cells
+def _parse_upn_cached(value: object) -> tuple[str | None, str | None]:
+    return _parse_upn(value)
+
+
 def upn_check_letter(upn: str) -> str:
     """The check letter for a UPN: weights 2..13 on characters 2..13 (a final letter counts by its place in
     ABCDEFGHJKLMNPQRTUVWXYZ), the sum mod 23 indexing that alphabet (register.md section 4)."""
@@ -323,6 +329,14 @@ def upn_check_letter(upn: str) -> str:
 
 
 def parse_upn(value: object) -> tuple[str | None, str | None]:
+    """As _parse_upn, remembered: a sweep reads each row's UPN three times (checking, planning, writing)."""
+    try:
+        return _parse_upn_cached(value)
+    except TypeError:  # an unhashable value cannot be remembered
+        return _parse_upn(value)
+
+
+def _parse_upn(value: object) -> tuple[str | None, str | None]:
     """(UPN in capitals with spaces removed, warning fragment or None). A UPN with a bad format or check letter is
     still returned (it identifies the row) with a warning; text that cannot be a UPN gives (None, warning); blank or
     "n/a" gives (None, None). A UPN is only ever a warning (register.md section 4), so this never raises."""
