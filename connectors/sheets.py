@@ -11,13 +11,13 @@ account may serve a whole trust. So a sweep costs three requests whatever the nu
 3. `write()` then sends ONE `spreadsheets.batchUpdate` (atomic on Google's side: all of it or none of it) holding
    `appendDimension` when the grid is too narrow for the AR columns, the AR header cells and every AR cell, with typed
    values: dates as `numberValue` serials with a DATE number format, text always as `stringValue` (never a formula and
-   never `USER_ENTERED`, so a value such as `=HYPERLINK(...)` stays inert text).
+   never the user-entered input option, so a value such as `=HYPERLINK(...)` stays inert text).
 
 Every request has a timeout; 408, 429 and 5xx (and timeouts, dropped connections) are retried with capped exponential
 back-off, jitter and `Retry-After`, within an overall deadline per operation (one read(), one write()). A failed
 write batch is never resent as it was: each retry re-reads the register tab and rebuilds the batch, because rows may
-have moved during the wait (2 requests per write retry; none when nothing fails). gspread's own `BackOffHTTPClient` is not used: in 6.2.1 it
-retries without a deadline and reads the status from the JSON body, which a bare 429 does not have.
+have moved during the wait (2 requests per write retry; none when nothing fails). gspread's own back-off client is
+not used: in 6.2.1 it retries without a deadline and reads the status from the JSON body, which a bare 429 does not have.
 
 `SHEETS_EMULATOR_HOST=host:port` sends every Sheets API request to `http://host:port` with anonymous credentials,
 as Google's own emulators do. Other Sheets-compatible servers need not answer as Google does, so the answers are read

@@ -211,7 +211,7 @@ def parse_date(value: object) -> date | None:
 
     Text formats: d/m/yyyy, d/m/yy, d-m-yyyy, d.m.yyyy (and the other separators), ISO yyyy-mm-dd (with or without a
     time), "3 April 2025", "3rd Apr 2025", "3 Apr 25", "3-Apr-2025", "Thu 3 Apr 2025". A general day-first parser is
-    never used: dateutil reads "2024-03-01" with dayfirst=True as 3 January (register.md section 3)."""
+    never used: dateutil's day-first mode reads "2024-03-01" as 3 January (register.md section 3)."""
     if value is None:
         return None
     if isinstance(value, bool):
