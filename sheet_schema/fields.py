@@ -137,6 +137,9 @@ ALIASES: dict[Field, tuple[str, ...]] = {
         "Date AR held",
         "Review held",
         "Last AR meeting",
+        "AR held",
+        "AR held on",
+        "Last AR held",
     ),
     Field.UPN: (
         "UPN",
@@ -169,6 +172,10 @@ ALIASES: dict[Field, tuple[str, ...]] = {
         "Review booked",
         "Next AR date",
         "Next AR",
+        "AR booked",
+        "AR booked for",
+        "AR meeting booked",
+        "AR planned",
         "Annual review date (next)",
         "Next annual review",
         "Next annual review date",
@@ -424,6 +431,8 @@ def field_for_header(text: object, mapping: Mapping[str, str] | None = None) -> 
     found = _alias_field(text)
     if found is None:
         return None
+    # A header that starts with "AR " is still the SENDCo's when it is one of the aliases ("AR booked", "AR held",
+    # "AR report sent"): SENDCos abbreviate annual review to AR. Only the product's own headers never mean a field.
     if is_product_header(text) and not _is_explicit_alias(text, found):
         return None
     return found

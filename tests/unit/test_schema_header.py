@@ -217,3 +217,22 @@ def test_check_required() -> None:
     assert problems[0].startswith('There is a "First name" column but no surname column')
     assert "no date of birth column" in problems[1]
     assert "neither a plan date column nor a last review column" in problems[2]
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("AR booked", Field.PLANNED_MEETING),
+        ("AR meeting booked", Field.PLANNED_MEETING),
+        ("AR held", Field.LAST_REVIEW),
+        ("Last AR held", Field.LAST_REVIEW),
+        ("AR report sent", Field.REPORT_SENT),
+    ],
+)
+def test_sendcos_own_ar_abbreviations_are_their_fields(header: str, field: Field) -> None:
+    # SENDCos abbreviate annual review to "AR": only the product's own "AR ..." headers never mean a field.
+    assert field_for_header(header) is field
+    found = find_header([["Name", "DOB", "EHCP issued", header, "AR status"]], sheet="Register")
+    assert found is not None
+    assert found.columns[field] == 3
+    assert found.ar_columns == {"AR status": 4}
