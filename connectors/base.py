@@ -43,6 +43,11 @@ class CellWrite:
 RowKey = Hashable
 
 
+def exact_header(text: str) -> str:
+    """The default way a plan header matches a sheet's header cell: ignoring surrounding spaces and case only."""
+    return text.strip().casefold()
+
+
 @dataclass(frozen=True)
 class WritePlan:
     """What to write. The adapter locates the header and every row *at write time*, so rows the SENDCo moved or inserted
@@ -64,6 +69,13 @@ class WritePlan:
     create_if_missing: bool = False
     # Headers whose cells are written only when blank at write time: a date the SENDCo typed since the read wins.
     blank_only: frozenset[str] = frozenset()
+    # How a plan header matches a header cell on the sheet (and `blank_only`, `rows` and `append_rows` headers): both
+    # sides go through it and are equal. The product passes sheet_schema's own normalisation, so the adapter finds
+    # exactly the column the parser read ("Received?" is Received, "E-mail" is Email) and never appends a twin.
+    header_key: Callable[[str], str] = exact_header
+    # Only the first row, top to bottom, whose key is in `rows` gets its cells; later rows with that key are untouched
+    # (the Contributions parser emails only the first of duplicate rows, so only that row may record it).
+    first_match_only: bool = False
 
 
 @dataclass

@@ -7,7 +7,9 @@ account may serve a whole trust. So a sweep costs three requests whatever the nu
    `effectiveValue` (the computed value of a formula; dates come back as serial numbers, epoch 1899-12-30), for every
    tab at once (the register and the Contributions tab together).
 2. `write()` re-reads the register tab (one `spreadsheets.get`) just before writing, because the SENDCo and colleagues
-   edit the sheet while a sweep runs: the header and every pupil's row are located *now*, by the plan's key.
+   edit the sheet while a sweep runs: the header and every pupil's row are located *now*, by the plan's key. While
+   the product still has columns to add (the first sweep), it also asks for each cell's own background colour, so the
+   new columns go after blank cells the SENDCo coloured, not over them.
 3. `write()` then sends ONE `spreadsheets.batchUpdate` (atomic on Google's side: all of it or none of it) holding
    `appendDimension` when the grid is too narrow for the AR columns, the AR header cells and every AR cell, with typed
    values: dates as `numberValue` serials with a DATE number format, text always as `stringValue` (never a formula and
@@ -542,6 +544,45 @@ class _Tab:
     rows: list[list[CellValue]]
     merges: list[Mapping[str, Any]]
     row_count: int = 1000
+    # Per row (0-based), one past the last cell with a background colour the SENDCo set; only when re-read with
+    # formats (the first write of new columns), else empty.
+    filled_widths: tuple[int, ...] = ()
+
+
+# The write-time re-read: what _READ_FIELDS holds for the tabs being written. `_FILLS_FIELDS` adds each cell's own
+# background colour, only while the product still has columns to add: appended AR cells reset their look, so they go
+# after the SENDCo's coloured blanks as well as their values. Cells without a colour add nothing (an empty object).
+_REREAD_FIELDS = (
+    "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
+    "data(startRow,startColumn,rowData(values(effectiveValue))))"
+)
+_FILLS_FIELDS = (
+    "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
+    "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredFormat.backgroundColor))))"
+)
+
+
+def _filled_widths(sheet: Mapping[str, Any]) -> tuple[int, ...]:
+    """Per row, one past the last cell whose userEnteredFormat has a backgroundColor (proto3 leaves black as {})."""
+    widths: list[int] = []
+    blocks = sheet.get("data")
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, Mapping):
+            continue
+        start_row, start_col = _int(block.get("startRow")), _int(block.get("startColumn"))
+        row_data = block.get("rowData")
+        for offset, row in enumerate(row_data if isinstance(row_data, list) else []):
+            cells = row.get("values") if isinstance(row, Mapping) else None
+            width = 0
+            for index, cell in enumerate(cells if isinstance(cells, list) else []):
+                fmt = cell.get("userEnteredFormat") if isinstance(cell, Mapping) else None
+                if isinstance(fmt, Mapping) and "backgroundColor" in fmt:
+                    width = start_col + index + 1
+            if width:
+                index = start_row + offset
+                widths.extend([0] * (index + 1 - len(widths)))
+                widths[index] = max(widths[index], width)
+    return tuple(widths)
 
 
 # A new tab's grid (Google's own default size): room for the appended rows without an appendDimension.
@@ -602,6 +643,7 @@ class SheetsRegister:
         self._described: dict[str, _Tab] = {}
         # False once the server has sent no grid data (it ignores includeGridData); None before the first read.
         self._grid_data: bool | None = None
+        self._read_rows: dict[str, list[list[CellValue]]] = {}  # every tab's rows as read() found them
 
     @property
     def requests_sent(self) -> int:
@@ -674,9 +716,10 @@ class SheetsRegister:
         self._remember(body, everything=True)
         rows = self._rows_of(body)
         sheets = [SheetData(title=_title_of(s), rows=rows.get(_title_of(s), [])) for s in _sheet_entries(body)]
+        self._read_rows = {s.title: s.rows for s in sheets}
         return RegisterData(source=self._title, sheets=sheets)
 
-    def _reread(self, titles: list[str] | None) -> dict[str, _Tab]:
+    def _reread(self, titles: list[str] | None, *, fills: bool = False) -> dict[str, _Tab]:
         """The tabs to be written, as they are now: header, every row, merges. One request for all of them.
 
         Whole tabs are fetched, not just key columns: a plan's key function sees whole rows (UPN, or name and date of
@@ -698,21 +741,31 @@ class SheetsRegister:
                     column_count=max([described.column_count, *(len(r) for r in rows)]),
                 )
             return tabs
-        fields = (
-            "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
-            "data(startRow,startColumn,rowData(values(effectiveValue))))"
-        )
-        params: dict[str, Any] = {"includeGridData": "true", "fields": fields}
+        params: dict[str, Any] = {"includeGridData": "true", "fields": _FILLS_FIELDS if fills else _REREAD_FIELDS}
         if titles is not None:
             params["ranges"] = [_a1_sheet(t) for t in titles]
         body = self._get(params)
         self._remember(body, everything=titles is None)
         now = self._rows_of(body)
         return {
-            _title_of(sheet): _tab_from(sheet, now[_title_of(sheet)])
+            _title_of(sheet): replace(
+                _tab_from(sheet, now[_title_of(sheet)]), filled_widths=_filled_widths(sheet) if fills else ()
+            )
             for sheet in _sheet_entries(body)
             if _title_of(sheet) in now
         }
+
+    def _may_add_columns(self, plans: tuple[WritePlan, ...]) -> bool:
+        """Whether a plan may append headers: one of its headers is missing from every row of the tab as read (True
+        when the tab was not read). Decided from the read, so the re-read asks for colours only on such a write."""
+        for plan in plans:
+            rows = self._read_rows.get(plan.sheet)
+            if not rows:
+                return True
+            wanted = {plan.header_key(h) for h in plan.headers}
+            if not any(wanted <= {plan.header_key(v) for v in row if isinstance(v, str)} for row in rows):
+                return True
+        return False
 
     def _titles_to_reread(self, plans: tuple[WritePlan, ...], everything: bool) -> list[str] | None:
         if everything or self._sheet_ids is None:
@@ -794,9 +847,10 @@ class SheetsRegister:
         self.http.start_deadline()
         attempt = 0
         unconfirmed = False  # a failed attempt that Google may nevertheless have applied (5xx, no answer)
+        fills = self._may_add_columns(plans)
         while True:
             # After an ambiguous failure a new tab may exist after all: re-read every tab rather than guess.
-            tabs = self._reread(self._titles_to_reread(plans, everything=unconfirmed))
+            tabs = self._reread(self._titles_to_reread(plans, everything=unconfirmed), fills=fills)
             requests_body, results = self._build(plans, tabs)
             if not requests_body:
                 break
@@ -842,8 +896,9 @@ class SheetsRegister:
         return result
 
 
-def _norm(header: str) -> str:
-    return header.strip().casefold()
+def _is_product_header(header: str) -> bool:
+    """The product's own columns start with "AR " (register.md section 5); every other column is the SENDCo's."""
+    return header.strip().casefold().startswith("ar ")
 
 
 def _merged_away(merges: list[Mapping[str, Any]], row: int, column: int) -> bool:
@@ -870,24 +925,34 @@ def _build_requests(
     header_row: int,
 ) -> _Batch:
     rows = tab.rows
+    header_key = plan.header_key
     existing: dict[str, int] = {}
+    owned: set[int] = set()  # the product's columns: their whole look is reset on every write
     for index, value in enumerate(rows[header_row - 1] if header_row - 1 < len(rows) else []):
-        if isinstance(value, str) and _norm(value) not in existing:
-            existing[_norm(value)] = index
-    # One past the last used column from the header row down (a wide title banner above does not count), merges too.
+        if not isinstance(value, str):
+            continue
+        if _is_product_header(value):
+            owned.add(index)
+        if header_key(value) and header_key(value) not in existing:
+            existing[header_key(value)] = index
+    # One past the last used column from the header row down (a wide title banner above does not count): values,
+    # merges, and blank cells the SENDCo coloured (when re-read with colours).
     next_free = max((len(r) for r in rows[header_row - 1 :]), default=0)
+    next_free = max([next_free, *tab.filled_widths[header_row - 1 :]])
     for merge in tab.merges:
         if merge.get("endRowIndex", 0) >= header_row:
             next_free = max(next_free, merge.get("endColumnIndex", 0))
     columns: dict[str, int] = {}
     header_cells: dict[int, CellWrite] = {}
     for header in plan.headers:
-        name = _norm(header)
+        name = header_key(header)
         if name not in existing:
             existing[name] = next_free
             header_cells[next_free] = CellWrite(header, fill=plan.header_fill, bold=True)
             next_free += 1
         columns[name] = existing[name]
+        if _is_product_header(header):
+            owned.add(existing[name])
     requests_body: list[dict[str, Any]] = []
     if next_free > tab.column_count:
         requests_body.append(
@@ -906,18 +971,20 @@ def _build_requests(
     cells_by_row: dict[int, dict[int, CellWrite]] = {}
     written = 0
     merged_skipped = False
-    blank_only = {_norm(h) for h in plan.blank_only}
+    blank_only = {header_key(h) for h in plan.blank_only}
     for index in range(header_row, len(rows)):
         key = plan.key_of(rows[index])
         if key is None or key not in plan.rows:
             continue
+        if plan.first_match_only and key in found:
+            continue  # a later duplicate: only the first row with this key is the one the product acts on
         found.add(key)
         cells: dict[int, CellWrite] = {}
         for header, cell in plan.rows[key].items():
-            column = columns.get(_norm(header))
+            column = columns.get(header_key(header))
             if column is None:
                 continue
-            if _norm(header) in blank_only and column < len(rows[index]) and rows[index][column] not in (None, ""):
+            if header_key(header) in blank_only and column < len(rows[index]) and rows[index][column] not in (None, ""):
                 continue  # the SENDCo typed something here since the read: theirs wins (register.md section 6)
             if _merged_away(tab.merges, index, column):
                 merged_skipped = True
@@ -936,7 +1003,9 @@ def _build_requests(
         for values in plan.append_rows:
             last += 1
             cells = {
-                existing[_norm(h)]: c for h, c in values.items() if _norm(h) in existing and c.value not in (None, "")
+                existing[header_key(h)]: c
+                for h, c in values.items()
+                if header_key(h) in existing and c.value not in (None, "")
             }
             if cells:
                 cells_by_row[last] = cells
@@ -945,7 +1014,7 @@ def _build_requests(
             requests_body.append(
                 {"appendDimension": {"sheetId": tab.sheet_id, "dimension": "ROWS", "length": last + 1 - tab.row_count}}
             )
-    owned = {c for name, c in existing.items() if name.startswith("ar ")} | set(header_cells)
+    owned |= set(header_cells)
     requests_body.extend(_cell_updates(tab.sheet_id, cells_by_row, owned=owned))
     notes = (
         ["Some AR cells are merged with other cells, so they were left blank; unmerge them."] if merged_skipped else []

@@ -3,7 +3,8 @@ back without disturbing anything the SENDCo typed.
 
 It knows nothing of the register's meaning: the header row and each row's pupil key come in through the `WritePlan`.
 Saving is defensive because the workbook is the school's system of record: refuse while it is open, keep a timestamped
-backup, save to a temporary file, verify it, then swap it in atomically. When the workbook holds content openpyxl cannot
+backup, save to a temporary file, verify it, then swap it in atomically, provided the file is still as it was loaded
+(otherwise the write starts again from the SENDCo's newer save). When the workbook holds content openpyxl cannot
 round-trip (shapes, slicers, cross-sheet dropdown lists...), the SENDCo's file is left untouched and the results go to
 a copy beside it.
 """
@@ -38,6 +39,8 @@ from connectors.base import CellValue, CellWrite, RegisterData, RegisterError, S
 # Excel stores at most 32,767 characters in a cell; longer text is silently cut by Excel itself on open, or refused.
 EXCEL_CELL_LIMIT = 32_767
 BACKUPS_KEPT = 10
+# Times a write starts again from the SENDCo's newest save when they saved while it was being written.
+SAVE_ATTEMPTS = 3
 BACKUP_FOLDER = ".keeper-backups"
 DEFAULT_DATE_FORMAT = "dd/mm/yyyy"
 
@@ -94,6 +97,10 @@ class _Loaded:
 
 def _local_now() -> datetime:
     return datetime.now(UTC).astimezone()
+
+
+class _SavedMeanwhile(Exception):
+    """The workbook changed on disk while the results were being saved: replacing it would lose that save."""
 
 
 class WorkbookRegister:
@@ -290,12 +297,27 @@ class WorkbookRegister:
     # ------------------------------------------------------------------ writing
 
     def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
-        """Apply every plan to the workbook, then save once: all of them or none (one backup, one atomic swap)."""
-        loaded = self._loaded
-        if loaded is None or self._signature() != loaded.signature:
-            # The SENDCo saved the workbook since it was read: start again from their latest version so none of
-            # their edits are overwritten, and find every row afresh.
-            loaded = self._loaded = self._load()
+        """Apply every plan to the workbook, then save once: all of them or none (one backup, one atomic swap).
+
+        A save by the SENDCo while this runs (OneDrive or SharePoint AutoSave leaves no lock file) is never replaced:
+        the file is checked again just before the swap, and when it changed the write starts again from their newest
+        version, up to SAVE_ATTEMPTS times."""
+        for _attempt in range(SAVE_ATTEMPTS):
+            loaded = self._loaded
+            if loaded is None or self._signature() != loaded.signature:
+                # The SENDCo saved the workbook since it was read: start again from their latest version so none of
+                # their edits are overwritten, and find every row afresh.
+                loaded = self._loaded = self._load()
+            try:
+                return self._write_once(loaded, plan, *more)
+            except _SavedMeanwhile:
+                self._loaded = None  # the loaded copy now holds this attempt's cells on top of an old version
+        raise RegisterError(
+            f"{self.path.name} kept changing while the results were being saved ({SAVE_ATTEMPTS} tries), so nothing "
+            "was written to it; the next run will try again (or close it on other computers first)."
+        )
+
+    def _write_once(self, loaded: _Loaded, plan: WritePlan, *more: WritePlan) -> WriteResult:
         workbook = loaded.workbook
         applied = [self._apply(loaded, p) for p in (plan, *more)]
         result = applied[0][0]
@@ -316,7 +338,11 @@ class WorkbookRegister:
         if destination == self.path:
             result.backup = str(self._backup())
         self._safe_save(
-            workbook, destination, [(p, header_row) for p, (_, header_row) in zip((plan, *more), applied, strict=True)]
+            workbook,
+            destination,
+            [(p, header_row) for p, (_, header_row) in zip((plan, *more), applied, strict=True)],
+            # The register as it was loaded: it must still be so at the swap (only the SENDCo's own file is swapped).
+            expected=loaded.signature if destination == self.path else None,
         )
         result.destination = str(destination)
         for extra in result.more:
@@ -344,7 +370,8 @@ class WorkbookRegister:
                 "check the column headings, then run again."
             )
         columns, every_column = self._place_headers(ws, rows, header_row, plan)
-        blank_only = {_norm(h) for h in plan.blank_only}
+        header_key = plan.header_key
+        blank_only = {header_key(h) for h in plan.blank_only}
         found: set[object] = set()
         merged_skipped = False
         styles = _StyleIds(workbook)
@@ -352,12 +379,14 @@ class WorkbookRegister:
             key = plan.key_of(rows[r - 1])
             if key is None or key not in plan.rows:
                 continue
+            if plan.first_match_only and key in found:
+                continue  # a later duplicate: only the first row with this key is the one the product acts on
             found.add(key)
             for header, write in plan.rows[key].items():
-                column = columns.get(_norm(header))
+                column = columns.get(header_key(header))
                 if column is None:
                     continue
-                if _norm(header) in blank_only and not _blank_at(rows, r, column):
+                if header_key(header) in blank_only and not _blank_at(rows, r, column):
                     continue  # the SENDCo typed something here: theirs wins (register.md section 6)
                 cell = ws.cell(row=r, column=column)
                 if isinstance(cell, MergedCell):
@@ -372,7 +401,7 @@ class WorkbookRegister:
             next_row = self._last_used_row(ws, rows, header_row) + 1
             for values in plan.append_rows:
                 for header, write in values.items():
-                    column = every_column.get(_norm(header))
+                    column = every_column.get(header_key(header))
                     if column is not None and write.value not in (None, ""):
                         _write_cell(ws.cell(row=next_row, column=column), write, styles, owned=False)
                 next_row += 1
@@ -409,17 +438,20 @@ class WorkbookRegister:
     ) -> tuple[dict[str, int], dict[str, int]]:
         """Find each of the plan's headers wherever the SENDCo moved it; append the missing ones after the last used
         column. Returns the plan's columns, and every header in the row (for appended rows)."""
+        header_key = plan.header_key
         existing: dict[str, int] = {}
         for c, value in enumerate(rows[header_row - 1], start=1):
-            if isinstance(value, str) and _norm(value) not in existing:
-                existing[_norm(value)] = c
+            if isinstance(value, str) and header_key(value) and header_key(value) not in existing:
+                existing[header_key(value)] = c
         columns: dict[str, int] = {}
-        next_column = self._last_used_column(ws, rows, header_row) + 1
+        next_column = 0  # worked out only when a header is missing (once the AR columns exist, never)
         for header in plan.headers:
-            key = _norm(header)
+            key = header_key(header)
             if key in existing:
                 columns[key] = existing[key]
                 continue
+            if not next_column:
+                next_column = self._last_used_column(ws, rows, header_row) + 1
             cell = ws.cell(row=header_row, column=next_column)
             cell.value = _text(header)
             cell.data_type = "s"
@@ -433,6 +465,9 @@ class WorkbookRegister:
 
     @staticmethod
     def _last_used_column(ws: Worksheet, rows: list[list[CellValue]], header_row: int) -> int:
+        """The last column the SENDCo uses from the header row down: a value, a merge, or a blank cell they formatted
+        (a yellow "pupil to watch" fill running past their last column). AR cells are the product's and reset their
+        look on every run, so AR columns appended over such a fill would wipe it."""
         last = 0
         for values in rows[header_row - 1 :]:
             for c in range(len(values), last, -1):
@@ -442,6 +477,11 @@ class WorkbookRegister:
         for merged in ws.merged_cells.ranges:
             if merged.max_row >= header_row:
                 last = max(last, merged.max_col)
+        if ws.max_column > last:  # the sheet's dimension counts formatted cells too: only then look at styles
+            # The stored cells only (as _grid reads them): a cell with a style id other than the default's.
+            for (r, c), cell in ws._cells.items():
+                if c > last and r >= header_row and cell.has_style:
+                    last = c
         return last
 
     # ------------------------------------------------------------------ saving
@@ -479,7 +519,16 @@ class WorkbookRegister:
             old.unlink(missing_ok=True)
         return target
 
-    def _safe_save(self, workbook: Workbook, destination: Path, plans: list[tuple[WritePlan, int]]) -> None:
+    def _safe_save(
+        self,
+        workbook: Workbook,
+        destination: Path,
+        plans: list[tuple[WritePlan, int]],
+        *,
+        expected: tuple[int, int] | None = None,
+    ) -> None:
+        """Save to a temporary file beside `destination`, verify it, then swap it in atomically. `expected`: the
+        signature `destination` must still have at the swap (raises _SavedMeanwhile, the temporary file removed)."""
         handle, temp_name = tempfile.mkstemp(
             prefix=f".{destination.stem}.keeper-", suffix=destination.suffix, dir=destination.parent
         )
@@ -490,8 +539,12 @@ class WorkbookRegister:
             self._verify(temp, plans)
             # mkstemp makes the file private (0600); keep the permissions the register has on a shared drive.
             shutil.copymode(destination if destination.exists() else self.path, temp)
+            # Checked again at the last moment: saving and verifying a large workbook takes seconds, and a SENDCo's
+            # save in that time must not be replaced by a version built on what they had before.
+            if expected is not None and self._signature() != expected:
+                raise _SavedMeanwhile
             os.replace(temp, destination)
-        except RegisterError:
+        except (RegisterError, _SavedMeanwhile):
             temp.unlink(missing_ok=True)
             raise
         except Exception as err:
@@ -514,8 +567,8 @@ class WorkbookRegister:
                     raise RegisterError(problem)
                 headers: set[str] = set()
                 for values in check[plan.sheet].iter_rows(min_row=header_row, max_row=header_row, values_only=True):
-                    headers = {_norm(str(v)) for v in values if v is not None}
-                if any(_norm(h) not in headers for h in plan.headers):
+                    headers = {plan.header_key(str(v)) for v in values if v is not None}
+                if any(plan.header_key(h) not in headers for h in plan.headers):
                     raise RegisterError(problem)
         finally:
             check.close()
