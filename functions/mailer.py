@@ -6,14 +6,22 @@ The ledger is write-ahead: a "begin" line is flushed to disk *before* each send 
 - "begin" with nothing after it: the process died mid-send, so nobody knows whether it went. It is counted as sent
   (at most once): the worst case is one lost request or chaser, which the next chaser (7 days on) or the SENDCo's
   digest covers, rather than a contributor receiving the same email twice.
+- "begin" again, with a note: the transport handed the email over and got no answer (MailError.in_doubt: the mail
+  server or SendGrid stopped answering after it had the message). Begun, never confirmed: counted as sent, as above.
+
+send_all keeps within a time limit (KEEPER_MAIL_DEADLINE, 240 s by default: a Cloud Function is stopped at 540 s and
+the sweep must still write the sheet after sending) and stops after 3 failures in a row that say the mail service is
+down. Emails it did not try are "not sent" and not in the ledger, so the next sweep plans them again.
 The ledger holds reason keys (kind, cycle, a digest of the row key, date) and outcomes, never names or addresses.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +48,8 @@ class Ledger(Protocol):
     def done(self, reason_key: str, day: date) -> None: ...
 
     def failed(self, reason_key: str, day: date, error: str) -> None: ...
+
+    def unconfirmed(self, reason_key: str, day: date, error: str) -> None: ...
 
 
 class FileLedger:
@@ -97,6 +107,12 @@ class FileLedger:
     def failed(self, reason_key: str, day: date, error: str) -> None:
         self._append({"key": reason_key, "state": "failed", "day": day.isoformat(), "error": error[:200]})
 
+    def unconfirmed(self, reason_key: str, day: date, error: str) -> None:
+        # State "begin" on purpose: every reader (and any older copy of this code) already counts it as sent.
+        self._append(
+            {"key": reason_key, "state": "begin", "day": day.isoformat(), "note": "unconfirmed", "error": error[:200]}
+        )
+
 
 class MemoryLedger:
     """For dry runs and tests: the same contract, in memory."""
@@ -119,17 +135,29 @@ class MemoryLedger:
     def failed(self, reason_key: str, day: date, error: str) -> None:
         self.events.append((reason_key, "failed", day))
 
+    def unconfirmed(self, reason_key: str, day: date, error: str) -> None:
+        self.events.append((reason_key, "begin", day))
+
+
+DEFAULT_DEADLINE = 240.0  # seconds for the whole email step (KEEPER_MAIL_DEADLINE)
+STOP_AFTER_FAILURES = 3  # transient failures in a row: the mail service is down, stop asking it
+
 
 @dataclass(frozen=True)
 class SendOutcome:
+    """`status`: "sent"; "already sent" (by an earlier sweep); "in doubt" (handed over, no answer: counted as sent,
+    never sent again); "failed" (refused: the next sweep tries again); "not sent" (the step stopped before it: the
+    next sweep tries it)."""
+
     email: OutgoingEmail
-    status: Literal["sent", "failed", "already sent"]
+    status: Literal["sent", "failed", "already sent", "in doubt", "not sent"]
     error: str | None = None
 
     @property
     def went(self) -> bool:
-        """The email is (or was earlier) out: its cells may be written."""
-        return self.status in ("sent", "already sent")
+        """The email is (or was earlier, or may have been) out: its cells may be written. An in-doubt email counts: the
+        ledger holds it as sent, so the next sweep would write the same cells from the ledger anyway."""
+        return self.status in ("sent", "already sent", "in doubt")
 
 
 # Headers fold at 998 characters (RFC 5322's hard limit) rather than 78: the default policy folds a subject such as
@@ -169,40 +197,68 @@ def send_all(
     ledger: Ledger,
     *,
     sender_name: str | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
+    stop_after: int = STOP_AFTER_FAILURES,
 ) -> list[SendOutcome]:
-    """Send every email in the plan once. A failed email is recorded and the others still go."""
+    """Send every email in the plan at most once. A failed email is recorded and the others still go, until
+    `deadline` seconds have passed or `stop_after` transient failures come in a row: the rest are then "not sent" (the
+    next sweep plans them again), so the sweep keeps the time to write the sheet for what went. `deadline=None`: no
+    time limit."""
     outcomes: list[SendOutcome] = []
     day = plan.today
-    for email in plan.emails:
-        # Read afresh each time: another sweep on the same day may have sent it since this plan was made.
-        if email.reason_key in ledger.sent_log():
-            outcomes.append(SendOutcome(email, "already sent"))
-            continue
-        try:
-            message = to_message(email, transport.sender, sender_name)
-        except (ValueError, TypeError) as exc:
-            outcomes.append(SendOutcome(email, "failed", f"could not build the email: {type(exc).__name__}"))
-            continue
-        ledger.begin(email.reason_key, day)
-        try:
-            transport.send(message)
-        except MailError as exc:
-            ledger.failed(email.reason_key, day, str(exc))
-            log.warning("a %s email failed: %s", email.kind, exc)
-            outcomes.append(SendOutcome(email, "failed", str(exc)))
-            continue
-        except Exception as exc:  # a transport bug must not stop the other emails either
-            ledger.failed(email.reason_key, day, type(exc).__name__)
-            log.exception("a %s email failed unexpectedly", email.kind)
-            outcomes.append(SendOutcome(email, "failed", type(exc).__name__))
-            continue
-        ledger.done(email.reason_key, day)
-        outcomes.append(SendOutcome(email, "sent"))
+    ends_at = time.monotonic() + deadline if deadline is not None else None
+    stopped: str | None = None
+    in_a_row = 0
+    batch = getattr(transport, "batch", None)
+    with batch(ends_at) if callable(batch) else contextlib.nullcontext():
+        for email in plan.emails:
+            # Read afresh each time: another sweep on the same day may have sent it since this plan was made.
+            if email.reason_key in ledger.sent_log():
+                outcomes.append(SendOutcome(email, "already sent"))
+                continue
+            if stopped is None and ends_at is not None and time.monotonic() >= ends_at:
+                stopped = f"The {deadline:g} seconds allowed for sending emails ran out; the next sweep sends it."
+                log.warning("email step: the time limit (%gs) was reached", deadline)
+            if stopped is not None:
+                outcomes.append(SendOutcome(email, "not sent", stopped))
+                continue
+            try:
+                message = to_message(email, transport.sender, sender_name)
+            except (ValueError, TypeError) as exc:
+                outcomes.append(SendOutcome(email, "failed", f"could not build the email: {type(exc).__name__}"))
+                continue
+            ledger.begin(email.reason_key, day)
+            try:
+                transport.send(message)
+            except MailError as exc:
+                if exc.in_doubt:
+                    # Handed over, no answer: it may have gone, so it is never sent again (counted as sent).
+                    ledger.unconfirmed(email.reason_key, day, str(exc))
+                    log.warning("a %s email may or may not have gone: %s", email.kind, exc)
+                    outcomes.append(SendOutcome(email, "in doubt", str(exc)))
+                else:
+                    ledger.failed(email.reason_key, day, str(exc))
+                    log.warning("a %s email failed: %s", email.kind, exc)
+                    outcomes.append(SendOutcome(email, "failed", str(exc)))
+                in_a_row = in_a_row + 1 if exc.transient else 0
+                if in_a_row >= stop_after:
+                    stopped = (
+                        f"The mail service failed {in_a_row} times in a row, so sending stopped; the next sweep "
+                        "sends it."
+                    )
+                    log.warning("email step: stopped after %d failures in a row", in_a_row)
+                continue
+            except Exception as exc:  # a transport bug must not stop the other emails either
+                ledger.failed(email.reason_key, day, type(exc).__name__)
+                log.exception("a %s email failed unexpectedly", email.kind)
+                outcomes.append(SendOutcome(email, "failed", type(exc).__name__))
+                continue
+            in_a_row = 0
+            ledger.done(email.reason_key, day)
+            outcomes.append(SendOutcome(email, "sent"))
     log.info(
-        "emails: %d sent, %d already sent, %d failed",
-        sum(o.status == "sent" for o in outcomes),
-        sum(o.status == "already sent" for o in outcomes),
-        sum(o.status == "failed" for o in outcomes),
+        "emails: %d sent, %d already sent, %d in doubt, %d failed, %d not sent",
+        *(sum(o.status == s for o in outcomes) for s in ("sent", "already sent", "in doubt", "failed", "not sent")),
     )
     return outcomes
 
@@ -230,7 +286,9 @@ def outcomes_json(outcomes: Iterable[SendOutcome]) -> list[dict[str, object]]:
 
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "LEDGER_NAME",
+    "STOP_AFTER_FAILURES",
     "FileLedger",
     "Ledger",
     "MemoryLedger",

@@ -6,8 +6,12 @@ Connectors come in as arguments (built by main.py), so tests hand in a workbook 
 Crash between sending and writing: every email is recorded in the sent-ledger before and after it goes
 (functions/mailer.py). The next sweep plans nothing the ledger holds and re-issues the Contributions cells (Requested,
 Chasers, Last chased) from the ledger's dates, so nothing is sent twice. The worst case is one email whose send began
-but was never confirmed (a crash inside the SMTP conversation): it counts as sent, so it may be lost, never doubled;
-the next chaser (7 days on) covers it. If the ledger itself is lost (a Cloud Function's temporary disk, with no
+but was never confirmed (a crash inside the SMTP conversation, or a mail server that stopped answering once it had the
+message): it counts as sent, so it may be lost, never doubled; the next chaser (7 days on) covers it.
+
+Time: the email step stops at KEEPER_MAIL_DEADLINE seconds (240 by default) or after 3 transient failures in a row, so
+a stalled mail server cannot run the function into its 540 s limit before the write: the write records what went, and
+the emails not tried wait for the next sweep. If the ledger itself is lost (a Cloud Function's temporary disk, with no
 KEEPER_LEDGER on lasting storage), a crash after sending and before the write would send that day's emails again."""
 
 from __future__ import annotations
@@ -41,13 +45,23 @@ from sheet_schema.contributions import (
     match_pupil,
     parse_contributions,
 )
+from sheet_schema.fields import normalise_header
 from sheet_schema.header import check_required, choose_register, find_header
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
 from sheet_schema.validate import row_key, validate_rows
 
 from .digest_records import attach_records_enabled, attach_review_records, contribution_lines
 from .links import SECRET_ENV, LinkSigner
-from .mailer import LEDGER_NAME, FileLedger, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
+from .mailer import (
+    DEFAULT_DEADLINE,
+    LEDGER_NAME,
+    FileLedger,
+    Ledger,
+    MemoryLedger,
+    SendOutcome,
+    send_all,
+    went_keys,
+)
 from .planning import (
     DATE_FORMAT,
     EmailPlan,
@@ -90,13 +104,15 @@ class MailReport:
     """What the email step did, for the summary and the JSON."""
 
     sent: list[dict[str, Any]]  # {"kind", "to", "pupil_row", "subject"}: sent, or would be with --dry-run
-    failures: list[dict[str, Any]]  # the same keys plus "error"
+    failures: list[dict[str, Any]]  # the same keys plus "error": not sent; the next sweep tries them again
     notes: list[str]  # Contributions tab problems and other sentences for the SENDCo
     outbox: str | None  # the outbox folder when emails go there (KEEPER_MAIL=outbox)
     transport: str  # "outbox" | "smtp" | "sendgrid" | the class name
     appended_rows: int = 0  # Parent/carer rows added to the Contributions tab
     created_tab: bool = False
     records_attached: int = 0  # review records on the digest (issue 6); sent, or would be with --dry-run
+    # The same keys plus "error": handed over with no answer, so they may have gone; counted as sent, never resent.
+    unconfirmed: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +137,7 @@ class SweepResult:
         if self.mail is not None:
             out["emails"] = self.mail.sent
             out["email_failures"] = self.mail.failures
+            out["email_unconfirmed"] = self.mail.unconfirmed
         out.update(self.extra)
         return out
 
@@ -300,7 +317,30 @@ def write_plan(
             continue  # identical rows: neither can be told apart from the other, so neither is written
         cells = ar_row(pupil, today=today, checked_at=checked_at, outstanding=outstanding.get(pupil.record.row, ""))
         rows[key] = {h: _cell(v) for h, v in cells.items()}
-    return WritePlan(sheet=header.sheet, headers=AR_HEADERS, find_header_row=find_header_row, key_of=key_of, rows=rows)
+    return WritePlan(
+        sheet=header.sheet,
+        headers=AR_HEADERS,
+        find_header_row=find_header_row,
+        key_of=key_of,
+        rows=rows,
+        # The AR columns are found as the parser finds headers ("AR status:" is AR status), so none is added twice.
+        header_key=normalise_header,
+    )
+
+
+def mail_deadline(settings: Settings, env: Mapping[str, str]) -> float:
+    """Seconds the email step may take: KEEPER_MAIL_DEADLINE, else [mail] deadline in keeper.toml, else 240. A Cloud
+    Function is stopped at 540 s; the register's read and its one write need the rest."""
+    raw: object = (env.get("KEEPER_MAIL_DEADLINE") or "").strip() or (settings.extra.get("mail") or {}).get("deadline")
+    if raw in (None, ""):
+        return DEFAULT_DEADLINE
+    try:
+        seconds = float(str(raw))
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise SettingsError(f'KEEPER_MAIL_DEADLINE is "{raw}"; give the seconds the email step may take, e.g. 240.')
+    return seconds
 
 
 def ledger_path(settings: Settings, env: Mapping[str, str], base_dir: Path) -> Path:
@@ -409,7 +449,8 @@ def run_sweep(
     """One sweep. The email step runs when a `transport` is given, or `env` to build one from (mail_setup, with the
     working directory as the base for the outbox and ledger); without either the sweep writes the AR columns only.
     `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
-    and nothing written, and the result lists the emails that would go."""
+    and nothing written, and the result lists the emails that would go. The email step's time limit is
+    KEEPER_MAIL_DEADLINE from `env` (else the process environment) or [mail] deadline (mail_deadline)."""
     if transport is None and env is not None:
         setup = mail_setup(settings, env, Path(os.getcwd()))
         transport = setup.transport
@@ -422,9 +463,10 @@ def run_sweep(
     outstanding: dict[int, str] = {}
     if transport is not None:
         ledger = ledger if ledger is not None else MemoryLedger()
+        deadline = mail_deadline(settings, env if env is not None else os.environ)
         extra_plans, outstanding = _email_step(
             data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
-            transport=transport, ledger=ledger, signer=signer,
+            transport=transport, ledger=ledger, signer=signer, deadline=deadline,
         )  # fmt: skip
     if dry_run:
         return result
@@ -450,6 +492,7 @@ def _email_step(
     transport: MailTransport,
     ledger: Ledger,
     signer: LinkSigner | None,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> tuple[list[WritePlan], dict[int, str]]:
     """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
     outstanding cells."""
@@ -496,10 +539,16 @@ def _email_step(
         report.sent = plan.emails_json()
         return [], dict(plan.outstanding)
     has_name = bool(parseaddr(transport.sender)[0])
-    outcomes = send_all(plan, transport, ledger, sender_name=None if has_name else settings.school_name)
+    outcomes = send_all(
+        plan, transport, ledger, sender_name=None if has_name else settings.school_name, deadline=deadline
+    )
     keys = went_keys(outcomes)
     report.sent = [_email_json(o) for o in outcomes if o.status == "sent"]
-    report.failures = [{**_email_json(o), "error": o.error or ""} for o in outcomes if o.status == "failed"]
+    report.failures = [
+        {**_email_json(o), "error": o.error or ""} for o in outcomes if o.status in ("failed", "not sent")
+    ]
+    report.unconfirmed = [{**_email_json(o), "error": o.error or ""} for o in outcomes if o.status == "in doubt"]
+    report.notes.extend(_sending_notes(outcomes))
     outstanding = outstanding_after(plan, contributions, evaluation.pupils, keys)
 
     headers = (*CONTRIBUTION_HEADERS, INVITED_FOR)
@@ -524,6 +573,23 @@ def _email_step(
         blank_only=frozenset({REQUESTED, RECEIVED}),
     )
     return [contributions_plan], outstanding
+
+
+def _sending_notes(outcomes: Sequence[SendOutcome]) -> list[str]:
+    """Sentences for the SENDCo about emails that may not have arrived (no names: the summary goes to the logs)."""
+    notes = []
+    doubtful = sum(o.status == "in doubt" for o in outcomes)
+    if doubtful:
+        one = doubtful == 1
+        notes.append(
+            f"{doubtful} email{'' if one else 's'} may not have arrived: the mail service stopped answering after "
+            f"taking {'it' if one else 'them'}. {'It is' if one else 'They are'} counted as sent and not sent again "
+            "(the next chaser or digest covers a lost one)."
+        )
+    waiting = [o for o in outcomes if o.status == "not sent"]
+    if waiting:
+        notes.append(f"{len(waiting)} email{'s' if len(waiting) != 1 else ''} not tried today. {waiting[0].error}")
+    return notes
 
 
 def _london_now() -> datetime:
@@ -553,6 +619,7 @@ __all__ = [
     "SweepResult",
     "evaluate",
     "ledger_path",
+    "mail_deadline",
     "mail_setup",
     "outstanding_after",
     "previous_statuses",

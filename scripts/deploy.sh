@@ -6,6 +6,9 @@
 #   scripts/deploy.sh --project my-trust-keeper --trust --mail sendgrid
 #                                                                     # a trust: Scheduler -> keeper-dispatch -> Pub/Sub
 #                                                                     #   -> keeper-sweep-event, one message per school
+#   scripts/deploy.sh --project my-school-keeper --state-dir /mnt/keeper
+#                                                                     # the sent-ledgers on lasting storage mounted
+#                                                                     #   there (DEPLOY.md, step 4a)
 #
 # Everything runs in europe-west2 (London) by default, so pupils' data stays in the UK. Safe to run again: whatever
 # exists already is updated, not duplicated. Secrets go into Secret Manager and reach the functions as environment
@@ -17,6 +20,7 @@ REGION="europe-west2"
 MODE="school"
 MAIL="outbox"
 CONFIG="keeper.toml"
+STATE_DIR=""
 DRY_RUN=0
 TOPIC="keeper-sweep"
 SCHEDULE="0 7 * * 1-5" # 07:00 on weekdays (Mon-Fri), London time, winter and summer
@@ -34,6 +38,9 @@ Usage: scripts/deploy.sh --project PROJECT_ID [options]
   --trust           several schools: one Pub/Sub message per school, swept in parallel
   --mail KIND       outbox (default: no email leaves Google Cloud), sendgrid or smtp
   --config FILE     the settings file to deploy with the code (default keeper.toml)
+  --state-dir PATH  where lasting storage is mounted in the functions (KEEPER_STATE_DIR): each school's
+                    sent-ledger lives there (DEPLOY.md, step 4a). Without it the ledger is on the function's
+                    temporary disk.
   --dry-run         print every command and run none of them
   -h, --help        this help
 EOF
@@ -46,6 +53,7 @@ while [ $# -gt 0 ]; do
     --trust) MODE="trust"; shift ;;
     --mail) MAIL="${2:?--mail needs outbox, sendgrid or smtp}"; shift 2 ;;
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
+    --state-dir) STATE_DIR="${2:?--state-dir needs a path}"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "deploy.sh: unknown option $1" >&2; usage >&2; exit 64 ;;
@@ -59,6 +67,13 @@ fi
 case "$MAIL" in
   outbox | sendgrid | smtp) ;;
   *) echo "deploy.sh: --mail is \"$MAIL\"; use outbox, sendgrid or smtp." >&2; exit 64 ;;
+esac
+case "$STATE_DIR" in
+  "" | /*) ;;
+  *) echo "deploy.sh: --state-dir is \"$STATE_DIR\"; give the absolute path where the storage is mounted, e.g. /mnt/keeper." >&2; exit 64 ;;
+esac
+case "$STATE_DIR" in
+  *,*) echo "deploy.sh: --state-dir cannot contain a comma (gcloud separates variables with commas)." >&2; exit 64 ;;
 esac
 
 cd "$(dirname "$0")/.."
@@ -168,6 +183,10 @@ step "5. The functions (2nd gen, Python 3.12, $REGION)"
 common=(--gen2 --runtime python312 --region "$REGION" --project "$PROJECT" --source .
   --service-account "$RUNNER" --set-secrets "$SECRETS")
 env_vars="KEEPER_CONFIG=${CONFIG},KEEPER_PROJECT=${PROJECT},KEEPER_SWEEP_TOPIC=${TOPIC},KEEPER_MAIL=${MAIL}"
+if [ -n "$STATE_DIR" ]; then
+  # The sent-ledgers: on lasting storage they stop a rerun (or a second run at the same time) sending an email twice.
+  env_vars="${env_vars},KEEPER_STATE_DIR=${STATE_DIR}"
+fi
 
 # The confirmation page is public: the signed link in each email is the contributor's only key.
 run gcloud functions deploy keeper-confirm "${common[@]}" --entry-point confirm --trigger-http \
@@ -212,6 +231,11 @@ run gcloud scheduler jobs "$verb" http "$JOB" --location "$REGION" --project "$P
   --attempt-deadline 540s
 
 step "Done"
+if [ -z "$STATE_DIR" ]; then
+  echo "# No --state-dir: the sent-ledgers are on each function's temporary disk. See DEPLOY.md, step 4a."
+else
+  echo "# The sent-ledgers go under ${STATE_DIR}: mount lasting storage there (DEPLOY.md, step 4a) after each deploy."
+fi
 echo "# Contributors' links point at: ${CONFIRM_URL}/confirm"
 echo "# Share each school's Google Sheet with ${RUNNER} (Editor)."
 echo "# Try it now: gcloud scheduler jobs run ${JOB} --location ${REGION} --project ${PROJECT}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 
@@ -68,7 +69,22 @@ def test_a_trust_fans_out_through_pubsub() -> None:
     assert "keeper-dispatch-" in job
 
 
-@pytest.mark.parametrize("args", [["--mail", "pigeon"], ["--frobnicate"]])
+def test_state_dir_reaches_every_function() -> None:
+    out = dry_run("--trust", "--state-dir", "/mnt/keeper")
+    deploys = [line for line in out.splitlines() if line.startswith("+ gcloud functions deploy")]
+    assert len(deploys) == 4
+    for command in deploys:
+        words = shlex.split(command[2:])  # printed shell-quoted (printf %q)
+        env_vars = words[words.index("--set-env-vars") + 1]
+        assert "KEEPER_STATE_DIR=/mnt/keeper" in env_vars.split(",")
+    assert "mount lasting storage there" in out
+    assert "KEEPER_STATE_DIR" not in dry_run()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--mail", "pigeon"], ["--frobnicate"], ["--state-dir", "relative/path"], ["--state-dir", "/a,KEEPER_MAIL=smtp"]],
+)
 def test_bad_options_are_refused(args: list[str]) -> None:
     proc = subprocess.run(
         ["bash", str(SCRIPT), "--project", "p", "--dry-run", *args], capture_output=True, text=True, timeout=60

@@ -315,3 +315,158 @@ def test_crash_between_sending_and_writing_sends_nothing_twice(tmp_path: Path) -
     # A week later the chasers go once, counted from the recovered dates.
     week = sweep(path, "2025-10-07")
     assert sorted(e["to"] for e in week["emails"] if e["kind"] == "chaser") == sorted([TEACHER, EP, PARENT])
+
+
+def test_a_stalled_mail_server_still_leaves_time_to_write_what_went(tmp_path: Path) -> None:
+    """The server takes the first email, then stops answering. The email step stops at KEEPER_MAIL_DEADLINE, the sheet
+    records the one that went, and the next sweep (the server well again) sends the other two, once each."""
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    from connectors.mail import transport_from_env
+
+    class TakesOneThenStalls:
+        def __init__(self) -> None:
+            self.envelopes: list[tuple[str, list[str], bytes]] = []
+            self.stalled = True
+
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            if self.envelopes and self.stalled:
+                await asyncio.sleep(60)  # cancelled when the server stops
+            envelope.mail_from = address
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = TakesOneThenStalls()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    path = make_register(tmp_path / "school")
+    settings = load_settings(None, path)
+    env = {
+        "KEEPER_MAIL": "smtp",
+        "KEEPER_SMTP_HOST": "127.0.0.1",
+        "KEEPER_SMTP_PORT": str(port),
+        "KEEPER_SMTP_SECURITY": "none",
+        "KEEPER_MAIL_FROM": "reviews@school.example.org",
+        "KEEPER_MAIL_TIMEOUT": "1",
+        "KEEPER_MAIL_DEADLINE": "3",
+    }
+    ledger = FileLedger(path.parent / LEDGER_NAME)
+    try:
+        started = datetime.now()
+        result = run_sweep(
+            WorkbookRegister(path),
+            today=date(2025, 9, 30),
+            settings=settings,
+            transport=transport_from_env(env, {}, path.parent),
+            ledger=ledger,
+            env=env,
+        )
+        elapsed = (datetime.now() - started).total_seconds()
+        handler.stalled = False
+        rerun = run_sweep(
+            WorkbookRegister(path),
+            today=date(2025, 9, 30),
+            settings=settings,
+            transport=transport_from_env(env, {}, path.parent),
+            ledger=ledger,
+            env=env,
+        )
+    finally:
+        controller.stop()
+    assert elapsed < 3 + 2  # the deadline, plus reading and writing the workbook
+    assert result.mail is not None
+    assert result.write is not None
+    assert len(result.mail.sent) == 1
+    # The second email used up the time on the stalled server (never handed over: safe to send tomorrow); the third
+    # was not tried.
+    assert [f["error"][:24] for f in result.mail.failures] == ["The mail server at 127.0", "The 3 seconds allowed fo"]
+    assert "did not answer in time" in result.mail.failures[0]["error"]
+    assert result.mail.unconfirmed == []
+    assert any("1 email not tried today" in note for note in result.mail.notes)
+    went = result.mail.sent[0]["to"]
+    tab = contributions(path)
+    by_email = {row["Email"]: as_date(row["Requested"]) for row in tab.values()}
+    # The write after the stall recorded the first sweep's one email; the rerun recorded the other two.
+    assert by_email == {TEACHER: date(2025, 9, 30), EP: date(2025, 9, 30), PARENT: date(2025, 9, 30)}
+    assert sorted(e["to"] for e in rerun.mail.sent) == sorted({TEACHER, EP, PARENT} - {went})  # type: ignore[union-attr]
+    assert sorted(r for _, rcpts, _ in handler.envelopes for r in rcpts) == sorted([TEACHER, EP, PARENT])
+
+
+def test_the_email_time_limit_setting(tmp_path: Path) -> None:
+    from functions.settings import SettingsError
+    from functions.sweep import mail_deadline
+
+    path = make_register(tmp_path / "school")
+    settings = load_settings(None, path)
+    assert mail_deadline(settings, {}) == 240.0
+    assert mail_deadline(settings, {"KEEPER_MAIL_DEADLINE": "90"}) == 90.0
+    (path.parent / "keeper.toml").write_text("[mail]\ndeadline = 120\n", encoding="utf-8")
+    configured = load_settings(None, path)
+    assert mail_deadline(configured, {}) == 120.0
+    assert mail_deadline(configured, {"KEEPER_MAIL_DEADLINE": "30"}) == 30.0  # the environment wins
+    for bad in ("0", "-5", "soon", "inf"):
+        with pytest.raises(SettingsError, match="KEEPER_MAIL_DEADLINE"):
+            mail_deadline(settings, {"KEEPER_MAIL_DEADLINE": bad})
+
+
+def test_an_email_in_doubt_is_recorded_as_sent_and_never_resent(tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+
+    from connectors.mail import SmtpTransport
+
+    class DropsTheFirstAnswer:
+        def __init__(self) -> None:
+            self.handed_over: list[list[str]] = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.handed_over.append(list(envelope.rcpt_tos))
+            if len(self.handed_over) == 1:
+                server.transport.abort()  # took the message; the answer never comes
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = DropsTheFirstAnswer()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    path = make_register(tmp_path / "school")
+    settings = load_settings(None, path)
+    ledger = FileLedger(path.parent / LEDGER_NAME)
+    try:
+        runs = [
+            run_sweep(
+                WorkbookRegister(path),
+                today=date(2025, 9, 30),
+                settings=settings,
+                transport=SmtpTransport("127.0.0.1", port, security="none", sender="reviews@school.example.org"),
+                ledger=ledger,
+                env={},
+            )
+            for _ in range(2)
+        ]
+    finally:
+        controller.stop()
+    first, second = (r.mail for r in runs)
+    assert first is not None
+    assert second is not None
+    assert len(first.unconfirmed) == 1
+    assert len(first.sent) == 2
+    assert first.failures == []
+    assert any("1 email may not have arrived" in note for note in first.notes)
+    assert runs[0].to_json()["email_unconfirmed"] == first.unconfirmed
+    assert second.sent == second.unconfirmed == []  # the rerun sends nothing, the doubtful one included
+    assert len(handler.handed_over) == 3  # each email handed over exactly once
+    assert sorted(r for rcpts in handler.handed_over for r in rcpts) == sorted([TEACHER, EP, PARENT])
+    tab = contributions(path)  # the doubtful one's Requested is written too: it counts as sent
+    assert {row["Email"]: as_date(row["Requested"]) for row in tab.values()} == dict.fromkeys(
+        [TEACHER, EP, PARENT], date(2025, 9, 30)
+    )

@@ -1,12 +1,15 @@
-"""SendGridTransport with SendGrid's real client against a local HTTP endpoint that captures the v3 JSON."""
+"""SendGridTransport with SendGrid's real client against a local HTTP endpoint that captures the v3 JSON: 429 and a
+refused connection are retried; a 5xx or a timeout after the request went are "in doubt" and never sent again."""
 
 from __future__ import annotations
 
 import base64
 import json
 import logging
+import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -20,7 +23,7 @@ if str(REPO_ROOT) not in sys.path:
 from datetime import date  # noqa: E402
 
 from connectors.mail import MailError, SendGridTransport, transport_from_env  # noqa: E402
-from functions.mailer import MemoryLedger, send_all  # noqa: E402
+from functions.mailer import FileLedger, MemoryLedger, send_all  # noqa: E402
 from functions.planning import plan_emails  # noqa: E402
 from tests.mail_fixtures import UPN, clock, contribution, pupil, settings  # noqa: E402
 
@@ -28,9 +31,12 @@ API_KEY = "SG.test-key-do-not-log"
 
 
 class Api:
-    def __init__(self, statuses: list[int]) -> None:
+    """`stall`: seconds to wait, after reading the whole request, before answering."""
+
+    def __init__(self, statuses: list[int], stall: float = 0.0) -> None:
         self.statuses = statuses
         self.requests: list[tuple[str, dict, dict]] = []
+        self.stall = stall
 
 
 def serve(api: Api):
@@ -38,6 +44,8 @@ def serve(api: Api):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             api.requests.append((self.path, dict(self.headers), json.loads(body)))
+            if api.stall:
+                time.sleep(api.stall)
             status = api.statuses.pop(0) if api.statuses else 202
             self.send_response(status)
             if status == 429:
@@ -110,30 +118,86 @@ def test_retries_429_then_posts_the_message(invitation_plan, caplog) -> None:
     assert logging.getLogger("python_http_client").getEffectiveLevel() > logging.DEBUG
 
 
-def test_bounded_retries_then_a_recorded_failure(invitation_plan) -> None:
-    api = Api([503, 503, 503])
+def transport_for(server, **kwargs) -> SendGridTransport:
+    kwargs.setdefault("timeout", 5)
+    kwargs.setdefault("sleep", lambda s: None)
+    return SendGridTransport(
+        API_KEY, sender="keeper@hillside.example", host=f"http://127.0.0.1:{server.server_port}", **kwargs
+    )
+
+
+def test_bounded_429_retries_then_a_recorded_failure(invitation_plan) -> None:
+    api = Api([429, 429, 429])
     server = serve(api)
     try:
-        transport = SendGridTransport(
-            API_KEY,
-            sender="keeper@hillside.example",
-            host=f"http://127.0.0.1:{server.server_port}",
-            retries=2,
-            timeout=5,
-            sleep=lambda s: None,
-        )
+        transport = transport_for(server, retries=2)
         ledger = MemoryLedger()
         outcomes = send_all(invitation_plan, transport, ledger)
         api.statuses = [401]
         transport.retries = 0
         message = _message(invitation_plan)
-        with pytest.raises(MailError, match="401"):
+        with pytest.raises(MailError, match="401") as refused:
             transport.send(message)
     finally:
         server.shutdown()
     assert [o.status for o in outcomes] == ["failed"]
-    assert outcomes[0].error == "SendGrid answered 503."
+    assert outcomes[0].error == "SendGrid answered 429 (too many requests)."
     assert len(api.requests) == 4  # 3 attempts, then the 401
+    assert ledger.sent_log() == {}  # refused every time: the next sweep asks again
+    assert not refused.value.in_doubt
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_is_in_doubt_not_retried_and_not_sent_again(invitation_plan, tmp_path: Path, status: int) -> None:
+    api = Api([status, 202, 202])
+    server = serve(api)
+    waits: list[float] = []
+    ledger = FileLedger(tmp_path / "ledger.jsonl")
+    try:
+        transport = transport_for(server, sleep=waits.append)
+        outcomes = send_all(invitation_plan, transport, ledger)
+        again = send_all(invitation_plan, transport, ledger)  # the next sweep, with the same plan
+    finally:
+        server.shutdown()
+    assert [o.status for o in outcomes] == ["in doubt"]
+    assert f"SendGrid answered {status}" in (outcomes[0].error or "")
+    assert len(api.requests) == 1
+    assert waits == []
+    assert ledger.in_doubt() == {invitation_plan.emails[0].reason_key: invitation_plan.today}
+    assert [o.status for o in again] == ["already sent"]
+
+
+def test_no_answer_after_the_request_went_is_in_doubt(invitation_plan, tmp_path: Path) -> None:
+    api = Api([202], stall=3.0)
+    server = serve(api)
+    ledger = FileLedger(tmp_path / "ledger.jsonl")
+    try:
+        transport = transport_for(server, timeout=1)
+        started = time.monotonic()
+        outcomes = send_all(invitation_plan, transport, ledger)
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert [o.status for o in outcomes] == ["in doubt"]
+    assert "did not answer (TimeoutError)" in (outcomes[0].error or "")
+    assert len(api.requests) == 1  # SendGrid had it: one request, no retry
+    assert elapsed < 2.5
+    assert invitation_plan.emails[0].reason_key in ledger.sent_log()
+
+
+def test_a_refused_connection_is_retried(invitation_plan, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    waits: list[float] = []
+    transport = SendGridTransport(
+        API_KEY, sender="keeper@hillside.example", host=f"http://127.0.0.1:{port}", retries=2, sleep=waits.append
+    )
+    ledger = FileLedger(tmp_path / "ledger.jsonl")
+    outcomes = send_all(invitation_plan, transport, ledger)
+    assert [o.status for o in outcomes] == ["failed"]
+    assert outcomes[0].error == "Could not reach SendGrid (ConnectionRefusedError)."
+    assert waits == [1.0, 2.0]  # nothing reached SendGrid, so both retries were safe
     assert ledger.sent_log() == {}
 
 

@@ -1,15 +1,19 @@
 """SmtpTransport against a real local SMTP server (aiosmtpd) over real sockets: STARTTLS with a self-signed
-certificate made here, LOGIN, XOAUTH2, plain, retries on 4xx, and one refused email not stopping the others."""
+certificate made here, LOGIN, XOAUTH2, plain, retries on 4xx, one refused email not stopping the others, one connection
+for a whole plan, and a server that drops the connection after taking the message (never sent twice)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import email
 import ipaddress
+import json
 import socket
 import ssl
 import sys
+import time
 from datetime import date
 from email import policy
 from pathlib import Path
@@ -27,7 +31,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from connectors.mail import MailError, SmtpTransport, transport_from_env  # noqa: E402
-from functions.mailer import FileLedger, send_all  # noqa: E402
+from functions.mailer import FileLedger, MemoryLedger, send_all  # noqa: E402
 from functions.planning import plan_emails  # noqa: E402
 from tests.mail_fixtures import UPN, contribution, pupil, settings  # noqa: E402
 
@@ -70,24 +74,66 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 class Handler:
-    def __init__(self, fail_first: int = 0, refuse: str | None = None) -> None:
+    """`drop_after_data`: for the first n messages, take the whole message and then close the connection without
+    answering. `hang_up_idle`: close the connection just after answering each message (a server dropping quiet
+    connections). `rcpt_reply`: answer every RCPT with this. `per_connection`: answer 421 to MAIL once a connection
+    has carried this many messages."""
+
+    def __init__(
+        self,
+        fail_first: int = 0,
+        refuse: str | None = None,
+        *,
+        drop_after_data: int = 0,
+        hang_up_idle: bool = False,
+        rcpt_reply: str | None = None,
+        per_connection: int | None = None,
+    ) -> None:
         self.envelopes: list[tuple[str, list[str], bytes]] = []
         self.fail_first = fail_first
         self.refuse = refuse
         self.logins: list[str] = []
+        self.peers: list[tuple[str, int]] = []  # the client's address at each MAIL FROM: one per connection
+        self.data_received: list[bytes] = []  # every message body the server was handed, accepted or not
+        self.rcpts: list[str] = []
+        self.drop_after_data = drop_after_data
+        self.hang_up_idle = hang_up_idle
+        self.rcpt_reply = rcpt_reply
+        self.per_connection = per_connection
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.per_connection is not None and self.peers.count(session.peer) >= self.per_connection:
+            return "421 4.7.0 Too many messages on this connection"
+        self.peers.append(session.peer)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpts.append(address)
+        if self.rcpt_reply:
+            return self.rcpt_reply
         if address == self.refuse:
             return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.data_received.append(envelope.content)
+        if self.drop_after_data > 0:
+            self.drop_after_data -= 1
+            server.transport.abort()  # the message is here; the answer never goes
+            return "250 Message accepted"
         if self.fail_first > 0:
             self.fail_first -= 1
             return "451 4.3.0 Try again later"
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if self.hang_up_idle:
+            asyncio.get_running_loop().call_later(0.1, server.transport.close)
         return "250 Message accepted"
+
+    def connections(self) -> int:
+        return len(set(self.peers))
 
     async def auth_XOAUTH2(self, server, args):
         # AUTH XOAUTH2 <base64 "user=..\x01auth=Bearer ..\x01\x01">
@@ -149,6 +195,10 @@ def test_starttls_with_login_delivers_the_plan(cert, tmp_path: Path) -> None:
     finally:
         server.stop()
     assert [o.status for o in outcomes] == ["sent"] * 3
+    # One connection, one STARTTLS and one login for the whole plan, not one per email.
+    assert handler.connections() == 1
+    assert len(handler.peers) == 3
+    assert transport.connections == 1
     recipients = sorted(r for _, rcpts, _ in handler.envelopes for r in rcpts)
     assert recipients == ["ep@la.example", "parent.khan@example.org", "teacher@school.example"]
     for mail_from, _, content in handler.envelopes:
@@ -253,3 +303,132 @@ def test_plain_smtp_retries_4xx_and_one_refusal_does_not_stop_the_rest(tmp_path:
     sent = ledger.sent_log()
     assert by_to["ep@la.example"].email.reason_key not in sent
     assert by_to["teacher@school.example"].email.reason_key in sent
+
+
+def plain_transport(port: int, **kwargs) -> SmtpTransport:
+    return SmtpTransport("127.0.0.1", port, security="none", sender="keeper@hillside.example", **kwargs)
+
+
+def test_a_connection_dropped_between_messages_is_reopened_once_without_waiting() -> None:
+    handler = Handler(hang_up_idle=True)
+    server = start(handler, None)
+    waits: list[float] = []
+    try:
+        # retries=0: reopening a connection the server closed while idle is not a failed attempt.
+        transport = plain_transport(server.port, timeout=5, retries=0, sleep=waits.append)
+        with transport.batch():
+            for message in _messages():
+                transport.send(message)
+                time.sleep(0.3)  # the server hangs up 0.1 s after each answer
+    finally:
+        server.stop()
+    assert len(handler.envelopes) == 3  # every message exactly once
+    assert waits == []  # reopened straight away, not after a back-off
+    assert handler.connections() == transport.connections == 3
+
+
+def test_a_server_capping_messages_per_connection_gets_a_fresh_one() -> None:
+    handler = Handler(per_connection=2)
+    server = start(handler, None)
+    waits: list[float] = []
+    try:
+        transport = plain_transport(server.port, timeout=5, retries=0, sleep=waits.append)
+        outcomes = send_all(one_plan(), transport, MemoryLedger())
+    finally:
+        server.stop()
+    assert [o.status for o in outcomes] == ["sent"] * 3
+    assert len(handler.envelopes) == 3
+    assert handler.connections() == transport.connections == 2
+    assert waits == []
+
+
+def test_dropped_after_the_message_was_handed_over_is_in_doubt_and_never_resent(tmp_path: Path) -> None:
+    handler = Handler(drop_after_data=1)
+    server = start(handler, None)
+    waits: list[float] = []
+    ledger = FileLedger(tmp_path / "ledger.jsonl")
+    try:
+        transport = plain_transport(server.port, timeout=5, sleep=waits.append)
+        plan = one_plan()
+        outcomes = send_all(plan, transport, ledger)
+        # The next sweep the same day (and any later one) plans nothing the ledger holds.
+        rerun = plan_emails(
+            [pupil()], one_plan_rows(), today=plan.today, settings=settings(), sent_log=ledger.sent_log()
+        )
+        again = send_all(rerun, transport, ledger)
+    finally:
+        server.stop()
+    first, *rest = outcomes
+    assert first.status == "in doubt"
+    assert "may have gone" in (first.error or "")
+    assert [o.status for o in rest] == ["sent", "sent"]
+    # Exactly one delivery attempt for the dropped one: the server was handed it once, and no retry followed.
+    assert len(handler.data_received) == 3
+    assert handler.data_received.count(handler.data_received[0]) == 1
+    assert waits == []
+    assert ledger.in_doubt() == {first.email.reason_key: plan.today}  # begun, never confirmed
+    lines = [line for line in ledger.path.read_text().splitlines() if first.email.reason_key in line]
+    assert [json.loads(line)["state"] for line in lines] == ["begin", "begin"]
+    assert json.loads(lines[-1])["note"] == "unconfirmed"
+    assert first.went  # its cells are written, as the ledger would re-issue them anyway
+    assert rerun.emails == ()
+    assert again == []
+    assert len(handler.data_received) == 3
+
+
+def one_plan_rows():
+    return [
+        contribution(2, "Class teacher", "teacher@school.example", name="Ms Jones"),
+        contribution(3, "EP", "ep@la.example", name="Dr Patel"),
+    ]
+
+
+def test_4xx_to_the_message_itself_is_retried_but_not_after_it_was_taken(tmp_path: Path) -> None:
+    # A 451 after the message is the server saying it did NOT take it (RFC 5321 4.2.5): a retry cannot double it.
+    handler = Handler(fail_first=1)
+    server = start(handler, None)
+    waits: list[float] = []
+    try:
+        transport = plain_transport(server.port, timeout=5, sleep=waits.append)
+        transport.send(_messages()[0])
+    finally:
+        server.stop()
+    assert len(handler.data_received) == 2
+    assert len(handler.envelopes) == 1
+    assert waits == [1.0]
+
+
+def test_failures_in_a_row_stop_the_sending_and_leave_the_rest_for_the_next_sweep(tmp_path: Path) -> None:
+    handler = Handler(rcpt_reply="451 4.7.0 Temporary server error")
+    server = start(handler, None)
+    ledger = FileLedger(tmp_path / "ledger.jsonl")
+    try:
+        transport = plain_transport(server.port, timeout=5, retries=0)
+        outcomes = send_all(one_plan(), transport, ledger, stop_after=2)
+    finally:
+        server.stop()
+    assert [o.status for o in outcomes] == ["failed", "failed", "not sent"]
+    assert all(o.error and "451" in o.error for o in outcomes[:2])
+    assert "2 times in a row" in (outcomes[2].error or "")
+    assert len(handler.rcpts) == 2  # the third was never tried
+    assert handler.data_received == []
+    assert ledger.sent_log() == {}  # nothing went: the next sweep plans all three again
+    assert not any(o.went for o in outcomes)
+
+
+def test_a_stalled_server_cannot_hold_the_sending_past_its_deadline(tmp_path: Path) -> None:
+    # Accepts the connection and then never says a word: each email would otherwise wait timeout x 4 attempts.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        transport = plain_transport(silent.getsockname()[1], timeout=1)
+        ledger = FileLedger(tmp_path / "ledger.jsonl")
+        started = time.monotonic()
+        outcomes = send_all(one_plan(), transport, ledger, deadline=2.5)
+        elapsed = time.monotonic() - started
+    assert elapsed < 4.0
+    assert outcomes[0].status == "failed"
+    assert "did not answer in time" in (outcomes[0].error or "")
+    assert [o.status for o in outcomes[1:]] == ["not sent", "not sent"]
+    assert "seconds allowed for sending emails ran out" in (outcomes[-1].error or "")
+    assert ledger.sent_log() == {}
