@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -23,12 +24,22 @@ from functions.cloud import BadRequest, dispatch_schools, parse_sweep_body, scho
 from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
 from functions.links import LinkConfigError, LinkSigner
 from functions.logs import use_cloud_logging
-from functions.settings import School, Settings, SettingsError, load_schools, load_settings
+from functions.reporting import OutputError
+from functions.settings import (
+    CONFIG_NAME,
+    SCHOOL_ID_ENV,
+    School,
+    Settings,
+    SettingsError,
+    load_schools,
+    load_settings,
+)
 from functions.sweep import SweepResult, london_today, ordered_by_urgency, run_sweep
 from review_rules.model import Status
-from sheet_schema.ar_columns import STATUS_LABELS, next_action, uk_date
+from sheet_schema.ar_columns import STATUS_LABELS, after_meeting_text, next_action, uk_date
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
+_ROW_PREFIX = re.compile(r"^row \d+: ")
 
 
 def _today(text: str | None) -> date:
@@ -56,7 +67,16 @@ def open_register(ref: str) -> Register:
     if _is_sheet(ref):
         from connectors.sheets import open_sheet_register
 
-        return open_sheet_register(ref)
+        try:
+            return open_sheet_register(ref)
+        except RegisterError:
+            if "docs.google.com" in ref or "://" in ref:
+                raise
+            # A bare spreadsheet key and no way to reach Google: far more often a mistyped file name (no .xlsx).
+            raise RegisterError(
+                f"{ref} was not found, and it is not a Google Sheet link. Check the file name (with its .xlsx ending) "
+                "and the folder you are in, or give the Sheet's full link."
+            ) from None
     from connectors.workbook import WorkbookRegister
 
     return WorkbookRegister(Path(ref))
@@ -89,7 +109,8 @@ def print_summary(result: SweepResult, settings: Settings, out=sys.stdout) -> No
         record, clock = pupil.record, pupil.clock
         who = f"row {record.row:<4} {record.short_name or '(no name)':<16}"
         if clock is None or record.facts is None:
-            first = pupil.errors[0] if pupil.errors else ""
+            # The line already starts with the row, as the AR issues column does.
+            first = _ROW_PREFIX.sub("", pupil.errors[0]) if pupil.errors else ""
             print(f"  {who} {first}", file=out)
             continue
         flags = []
@@ -97,6 +118,9 @@ def print_summary(result: SweepResult, settings: Settings, out=sys.stdout) -> No
             flags.append("PfA")
         if clock.phase_transfer:
             flags.append(f"transfer: final by {uk_date(clock.phase_transfer.final_by)}")
+        if clock.after_meeting is not None and clock.after_meeting.late:
+            # reg 20(7)-(10), reg 22(3): a late step after the meeting needs chasing whatever the next review's status.
+            flags.append(after_meeting_text(clock, record.facts, result.today))
         flag_text = f"  [{'; '.join(flags)}]" if flags else ""
         print(
             f"  {who} hold by {uk_date(clock.meeting_target)}: {next_action(clock, record.facts, result.today)}{flag_text}",
@@ -163,32 +187,86 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print_summary(result, settings)
+        note = links_note(mail.signer, result)
+        if note:
+            print(f"  {note}")
     return EXIT_OK
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    import dataclasses
-    import os
+def links_note(signer: LinkSigner | None, result: SweepResult) -> str | None:
+    """One line when KEEPER_LINK_SECRET is set but KEEPER_BASE_URL is not: the links cannot be made, so the emails ask
+    for a reply instead, and the SENDCo would otherwise never know why."""
+    if signer is None or signer.base_url or result.mail is None:
+        return None
+    if any("KEEPER_BASE_URL" in note for note in result.mail.notes):
+        return None  # the email step already said so
+    return (
+        "KEEPER_LINK_SECRET is set but KEEPER_BASE_URL is not, so the emails carry no confirmation link (they ask for "
+        "a reply instead); set KEEPER_BASE_URL to the confirmation page's address, e.g. https://keeper.example.org."
+    )
 
+
+DEMO_SECRET = "demo-only-secret-never-use-for-real"  # signs the demo's links only; a real install sets its own
+DEMO_BASE_URL = "http://localhost:8080"  # where `main.py serve` listens by default
+DEMO_SETTINGS = {
+    "school_name": "Oakfield Academy",
+    "sendco_name": "Sam Taylor",
+    "sendco_email": "sendco@oakfield.example.org",
+}
+DEMO_CONFIG = f"""# Settings for the demo register (made-up school and SENDCo). Review Keeper reads keeper.toml beside the register.
+school_name = "{DEMO_SETTINGS["school_name"]}"
+sendco_name = "{DEMO_SETTINGS["sendco_name"]}"
+sendco_email = "{DEMO_SETTINGS["sendco_email"]}"
+
+[chasers]
+every_days = 7
+max = 3
+
+[digest]
+day = "monday"
+attach_records = true
+"""
+
+
+def write_demo_config(register: Path) -> Path | None:
+    """keeper.toml beside the demo register, so later commands on it use the demo school and SENDCo. An existing
+    keeper.toml there is the user's own and is kept: returns None then."""
+    config = register.parent / CONFIG_NAME
+    if config.exists():
+        return None
+    config.write_text(DEMO_CONFIG, encoding="utf-8")
+    return config
+
+
+def _first_link_email(outbox: Path) -> Path | None:
+    """An .eml in the outbox whose email carries a contributor's confirmation link (a request or chaser)."""
+    import email
+    from email import policy
+
+    for eml in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        if body is not None and "/confirm?t=" in str(body.get_content()):
+            return eml
+    return None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
     from connectors.mail import OutboxTransport
-    from functions.links import SECRET_ENV, LinkSigner
+    from connectors.workbook import WorkbookRegister
+    from functions.links import LinkSigner
     from functions.mailer import LEDGER_NAME, FileLedger
     from scripts.make_demo import write_demo_register
 
     today = _today(args.today)
     out = Path(args.out)
     write_demo_register(out, today=today)
-    print(f"Wrote a demo register with made-up pupils: {out}\n")
+    print(f"Wrote a demo register with made-up pupils: {out}")
+    config = write_demo_config(out)
+    if config is not None:
+        print(f"Wrote its settings (the made-up school and SENDCo): {config}")
+    print()
     settings = load_settings(None, out)
-    if settings.sendco_email is None:  # the demo's made-up SENDCo, so the digest shows too
-        settings = dataclasses.replace(
-            settings,
-            school_name="Oakfield Academy",
-            sendco_name="Sam Taylor",
-            sendco_email="sendco@oakfield.example.org",
-        )
-    from connectors.workbook import WorkbookRegister
-
     # The demo never touches the network, whatever KEEPER_MAIL says: its emails go to an outbox folder beside it. A
     # fresh demo register starts a fresh sent-ledger and outbox, or the ledger would hold back the new demo's emails.
     outbox = out.parent / "outbox"
@@ -197,8 +275,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if outbox.is_dir():
         for old in outbox.glob("*.eml"):
             old.unlink()
-    secret = os.environ.get(SECRET_ENV, "").strip() or "demo-only-secret-never-use-for-real"
-    signer = LinkSigner(secret, os.environ.get("KEEPER_BASE_URL", "") or "http://localhost:8080", settings.school_name)
+    # Signed as `sweep` signs (KEEPER_SCHOOL_ID, else no school id), so `serve` on this register accepts the links; with
+    # the demo's own secret, never the real one, which must not be printed below.
+    signer = LinkSigner(DEMO_SECRET, DEMO_BASE_URL, os.environ.get(SCHOOL_ID_ENV, "").strip())
     result = run_sweep(
         WorkbookRegister(out),
         today=today,
@@ -213,21 +292,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "each meeting by, the next action, Year 9 and phase-transfer flags and any problems with a row. The "
         f"Contributions sheet shows who was asked and chased; the emails themselves are .eml files in {outbox}."
     )
+    eml = _first_link_email(outbox)
+    if eml is not None:
+        print(
+            f"To try a contributor's link, run  KEEPER_LINK_SECRET={DEMO_SECRET} python main.py serve {out}  and open "
+            f'the link in {eml}, then press "I\'ve sent it": the Received cell on its Contributions row fills in.'
+        )
     return EXIT_OK
+
+
+def _could_not_write(exc: OSError) -> OutputError:
+    where = exc.filename or "the file"
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"could not write {where} ({reason}); close it if it is open, check the folder, and run again.")
 
 
 def cmd_records(args: argparse.Namespace) -> int:
     from functions.reporting import records_job
 
     settings = _settings_for(args.register, args.config)
-    paths = records_job(
-        open_register(args.register),
-        today=_today(args.today),
-        settings=settings,
-        out_dir=Path(args.out),
-        pupil=args.pupil,
-    )
-    print(f"Wrote {len(paths)} review records to {args.out}")
+    try:
+        paths = records_job(
+            open_register(args.register),
+            today=_today(args.today),
+            settings=settings,
+            out_dir=Path(args.out),
+            pupil=args.pupil,
+        )
+    except OSError as exc:
+        raise _could_not_write(exc) from None
+    print(f"Wrote {len(paths)} review record{'' if len(paths) == 1 else 's'} to {args.out}")
     return EXIT_OK
 
 
@@ -235,7 +329,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     from functions.reporting import overview_job
 
     settings = _settings_for(args.register, args.config)
-    out = overview_job(open_register(args.register), today=_today(args.today), settings=settings, out=Path(args.out))
+    try:
+        out = overview_job(
+            open_register(args.register),
+            today=_today(args.today),
+            settings=settings,
+            out=Path(args.out),
+            register_ref=args.register,
+        )
+    except OSError as exc:
+        raise _could_not_write(exc) from None
     print(f"Wrote the caseload overview: {out}")
     return EXIT_OK
 
@@ -244,7 +347,16 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     from functions.reporting import calendar_job
 
     settings = _settings_for(args.register, args.config)
-    out = calendar_job(open_register(args.register), today=_today(args.today), settings=settings, out=Path(args.out))
+    try:
+        out = calendar_job(
+            open_register(args.register),
+            today=_today(args.today),
+            settings=settings,
+            out=Path(args.out),
+            register_ref=args.register,
+        )
+    except OSError as exc:
+        raise _could_not_write(exc) from None
     print(f"Wrote the review deadlines calendar: {out} (import it into Outlook or Google Calendar)")
     return EXIT_OK
 
@@ -297,7 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: python main.py report register.xlsx --out report.xlsx",
     )
     _report_args(report)
-    report.add_argument("--out", default="report.xlsx", help="the overview workbook to write (default report.xlsx)")
+    report.add_argument(
+        "--out", default="report.xlsx", help="the overview workbook, or a folder for report.xlsx (default report.xlsx)"
+    )
     report.set_defaults(func=cmd_report)
 
     calendar = sub.add_parser(
@@ -306,7 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: python main.py calendar register.xlsx --out reviews.ics",
     )
     _report_args(calendar)
-    calendar.add_argument("--out", default="reviews.ics", help="the .ics file to write (default reviews.ics)")
+    calendar.add_argument(
+        "--out", default="reviews.ics", help="the .ics file, or a folder for reviews.ics (default reviews.ics)"
+    )
     calendar.set_defaults(func=cmd_calendar)
 
     serve = sub.add_parser(
@@ -327,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return int(args.func(args))
-    except (RegisterError, SettingsError) as exc:
+    except (RegisterError, SettingsError, OutputError) as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
 

@@ -41,6 +41,7 @@ from sheet_schema.contributions import (
     match_pupil,
     parse_contributions,
 )
+from sheet_schema.fields import normalise_header
 
 from .links import (
     LinkClaim,
@@ -52,7 +53,7 @@ from .links import (
     LinkTampered,
     LinkWrongSchool,
 )
-from .settings import School, SettingsError
+from .settings import DEFAULT_SENDCO_NAME, School, SettingsError
 from .sweep import evaluate
 
 log = logging.getLogger("review_keeper.confirm")
@@ -238,6 +239,11 @@ def received_plan(target: tuple[str, str, str], today: date, note: str = "") -> 
         key_of=key_of,
         rows={target: _OneRowCells(today, note, state)},
         header_fill=None,
+        # Received and Notes found as parse_contributions finds them ("Received?" is Received): never a twin column.
+        header_key=normalise_header,
+        # The adapter's own guard too. key_of still remembers the first match itself: when that row is already
+        # received it returns None, and the flag alone would then let a later duplicate take the confirmation.
+        first_match_only=True,
     )
 
 
@@ -265,7 +271,9 @@ class Confirmations:
         if school is None:
             return {"school_name": None, "sendco_name": None, "sendco_email": None}
         s = school.settings
-        return {"school_name": s.school_name, "sendco_name": s.sendco_name, "sendco_email": s.sendco_email}
+        # No name set: the page says "the SENDCo" rather than "It tells SENDCo it is on its way".
+        name = s.sendco_name if s.sendco_name.strip() != DEFAULT_SENDCO_NAME else None
+        return {"school_name": s.school_name, "sendco_name": name, "sendco_email": s.sendco_email}
 
     def _problem(self, kind: str, status: int, school: School | None = None, **more: Any) -> _Problem:
         return _Problem(ConfirmPage(kind, status, {**self._school_context(school), **more}))
@@ -273,16 +281,21 @@ class Confirmations:
     def _row_context(self, located: _Located, token: str) -> dict[str, Any]:
         c = located.contribution
         due: date | None = None
+        meeting = located.claim.meeting
+        planned = False  # only a meeting booked in the register is shown: a hold-by date is not a meeting
         if located.pupils:
             pupil = match_pupil(c, located.pupils)
             if pupil is not None and pupil.clock is not None:
                 due = pupil.clock.contributions_due
+                planned = pupil.clock.meeting_is_planned
+                meeting = pupil.clock.meeting_date if planned else meeting
         return {
             **self._school_context(located.school),
             "pupil": _display_name(c, located.pupils),
             "role": c.role,
             "due": format_date(due) if due else None,
-            "meeting": format_date(located.claim.meeting),
+            "meeting": format_date(meeting),
+            "meeting_planned": planned,
             "received": format_date(c.received) if c.received else None,
             "token": token,
             "note_limit": NOTE_LIMIT,

@@ -45,6 +45,7 @@ from sheet_schema.contributions import (
     pupil_matches,
     seed_parent_rows,
 )
+from sheet_schema.fields import normalise_header
 from sheet_schema.model import ReviewedPupil
 
 from .links import LinkError, LinkSigner
@@ -568,6 +569,7 @@ def _digest(
             "label": _label(p),
             "status": STATUS_LABELS[p.status],
             "meeting_latest": p.clock.meeting_latest,
+            "meeting_target": p.clock.meeting_target,
             "new": p in turned,
         }
         for p in sorted(active, key=lambda p: (p.status is not Status.OVERDUE, p.clock.meeting_latest))  # type: ignore[union-attr]
@@ -747,6 +749,10 @@ def contributions_write_plan(plan: EmailPlan, sent_keys: Iterable[str] | None = 
         find_header_row=find_header_row,
         key_of=key_of,
         rows={k: {h: cell(v) for h, v in values.items()} for k, values in cells.items() if k not in seeded},
+        # Columns as parse_contributions finds them ("Received?" is Received, "E-mail" is Email), and only the first
+        # of duplicate rows: it is the one parse_contributions emails, so the only one whose Requested/Chasers moved.
+        header_key=normalise_header,
+        first_match_only=True,
     )
 
 

@@ -17,6 +17,9 @@ from review_rules.model import Anchor, Period, RuleSettings
 from sheet_schema.model import Field
 
 CONFIG_NAME = "keeper.toml"
+# The SENDCo's name when keeper.toml gives none: a role, not a name, so pages that would say "It tells SENDCo ..."
+# say "the SENDCo" instead (functions/confirm.py).
+DEFAULT_SENDCO_NAME = "SENDCo"
 # Years for which default closures are filled in around configured term dates.
 _DEFAULT_CLOSURE_YEARS = range(2000, 2071)
 
@@ -28,7 +31,7 @@ class SettingsError(Exception):
 @dataclass(frozen=True)
 class Settings:
     school_name: str = "Your school"
-    sendco_name: str = "SENDCo"
+    sendco_name: str = DEFAULT_SENDCO_NAME
     sendco_email: str | None = None
     register_sheet: str | None = None  # None: the first worksheet whose header matches
     headers: Mapping[str, str] = field(default_factory=dict)  # the school's header text -> field name

@@ -19,7 +19,7 @@ from icalendar import Calendar, Event
 from review_rules.model import RuleSettings, Status
 from sheet_schema.model import ReviewedPupil
 
-from .common import computed_for_statement, hold_by_rule, pupil_key_hash, rule_for, uk_date
+from .common import computed_for_statement, hold_by_rule, pupil_key_hash, replaced_atomically, rule_for, uk_date
 
 PRODID = "-//Review Keeper//EHCP annual reviews//EN"
 UID_DOMAIN = "review-keeper.invalid"  # RFC 2606 reserved name: the UID looks like an address but reaches no one
@@ -134,6 +134,6 @@ def write_calendar(
 ) -> Path:
     """Write the review deadlines to an .ics file at `out` and return its path."""
     cal = build_calendar(pupils, today=today, school_name=school_name, settings=settings)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(cal.to_ical())
+    with replaced_atomically(out) as tmp:
+        tmp.write_bytes(cal.to_ical())
     return out

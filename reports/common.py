@@ -8,10 +8,15 @@ names, calendar events); a date of birth or UPN never appears in any report.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from review_rules.dates import format_date
 from review_rules.model import Anchor, Period, ReviewClock, RuleSettings
@@ -175,3 +180,19 @@ def pupil_key_hash(pupil: ReviewedPupil, *, extra: str = "") -> str:
         dob = record.facts.dob.isoformat() if record.facts is not None else ""
         key = f"name:{' '.join(record.name.lower().split())}|{dob}"
     return hashlib.sha256(f"{_UID_SALT}|{key}|{extra}".encode()).hexdigest()
+
+
+@contextmanager
+def replaced_atomically(out: Path) -> Iterator[Path]:
+    """A temporary file beside `out` to write; it replaces `out` in one step only when the writing finished, so a
+    failed or interrupted run never leaves half a document where the last good one was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The temporary keeps the real suffix: writers (pandas, python-docx) choose the format from it.
+    handle, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{out.suffix}", dir=out.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -32,6 +32,7 @@ from sheet_schema.model import ReviewedPupil
 
 from .common import (
     STATUS_LABELS,
+    replaced_atomically,
     settings_lines,
     transfer_label,
     uk_date,
@@ -70,6 +71,7 @@ class Measure:
     met: int
     denominator: int
     counts: str
+    not_judged: int = 0  # reviews the register does not hold enough dates to judge (said in `counts`)
 
     @property
     def percent(self) -> float | None:
@@ -111,18 +113,47 @@ def compliance_measures(pupils: Sequence[ReviewedPupil], *, today: date, setting
         "their last review (or, with no review yet, the plan's issue date), CFA 2014 s44(1).",
     )
 
-    # Measure 2, last year. The register holds only the latest review, so the previous anchor is known only when the
-    # plan-issued date is earlier than that review. When that plan date is an amended plan that followed an earlier
-    # review, the earlier review was before it: a late count is always truly late, an in-time count may be generous.
-    with_anchor = [(held_on, f.plan_issued) for held_on, f in held if f.plan_issued and f.plan_issued < held_on]
+    # Measure 2, last year: first reviews only. plan_issued is the date the plan was FIRST issued (review-rules.md s4)
+    # and the register holds only the latest review, so the date a review's 12 months ran from is known only for a
+    # first review: a later review ran from the review before it, which the register no longer holds. Only what the
+    # register proves is counted:
+    # - in time: a review recorded on or after the plan date and within 12 months of it (in time whatever came before
+    #   it, since an earlier review only moves the deadline later), when those 12 months ended in the period or the
+    #   review was held in it (an early first review);
+    # - late: those 12 months ended in the period and no review is recorded at all.
+    # A review recorded after those 12 months may be a late first review or a later review held in time against one
+    # the register no longer holds: not measurable, counted separately and never as late.
+    judged: dict[int, bool] = {}
+    for p in active:
+        f = p.record.facts
+        if f is None or f.plan_issued is None:
+            continue
+        first_due = window_end(f.plan_issued, settings.period)
+        if f.last_review is None:
+            if start <= first_due <= today:
+                judged[p.record.row] = False
+        elif f.plan_issued <= f.last_review <= first_due and (start <= first_due <= today or start <= f.last_review):
+            judged[p.record.row] = True
+    not_judged = sum(
+        1
+        for p in active
+        if p.record.row not in judged
+        and p.record.facts is not None
+        and p.record.facts.last_review is not None
+        and start <= p.record.facts.last_review <= today
+    )
     m2 = Measure(
-        "Reviews held within 12 months (last year)",
-        sum(1 for held_on, issued in with_anchor if held_on <= window_end(issued, settings.period)),
-        len(with_anchor),
-        f"Reviews held {period} where the register also holds an earlier plan-issued date: how many were held "
-        "within the 12 months starting with that date (CFA 2014 s44(1)). Where that date is an amended plan that "
-        "followed an earlier review, the earlier review is not in the register, so late reviews are always counted "
-        "but an in-time count may include a review that was late against that earlier review.",
+        "First reviews held within 12 months of the plan (last year)",
+        sum(judged.values()),
+        len(judged),
+        f"Pupils on roll whose first annual review fell due {period} (12 months from the date the plan was first "
+        "issued, CFA 2014 s44(1)), or was held early in that period: how many had a review recorded within those 12 "
+        "months (late: none recorded at all). Later reviews are not measurable from this register, because it keeps "
+        "only the latest review date and each later review runs from the one before it; nor is a review recorded "
+        "more than 12 months after the plan, which may be a late first review or a later one held in time. "
+        f"{not_judged} review{' was' if not_judged == 1 else 's were'} held {period} that this measure cannot judge "
+        "for these reasons; they are not counted.",
+        not_judged=not_judged,
     )
 
     # Dates earlier than the meeting belong to the previous cycle (as in the clock's after-meeting rules).
@@ -282,7 +313,7 @@ def write_overview(
     summary_rows.append(("Phase transfer review this cycle", counts["phase_transfers"], "Caseload"))
     summary_rows.append(("Data issues: rows with errors", counts["rows_with_errors"], "All rows (shown as INVALID)"))
     summary_rows.append(("Data issues: rows with warnings", counts["rows_with_warnings"], "All rows"))
-    summary = pd.DataFrame(summary_rows, columns=["Measure", "Count", "Counts"])
+    summary = pd.DataFrame(summary_rows, columns=["Measure", "Count", "What it counts"])
 
     compliance = pd.DataFrame(
         [
@@ -299,8 +330,26 @@ def write_overview(
     due = pd.DataFrame([{"Month": uk_month(m), "Reviews due": n} for m, n in months])
     per_pupil = pupils_frame(pupils)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     start_row = len(header) + 1  # a blank row between the heading lines and the table
+    with replaced_atomically(out) as tmp:
+        _write_workbook(tmp, school_name, header, start_row, summary, compliance, due, per_pupil, pupils, months,
+                        overdue_before)  # fmt: skip
+    return out
+
+
+def _write_workbook(
+    out: Path,
+    school_name: str,
+    header: Sequence[str],
+    start_row: int,
+    summary: pd.DataFrame,
+    compliance: pd.DataFrame,
+    due: pd.DataFrame,
+    per_pupil: pd.DataFrame,
+    pupils: Sequence[ReviewedPupil],
+    months: Sequence[tuple[date, int]],
+    overdue_before: int,
+) -> None:
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         summary.to_excel(writer, sheet_name="Summary", index=False, startrow=start_row)
         compliance.to_excel(writer, sheet_name="Compliance", index=False, startrow=start_row)
@@ -361,7 +410,6 @@ def write_overview(
         ):
             cell.fill = PatternFill("solid", start_color=STATUS_FILLS[p.status])
         ws.column_dimensions[get_column_letter(len(per_pupil.columns))].width = 60
-    return out
 
 
 def _heading_lines(ws: Worksheet, lines: Sequence[str], *, last_col: str) -> None:

@@ -32,6 +32,7 @@ from .common import (
     STATUS_LABELS,
     ContributionLine,
     hold_by_rule,
+    replaced_atomically,
     rule_for,
     safe_part,
     settings_lines,
@@ -137,9 +138,9 @@ def write_review_record(
     _recommendation_section(doc)
     _about_section(doc, today=today, settings=settings, clock=clock)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / record_file_name(pupil)
-    doc.save(str(path))
+    with replaced_atomically(path) as tmp:
+        doc.save(str(tmp))
     return path
 
 

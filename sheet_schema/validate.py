@@ -30,6 +30,12 @@ from .model import Field, HeaderMatch, PupilRecord
 # An EHC plan can be kept until the end of the academic year in which the young person turns 25 (CFA 2014 s46).
 MAX_AGE = 25
 
+# The dates a review can sensibly have: EHC plans began in 2014 and statements long before, so 1990 is generous; 2100
+# catches a year typed wrongly (31/12/9999). Outside this range a date is a typing slip, and the clock's arithmetic
+# (12 months on, school days back) would run off the calendar. The date of birth has its own checks (age 0 to 25).
+EARLIEST_DATE = date(1990, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
 # What to type, per date column, in the SENDCo's words.
 DATE_ADVICE: dict[Field, str] = {
     Field.DOB: "Type the pupil's date of birth, e.g. 14/09/2012.",
@@ -164,6 +170,18 @@ def _check_row(values: list[object], row: int, header: HeaderMatch, today: date,
             dates[wanted] = None
             unreadable.add(wanted)
             errors.append(f"{say(wanted, str(problem))}. {DATE_ADVICE[wanted]}")
+            continue
+        held = dates[wanted]
+        if wanted is not Field.DOB and held is not None and not EARLIEST_DATE <= held <= LATEST_DATE:
+            dates[wanted] = None
+            unreadable.add(wanted)
+            errors.append(
+                say(
+                    wanted,
+                    f"is {held.day:02d}/{held.month:02d}/{held.year:04d}, which cannot be right (dates here run ",
+                )
+                + f"from {EARLIEST_DATE.year} to {LATEST_DATE.year}); check the year. {DATE_ADVICE[wanted]}"
+            )
 
     dob = dates[Field.DOB]
     dob_ok = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import icalendar
@@ -363,3 +364,12 @@ def test_unmatched_and_ambiguous_pupils_are_reported() -> None:
     assert plan.emails == ()
     assert any("matches 2 pupils" in n for n in plan.notes)
     assert any("matches no pupil" in n for n in plan.notes)
+
+
+def test_the_digest_names_the_hold_by_school_day_not_the_legal_latest() -> None:
+    # meeting_latest Sat 15 Nov 2025 (a weekend), hold-by Fri 14 Nov: the digest says the day the SENDCo can use.
+    c = replace(clock(meeting_latest=date(2025, 11, 15)), status=Status.DUE_SOON, meeting_target=date(2025, 11, 14))
+    plan = plan_emails([pupil(c, parent_email=None)], [], today=date(2025, 10, 20), settings=settings())
+    (digest,) = [e for e in plan.emails if e.kind == "digest"]
+    assert "meeting needed by Fri 14 Nov 2025" in digest.text
+    assert "Sat 15 Nov 2025" not in digest.text

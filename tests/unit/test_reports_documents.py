@@ -167,8 +167,8 @@ CHLOE = make_pupil(
         "phase_transfer": PhaseTransfer(6, date(2026, 9, 1), date(2026, 2, 14), date(2025, 11, 22), False),
     },
 )
-# Row 8 Dev: ON TRACK, LA not recorded, Year 10 at review (PfA). Review 20 Jun 2025 after plan 1 Mar 2024: late
-# (window ended 28 Feb 2025). LA decision 10 Jul 2025 = 20 days (in time). Report not sent: a report_due event.
+# Row 8 Dev: ON TRACK, LA not recorded, Year 10 at review (PfA). Review 20 Jun 2025, over 12 months after plan 1 Mar
+# 2024 (a late first review or a second one: not judged). LA decision 10 Jul 2025 = 20 days (in time). Report not sent: a report_due event.
 # Jun 2026. One warning.
 DEV = make_pupil(
     8,
@@ -455,10 +455,64 @@ def test_summary_counts_equal_hand_counts() -> None:
 def test_compliance_measures_equal_hand_counts() -> None:
     m1, m2, m3, m4 = compliance_measures(REGISTER, today=TODAY, settings=SETTINGS)
     assert (m1.met, m1.denominator, m1.percent) == (4, 5, 80.0)  # all but Amy inside their window
-    assert (m2.met, m2.denominator, m2.percent) == (1, 2, 50.0)  # Ben in time, Dev late; Ella has no earlier anchor
+    # First reviews only, as far as the register proves them: Ben's (plan 15 Jan 2024, review 20 Nov 2024) in time.
+    # Dev's review (20 Jun 2025) came more than 12 months after his plan (1 Mar 2024): a late first review or a second
+    # one, the register cannot tell; Ella's plan date is after her review. Neither is judged, neither counts as late.
+    assert (m2.met, m2.denominator, m2.percent) == (1, 1, 100.0)
+    assert m2.not_judged == 2
+    assert "2 reviews were held" in m2.counts
+    assert "not measurable from this register" in m2.counts
     assert (m3.met, m3.denominator, m3.percent) == (2, 3, 66.7)  # Dev 20 d, Ella 17 d; Ben 40 d
     assert (m4.met, m4.denominator, m4.percent) == (1, 2, 50.0)  # Ben 77 d; Ella 119 d
     assert "2 Oct 2024 to Wed 1 Oct 2025" in m2.counts
+
+
+def test_later_reviews_are_never_counted_late_against_the_first_plan_date() -> None:
+    """plan_issued is when the plan was FIRST issued (review-rules.md s4): a pupil on their third review, held in time
+    against their second, must not count as late. Such reviews are "not measurable from this register"."""
+    veteran = make_pupil(
+        12,
+        "Vera Old",
+        date(2012, 5, 5),
+        Status.ON_TRACK,
+        facts={"plan_issued": date(2019, 3, 1), "last_review": date(2025, 2, 10)},
+        clock={"meeting_anchor": date(2025, 2, 10), "window_end": date(2026, 2, 9)},
+    )
+    first_due_now = make_pupil(  # plan 1 Nov 2024: first review due by 31 Oct 2025, after today: not yet judged
+        13,
+        "Nia New",
+        date(2016, 5, 5),
+        Status.PREPARE,
+        facts={"plan_issued": date(2024, 11, 1)},
+        clock={"anchor_source": "plan_issued", "meeting_anchor": date(2024, 11, 1)},
+    )
+    early_first = make_pupil(  # plan 1 Jan 2025, reviewed early on 1 Aug 2025: judged, in time
+        14,
+        "Eli Early",
+        date(2015, 5, 5),
+        Status.ON_TRACK,
+        facts={"plan_issued": date(2025, 1, 1), "last_review": date(2025, 8, 1)},
+    )
+    never_reviewed = make_pupil(  # plan 1 Oct 2024: first review was due by 30 Sep 2025 and none is recorded: late
+        15,
+        "Ola Late",
+        date(2015, 6, 6),
+        Status.OVERDUE,
+        facts={"plan_issued": date(2024, 10, 1)},
+    )
+    (m2,) = [m for m in compliance_measures([veteran], today=TODAY, settings=SETTINGS) if m.name.startswith("First")]
+    assert (m2.met, m2.denominator, m2.percent, m2.not_judged) == (0, 0, None, 1)
+    assert "1 review was held" in m2.counts
+    after_first_year = make_pupil(  # plan 1 Jun 2024, review 1 Aug 2025: late first review or a second one: unknown
+        16,
+        "Kai Later",
+        date(2015, 7, 7),
+        Status.ON_TRACK,
+        facts={"plan_issued": date(2024, 6, 1), "last_review": date(2025, 8, 1)},
+    )
+    pupils = [veteran, first_due_now, early_first, never_reviewed, after_first_year]
+    (m2,) = [m for m in compliance_measures(pupils, today=TODAY, settings=SETTINGS) if m.name.startswith("First")]
+    assert (m2.met, m2.denominator, m2.not_judged) == (1, 2, 2)  # Eli in time, Ola late; Vera and Kai not judged
 
 
 def test_overview_workbook_figures_read_back(tmp_path: Path) -> None:
@@ -472,6 +526,9 @@ def test_overview_workbook_figures_read_back(tmp_path: Path) -> None:
     assert heading[0] == "Settings used:"
     assert any("Anchor:" in line for line in heading[1:])
     assert any("21 Jul to 31 Aug" in line for line in heading[1:])
+    assert table_rows(summary, "Measure")[0][:3] == ("Pupils on the register", 7, "Every named row")
+    summary_header = next(r for r in summary.iter_rows(values_only=True) if r[0] == "Measure")
+    assert summary_header[:3] == ("Measure", "Count", "What it counts")
     figures = {r[0]: r[1] for r in table_rows(summary, "Measure")}
     assert figures["Pupils on the register"] == 7
     assert figures["Caseload (reviews being tracked)"] == 5
@@ -486,7 +543,7 @@ def test_overview_workbook_figures_read_back(tmp_path: Path) -> None:
     assert figures["Data issues: rows with errors"] == 1
 
     compliance = {r[0]: r[1:4] for r in table_rows(wb["Compliance"], "Measure")}
-    assert compliance["Reviews held within 12 months (last year)"] == (1, 2, 50)
+    assert compliance["First reviews held within 12 months of the plan (last year)"] == (1, 1, 100)
     assert compliance["LA decisions within 4 weeks of the meeting"] == (2, 3, 66.7)
     assert compliance["Amended plans final within 12 weeks of the meeting"] == (1, 2, 50)
 

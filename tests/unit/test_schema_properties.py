@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review_rules.model import Decision
+from review_rules.clock import compute_review
+from review_rules.model import Anchor, Decision, Period, RuleSettings
 from sheet_schema.cells import (
     SERIAL_EPOCH,
     CellError,
@@ -183,3 +184,65 @@ def test_every_written_form_reads_back(day: date) -> None:
     ]
     for form in forms:
         assert parse_date(form) == day, form
+
+
+EXTREME_DATES = [date.min, date.max, date(1, 1, 1), date(9999, 12, 31), "31/12/9999", "01/01/0001", "0001-01-01"]
+
+
+@st.composite
+def dated_rows(draw: st.DrawFn) -> tuple[date, list[list[object]]]:
+    """A day and rows whose date of birth is plausible for it (so many rows are valid) and whose other date columns
+    hold anything from nothing to the extremes a spreadsheet can hold."""
+    today = draw(st.dates(min_value=date(1990, 1, 1), max_value=date(2110, 12, 31)))
+    rows = []
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        dob = today - timedelta(days=draw(st.integers(min_value=0, max_value=26 * 366)))
+        some_date = st.one_of(
+            st.none(),
+            st.dates(min_value=dob, max_value=today + timedelta(days=900)),
+            st.dates(),
+            st.sampled_from(EXTREME_DATES),
+        )
+        cells = {column: draw(some_date) for column in HEADER if column in DATE_COLUMNS}
+        cells.update(
+            {
+                "Name": "Jo Smith",
+                "D.O.B.": dob,
+                "Year": draw(st.one_of(st.none(), st.integers(min_value=-1, max_value=14))),
+                "Decision": draw(st.sampled_from([None, "Maintain", "Amend", "Cease"])),
+            }
+        )
+        rows.append([cells.get(column) for column in HEADER])
+    return today, rows
+
+
+DATE_COLUMNS = {
+    "EHCP issued",
+    "Last AR",
+    "Next AR",
+    "Report sent",
+    "LA decision date",
+    "Proposed amendments",
+    "Final amended plan",
+    "Transfer date",
+}
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(dated_rows(), st.sampled_from([Anchor.DECISION, Anchor.MEETING]), st.sampled_from(list(Period)))
+def test_every_valid_record_has_a_computable_clock(
+    case: tuple[date, list[list[object]]], anchor: Anchor, period: Period
+) -> None:
+    """validate_rows is the clock's gate: whatever it calls valid, compute_review computes without raising (a row
+    with 31/12/9999 as its plan date is an error naming that column, never "the dates cannot be worked out")."""
+    today, data_rows = case
+    grid: list[list[object]] = [list(HEADER), *data_rows]
+    header = find_header(grid, sheet="S")
+    assert header is not None
+    rules = RuleSettings(anchor=anchor, period=period)
+    for record in validate_rows(grid, header, today=today):
+        if record.facts is None:
+            assert record.errors
+            continue
+        clock = compute_review(record.facts, today, rules)
+        assert clock.meeting_target <= clock.window_end

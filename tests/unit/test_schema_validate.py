@@ -367,3 +367,35 @@ def test_every_date_field_is_read_and_advised() -> None:
     from sheet_schema.validate import DATE_ADVICE
 
     assert set(DATE_ADVICE) == DATE_FIELDS
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "column", "shown"),
+    [
+        ("issued", "31/12/9999", "EHCP issued", "31/12/9999"),
+        ("next", "31/12/9999", "Next AR", "31/12/9999"),
+        ("decided", "31/12/9999", "LA decision date", "31/12/9999"),
+        ("issued", "01/01/1900", "EHCP issued", "01/01/1900"),
+        ("next", date(2101, 1, 1), "Next AR", "01/01/2101"),
+    ],
+)
+def test_out_of_range_dates_name_the_column(key: str, value: object, column: str, shown: str) -> None:
+    record = one(good(**{key: value}))
+    assert not record.valid
+    (error,) = record.errors
+    assert error.startswith(f'row 4: "{column}" is {shown}, which cannot be right')
+    assert "check the year" in error
+
+
+def test_out_of_range_transfer_date_names_the_column() -> None:
+    grid: list[list[object]] = [["Name", "DOB", "EHCP issued", "Transfer date"]]
+    grid.append(["Jo Smith", date(2011, 9, 1), date(2020, 1, 1), "01/01/0001"])
+    header = find_header(grid, sheet="Register")
+    assert header is not None
+    (record,) = validate_rows(grid, header, today=TODAY)
+    (error,) = record.errors
+    assert error.startswith('row 2: "Transfer date" is 01/01/0001, which cannot be right')
+
+
+def test_dates_at_the_ends_of_the_range_are_accepted() -> None:
+    assert one(good(decided=date(1990, 1, 1), next=date(2100, 12, 31))).valid  # a warning, not an error
