@@ -38,9 +38,40 @@ class Publisher(Protocol):
     def publish(self, payloads: Sequence[bytes], attributes: Mapping[str, str] | None = None) -> list[str]: ...
 
 
+# In the cloud only smtp and sendgrid send. "none" is what `scripts/deploy.sh --mail none` sets: the sweep writes the
+# register's AR columns and sends nothing.
+NO_MAIL = "none"
+
+OUTBOX_IN_CLOUD = (
+    "No emails were sent: the mail transport is the outbox, whose files are lost with the function's disk, so the "
+    "sweep wrote the AR columns only; redeploy with scripts/deploy.sh --mail smtp, sendgrid or none (DEPLOY.md, step 4)."
+)
+MAIL_OFF = "Emails are off in this deployment (KEEPER_MAIL=none): the sweep wrote the AR columns only."
+
+
+def cloud_mail_kind(school: School, env: Mapping[str, str]) -> str:
+    """The transport the sweep would use, resolved as connectors.mail.transport_from_env does: KEEPER_MAIL, else [mail]
+    transport in keeper.toml, else the outbox."""
+    mail = school.settings.extra.get("mail") or {}
+    configured = mail.get("transport") if isinstance(mail, Mapping) else None
+    return str(env.get("KEEPER_MAIL") or configured or "outbox").strip().lower()
+
+
 def default_runner(school: School, register: Register, today: date, dry_run: bool) -> SweepResult:
-    """A school's sweep with its emails. In the cloud the mail transport must be SMTP or SendGrid (KEEPER_MAIL) and
-    KEEPER_LEDGER must name lasting storage: the function's own disk is gone after each run (DEPLOY.md)."""
+    """A school's sweep with its emails, sent by SMTP or SendGrid (KEEPER_MAIL); KEEPER_STATE_DIR should name lasting
+    storage for the sent-ledger, because the function's own disk is gone after each run (DEPLOY.md, step 4a).
+
+    With KEEPER_MAIL=none, or an outbox (unset, or "outbox"), the sweep writes the AR columns and plans no email: an
+    outbox's .eml files would vanish with the disk, yet the sheet and the ledger would record them as sent (Requested,
+    Chasers), so switching to SendGrid later would never send those requests. The outbox case is logged as a WARNING,
+    once per school per sweep, with the fix. A dry run does the same, so it shows what the real run would do."""
+    kind = cloud_mail_kind(school, os.environ)
+    if kind in (NO_MAIL, "outbox"):
+        if kind == "outbox":
+            log.warning(OUTBOX_IN_CLOUD, extra={"school": school.id, "event": "OutboxInCloud", "outcome": "no-email"})
+        result = run_sweep(register, today=today, settings=school.settings, dry_run=dry_run)
+        result.extra["mail_off"] = OUTBOX_IN_CLOUD if kind == "outbox" else MAIL_OFF
+        return result
     base_dir = Path(os.environ.get("KEEPER_STATE_DIR", ".")) / school.id
     mail = mail_setup(school.settings, os.environ, base_dir, school_id=school.id)
     return run_sweep(
@@ -127,9 +158,12 @@ def _school_summary(school: School, result: SweepResult) -> dict[str, Any]:
     if result.write is not None:
         out["written_rows"] = result.write.written_rows
         out["missing_rows"] = len(result.write.missing_keys)
-    emails = result.extra.get("emails")
-    if isinstance(emails, list):
-        out["emails"] = len(emails)
+    if result.mail is not None:
+        out["emails"] = len(result.mail.sent)
+    mail_off = result.extra.get("mail_off")
+    if isinstance(mail_off, str):
+        out["emails"] = 0
+        out["mail_off"] = mail_off
     return out
 
 
@@ -181,9 +215,13 @@ def dispatch_schools(schools: Mapping[str, School], publisher: Publisher) -> dic
 
 
 __all__ = [
+    "MAIL_OFF",
+    "NO_MAIL",
+    "OUTBOX_IN_CLOUD",
     "BadRequest",
     "Publisher",
     "SweepRequest",
+    "cloud_mail_kind",
     "default_runner",
     "dispatch_schools",
     "parse_sweep_body",

@@ -2,23 +2,26 @@
 # Deploy Review Keeper to Google Cloud for one school or a whole trust. DEPLOY.md walks through it step by step.
 #
 #   scripts/deploy.sh --project my-trust-keeper --dry-run            # print every command, run none
-#   scripts/deploy.sh --project my-school-keeper                      # one school: Scheduler -> keeper-sweep
+#   scripts/deploy.sh --project my-school-keeper --mail smtp          # one school: Scheduler -> keeper-sweep
 #   scripts/deploy.sh --project my-trust-keeper --trust --mail sendgrid
 #                                                                     # a trust: Scheduler -> keeper-dispatch -> Pub/Sub
 #                                                                     #   -> keeper-sweep-event, one message per school
-#   scripts/deploy.sh --project my-school-keeper --state-dir /mnt/keeper
+#   scripts/deploy.sh --project my-school-keeper --mail none --state-dir /mnt/keeper
 #                                                                     # the sent-ledgers on lasting storage mounted
 #                                                                     #   there (DEPLOY.md, step 4a)
 #
 # Everything runs in europe-west2 (London) by default, so pupils' data stays in the UK. Safe to run again: whatever
-# exists already is updated, not duplicated. Secrets go into Secret Manager and reach the functions as environment
-# variables (--set-secrets); they are never written to keeper.toml or printed.
+# exists already is updated, not duplicated, and the functions' environment variables are updated one by one
+# (--update-env-vars), so a variable added by hand stays. Secrets go into Secret Manager and reach the functions as
+# environment variables (--set-secrets: the script owns that list); they are never written to keeper.toml or printed.
+# A mail secret is created without its value: the script then stops, before any function is deployed, and prints the
+# one command that adds it.
 set -euo pipefail
 
 PROJECT="${KEEPER_PROJECT:-}"
 REGION="europe-west2"
 MODE="school"
-MAIL="outbox"
+MAIL=""
 CONFIG="keeper.toml"
 STATE_DIR=""
 DRY_RUN=0
@@ -36,7 +39,8 @@ Usage: scripts/deploy.sh --project PROJECT_ID [options]
   --project ID      the Google Cloud project (or set KEEPER_PROJECT)
   --region REGION   default europe-west2 (London): keep pupils' data in the UK
   --trust           several schools: one Pub/Sub message per school, swept in parallel
-  --mail KIND       outbox (default: no email leaves Google Cloud), sendgrid or smtp
+  --mail KIND       how emails go: smtp, sendgrid, or none (the sweep writes the register's AR columns and
+                    sends no email). Needed for a real deploy; a --dry-run without it shows none.
   --config FILE     the settings file to deploy with the code (default keeper.toml)
   --state-dir PATH  where lasting storage is mounted in the functions (KEEPER_STATE_DIR): each school's
                     sent-ledger lives there (DEPLOY.md, step 4a). Without it the ledger is on the function's
@@ -51,7 +55,7 @@ while [ $# -gt 0 ]; do
     --project) PROJECT="${2:?--project needs a project id}"; shift 2 ;;
     --region) REGION="${2:?--region needs a region}"; shift 2 ;;
     --trust) MODE="trust"; shift ;;
-    --mail) MAIL="${2:?--mail needs outbox, sendgrid or smtp}"; shift 2 ;;
+    --mail) MAIL="${2:?--mail needs smtp, sendgrid or none}"; shift 2 ;;
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --state-dir) STATE_DIR="${2:?--state-dir needs a path}"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
@@ -64,9 +68,19 @@ if [ -z "$PROJECT" ]; then
   echo "deploy.sh: give the Google Cloud project with --project ID (or set KEEPER_PROJECT)." >&2
   exit 64
 fi
+# No default: an outbox in the cloud would "send" into a disk that is thrown away after each run, while the register
+# and the sent-ledger recorded the emails as sent, so they would never go. The IT lead chooses, knowingly.
 case "$MAIL" in
-  outbox | sendgrid | smtp) ;;
-  *) echo "deploy.sh: --mail is \"$MAIL\"; use outbox, sendgrid or smtp." >&2; exit 64 ;;
+  smtp | sendgrid | none) ;;
+  "")
+    if [ "$DRY_RUN" -eq 0 ]; then
+      echo "deploy.sh: say how emails go: --mail smtp, --mail sendgrid, or --mail none (no emails; the register's AR columns are still written every morning)." >&2
+      exit 64
+    fi
+    MAIL="none"
+    ;;
+  outbox) echo "deploy.sh: --mail outbox cannot work in the cloud (the function's disk is emptied after each run); use smtp, sendgrid, or none for no emails." >&2; exit 64 ;;
+  *) echo "deploy.sh: --mail is \"$MAIL\"; use smtp, sendgrid or none." >&2; exit 64 ;;
 esac
 case "$STATE_DIR" in
   "" | /*) ;;
@@ -143,8 +157,8 @@ step "3. Secrets in Secret Manager (never in keeper.toml)"
 SECRETS="KEEPER_LINK_SECRET=${LINK_SECRET}:latest"
 if ! exists gcloud secrets describe "$LINK_SECRET" --project "$PROJECT"; then
   # 48 random bytes sign every contributor's link; nobody needs to know them.
-  printf '+ openssl rand -base64 48 | tr -d %q | gcloud secrets create %q --data-file=- --replication-policy user-managed --locations %q --project %q\n' \
-    '\n' "$LINK_SECRET" "$REGION" "$PROJECT"
+  printf "+ openssl rand -base64 48 | tr -d '\\\\n' | gcloud secrets create %q --data-file=- --replication-policy user-managed --locations %q --project %q\n" \
+    "$LINK_SECRET" "$REGION" "$PROJECT"
   if [ "$DRY_RUN" -eq 0 ]; then
     openssl rand -base64 48 | tr -d '\n' | gcloud secrets create "$LINK_SECRET" --data-file=- \
       --replication-policy user-managed --locations "$REGION" --project "$PROJECT"
@@ -160,8 +174,8 @@ for pair in "${mail_secrets[@]}"; do
   name="${pair%%=*}"
   variable="${pair#*=}"
   if ! exists gcloud secrets describe "$name" --project "$PROJECT"; then
+    # Created empty: its value is typed by the IT lead (below), never passed to this script or written to a file.
     run gcloud secrets create "$name" --replication-policy user-managed --locations "$REGION" --project "$PROJECT"
-    echo "# Now add its value (typed, not saved in your shell history): gcloud secrets versions add $name --data-file=- --project $PROJECT"
   fi
   SECRETS="${SECRETS},${variable}=${name}:latest"
 done
@@ -169,6 +183,66 @@ for name in "$LINK_SECRET" "${mail_secrets[@]%%=*}"; do
   run gcloud secrets add-iam-policy-binding "$name" --project "$PROJECT" \
     --member "serviceAccount:$RUNNER" --role roles/secretmanager.secretAccessor
 done
+
+# A function deployed with --set-secrets NAME:latest fails when the secret has no version, half-way through the
+# deploy. So every secret must have a value before any function is deployed; the script stops here otherwise.
+has_value() {
+  printf '+ gcloud secrets versions list %q --project %q --limit=1 --format=%q\n' "$1" "$PROJECT" 'value(name)'
+  if [ "$DRY_RUN" -eq 1 ]; then
+    # Nothing exists in a dry run: the link secret was just made with its value, a mail secret without.
+    [ "$1" = "$LINK_SECRET" ]
+    return
+  fi
+  local versions
+  # (set -e does not apply inside an `if` condition: a failed listing is stopped here, not taken for "no value".)
+  if ! versions="$(gcloud secrets versions list "$1" --project "$PROJECT" --limit=1 --format='value(name)')"; then
+    echo "deploy.sh: could not list the versions of the secret $1 (gcloud's message is above)." >&2
+    exit 1
+  fi
+  [ -n "$versions" ]
+}
+# The command that gives a secret its value. printf '%s' adds no newline, which would otherwise become part of the
+# password or key; a command line starting with a space is not kept in bash's history (HISTCONTROL=ignorespace).
+add_value_command() {
+  local placeholder
+  case "$1" in
+    "$LINK_SECRET")
+      printf "  openssl rand -base64 48 | tr -d '\\\\n' | gcloud secrets versions add %q --data-file=- --project %q\n" \
+        "$1" "$PROJECT"
+      return
+      ;;
+    keeper-sendgrid-api-key) placeholder="PASTE-THE-SENDGRID-API-KEY-HERE" ;;
+    *) placeholder="PASTE-THE-SMTP-PASSWORD-HERE" ;;
+  esac
+  printf "  printf '%%s' '%s' | gcloud secrets versions add %q --data-file=- --project %q\n" "$placeholder" "$1" "$PROJECT"
+}
+missing=()
+for name in "$LINK_SECRET" "${mail_secrets[@]%%=*}"; do
+  if ! has_value "$name"; then
+    missing+=("$name")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$DRY_RUN" -eq 1 ]; then
+    echo "# A real deploy stops here until each mail secret has a value; add it with (replace the capitals):"
+    for name in "${missing[@]}"; do
+      printf '#%s' "$(add_value_command "$name")"
+      printf '\n'
+    done
+  else
+    {
+      echo "deploy.sh: stopped before deploying the functions: a function cannot start while a secret it uses has"
+      echo "no value, and these have none yet: ${missing[*]}. Add each value with the command below (start the line"
+      echo "with a space so your shell does not keep it in its history; replace the capitals, keep the quotes), then"
+      echo "run this script again."
+      echo
+      for name in "${missing[@]}"; do
+        add_value_command "$name"
+      done
+    } >&2
+    exit 78
+  fi
+fi
 
 if [ "$MODE" = "trust" ]; then
   step "4. The Pub/Sub topic that carries one message per school"
@@ -182,6 +256,8 @@ fi
 step "5. The functions (2nd gen, Python 3.12, $REGION)"
 common=(--gen2 --runtime python312 --region "$REGION" --project "$PROJECT" --source .
   --service-account "$RUNNER" --set-secrets "$SECRETS")
+# --update-env-vars, not --set-env-vars: these are set on every run, and whatever else the IT lead added by hand stays
+# (--set-env-vars would replace the whole list and wipe it).
 env_vars="KEEPER_CONFIG=${CONFIG},KEEPER_PROJECT=${PROJECT},KEEPER_SWEEP_TOPIC=${TOPIC},KEEPER_MAIL=${MAIL}"
 if [ -n "$STATE_DIR" ]; then
   # The sent-ledgers: on lasting storage they stop a rerun (or a second run at the same time) sending an email twice.
@@ -190,21 +266,21 @@ fi
 
 # The confirmation page is public: the signed link in each email is the contributor's only key.
 run gcloud functions deploy keeper-confirm "${common[@]}" --entry-point confirm --trigger-http \
-  --allow-unauthenticated --memory 512Mi --timeout 60s --max-instances 10 --set-env-vars "$env_vars"
+  --allow-unauthenticated --memory 512Mi --timeout 60s --max-instances 10 --update-env-vars "$env_vars"
 CONFIRM_URL="$(function_url keeper-confirm)"
 env_vars="${env_vars},KEEPER_BASE_URL=${CONFIRM_URL}"
 
 # Private: only the scheduler's service account may call the sweep (Cloud Run IAM checks its OIDC token).
 run gcloud functions deploy keeper-sweep "${common[@]}" --entry-point sweep_http --trigger-http \
-  --no-allow-unauthenticated --memory 1Gi --timeout 540s --max-instances 1 --set-env-vars "$env_vars"
+  --no-allow-unauthenticated --memory 1Gi --timeout 540s --max-instances 1 --update-env-vars "$env_vars"
 if [ "$MODE" = "trust" ]; then
   run gcloud functions deploy keeper-dispatch "${common[@]}" --entry-point dispatch --trigger-http \
-    --no-allow-unauthenticated --memory 256Mi --timeout 60s --max-instances 1 --set-env-vars "$env_vars"
+    --no-allow-unauthenticated --memory 256Mi --timeout 60s --max-instances 1 --update-env-vars "$env_vars"
   # No --retry: a failed school is logged as an ERROR and the next weekday's run catches up; retrying a register
   # the SENDCo has broken would fail the same way all day.
   run gcloud functions deploy keeper-sweep-event "${common[@]}" --entry-point sweep_event \
     --trigger-topic "$TOPIC" --trigger-service-account "$RUNNER" --memory 1Gi --timeout 540s --max-instances 20 \
-    --set-env-vars "$env_vars"
+    --update-env-vars "$env_vars"
   run gcloud functions add-invoker-policy-binding keeper-sweep-event --region "$REGION" --project "$PROJECT" \
     --member "serviceAccount:$RUNNER"
 fi
@@ -231,8 +307,12 @@ run gcloud scheduler jobs "$verb" http "$JOB" --location "$REGION" --project "$P
   --attempt-deadline 540s
 
 step "Done"
+if [ "$MAIL" = "none" ]; then
+  echo "# --mail none: the sweep writes the register's AR columns every morning and sends no email."
+fi
 if [ -z "$STATE_DIR" ]; then
-  echo "# No --state-dir: the sent-ledgers are on each function's temporary disk. See DEPLOY.md, step 4a."
+  echo "# No --state-dir: a KEEPER_STATE_DIR set by an earlier deploy stays; without one the sent-ledgers are on each"
+  echo "# function's temporary disk. See DEPLOY.md, step 4a."
 else
   echo "# The sent-ledgers go under ${STATE_DIR}: mount lasting storage there (DEPLOY.md, step 4a) after each deploy."
 fi

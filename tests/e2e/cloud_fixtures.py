@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import logging
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import functions_framework
 import openpyxl
 import pytest
+from aiosmtpd.controller import Controller
 
 from functions.links import LinkSigner
 from functions.sweep import london_today
@@ -92,14 +100,73 @@ def make_deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Deployme
     for name in ("KEEPER_REGISTER", "KEEPER_SCHOOL_ID", "KEEPER_SCHOOL_NAME", "PUBSUB_EMULATOR_HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KEEPER_CONFIG", str(config))
-    # Each school's outbox and sent-ledger live under the state folder (lasting storage in a real deployment).
+    # Each school's sent-ledger lives under the state folder (lasting storage in a real deployment).
     monkeypatch.setenv("KEEPER_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("KEEPER_MAIL", "outbox")
-    monkeypatch.delenv("KEEPER_OUTBOX", raising=False)
-    monkeypatch.delenv("KEEPER_LEDGER", raising=False)
+    # "none", as `deploy.sh --mail none` sets it: the sweep writes the AR columns and sends nothing. Tests that send
+    # point the deployment at a local SMTP server (use_smtp); the cloud never sends into an outbox (functions/cloud.py).
+    monkeypatch.setenv("KEEPER_MAIL", "none")
+    for name in (
+        "KEEPER_OUTBOX",
+        "KEEPER_LEDGER",
+        "KEEPER_SMTP_HOST",
+        "KEEPER_SMTP_PORT",
+        "KEEPER_SMTP_SECURITY",
+        "KEEPER_SMTP_USER",
+        "KEEPER_SMTP_PASSWORD",
+        "KEEPER_SMTP_OAUTH_TOKEN",
+        "KEEPER_MAIL_FROM",
+    ):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KEEPER_LINK_SECRET", SECRET)
     monkeypatch.setenv("KEEPER_BASE_URL", "http://localhost")
     return Deployment(tmp_path, today, registers)
+
+
+@dataclass
+class SmtpInbox:
+    """What a real local SMTP server (aiosmtpd, over a socket) was handed: one entry per message."""
+
+    host: str
+    port: int
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        return "250 OK"
+
+    def messages(self) -> list[EmailMessage]:
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(content) for _, _, content in self.received]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def smtp_server() -> Iterator[SmtpInbox]:
+    # The test server's own conversation log is not the product's: kept out of the logs the tests check for names.
+    server_log = logging.getLogger("mail.log")
+    level = server_log.level
+    server_log.setLevel(logging.WARNING)
+    inbox = SmtpInbox("127.0.0.1", _free_port())
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+        server_log.setLevel(level)
+
+
+def use_smtp(monkeypatch: pytest.MonkeyPatch, inbox: SmtpInbox) -> None:
+    """The deployment sends by SMTP (as `deploy.sh --mail smtp` with [mail] smtp_host in keeper.toml) to `inbox`."""
+    monkeypatch.setenv("KEEPER_MAIL", "smtp")
+    monkeypatch.setenv("KEEPER_SMTP_HOST", inbox.host)
+    monkeypatch.setenv("KEEPER_SMTP_PORT", str(inbox.port))
+    monkeypatch.setenv("KEEPER_SMTP_SECURITY", "none")  # a local test server without TLS
 
 
 def cloud_event_headers(event_id: str = "1") -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,21 +13,37 @@ import openpyxl
 import pytest
 
 from connectors.pubsub import PublishError, PubSubPublisher
+from functions.cloud import MAIL_OFF, OUTBOX_IN_CLOUD
+from functions.links import LinkSigner
 from scripts.make_demo import _rows, contribution_rows
 from tests.e2e.cloud_fixtures import (
+    SECRET,
     Deployment,
+    SmtpInbox,
     app_client,
     cloud_event_headers,
+    contributions,
     digest,
     make_deployment,
     pubsub_body,
+    smtp_server,
+    use_smtp,
 )
 from tests.fakes.pubsub_api import fake_pubsub
 
 
 @pytest.fixture
-def dep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Deployment:
-    return make_deployment(tmp_path, monkeypatch)
+def smtp() -> Iterator[SmtpInbox]:
+    with smtp_server() as inbox:
+        yield inbox
+
+
+@pytest.fixture
+def dep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpInbox) -> Deployment:
+    """Two schools whose emails go by SMTP to a real local server, as a deployment with --mail smtp sends them."""
+    deployment = make_deployment(tmp_path, monkeypatch)
+    use_smtp(monkeypatch, smtp)
+    return deployment
 
 
 def ar_status_cells(path: Path) -> list:
@@ -283,26 +300,106 @@ def test_publisher_without_a_project_says_what_to_set() -> None:
         PubSubPublisher("", "t")
 
 
-def test_cloud_sweep_sends_each_schools_emails_once_with_links_for_that_school(dep: Deployment) -> None:
-    from email import policy
-    from email.parser import BytesParser
-
-    from functions.links import LinkSigner
-    from tests.e2e.cloud_fixtures import SECRET
-
-    assert app_client("sweep_http").post("/", json={"school": "oak"}).status_code == 200
-    outbox = dep.root / "state" / "oak" / "outbox"
-    sent = sorted(outbox.glob("*.eml"))
-    assert sent, "the cloud sweep sent nothing"
-    assert not (dep.root / "state" / "elm").exists()  # only the school asked for
+def confirm_links(inbox: SmtpInbox) -> list[str]:
     links = []
-    for path in sent:
-        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        body = message.get_body(preferencelist=("plain",)).get_content()
-        links += [word for word in body.split() if word.startswith("http://localhost/confirm?t=")]
+    for message in inbox.messages():
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        links += [word for word in body.get_content().split() if word.startswith("http://localhost/confirm?t=")]
+    return links
+
+
+def test_cloud_sweep_sends_each_schools_emails_once_with_links_for_that_school(
+    dep: Deployment, smtp: SmtpInbox
+) -> None:
+    reply = app_client("sweep_http").post("/", json={"school": "oak"})
+    assert reply.status_code == 200
+    sent = list(smtp.received)
+    assert sent, "the cloud sweep sent nothing"
+    assert reply.get_json()["schools"][0]["emails"] == len(sent)
+    assert (dep.root / "state" / "oak" / "review-keeper-sent.jsonl").is_file()  # the ledger on "lasting storage"
+    assert not (dep.root / "state" / "elm").exists()  # only the school asked for
+    assert not list(dep.root.rglob("*.eml"))  # nothing goes into an outbox in the cloud
+    links = confirm_links(smtp)
     assert links, "requests and chasers carry the contributor's link"
     for link in links:
         assert LinkSigner(SECRET, "http://localhost", "oak").verify(link, now=dep.today).school == "oak"
     # Pub/Sub redelivers and schedulers retry: a second sweep the same day sends nothing more.
+    again = app_client("sweep_http").post("/", json={"school": "oak"})
+    assert again.status_code == 200
+    assert again.get_json()["schools"][0]["emails"] == 0
+    assert smtp.received == sent
+
+
+def error_lines(err: str) -> list[dict]:
+    return [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize("mail", ["outbox", "", "OUTBOX "], ids=["outbox", "unset", "outbox-spelt-loosely"])
+def test_an_outbox_in_the_cloud_sends_and_records_nothing_but_writes_the_ar_columns(
+    dep: Deployment, smtp: SmtpInbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, mail: str
+) -> None:
+    """The outbox's .eml files would vanish with the function's disk while the sheet and the ledger recorded them as
+    sent: so the cloud plans no email at all, says so once in the log, and still writes the AR columns."""
+    if mail:
+        monkeypatch.setenv("KEEPER_MAIL", mail)
+    else:
+        monkeypatch.delenv("KEEPER_MAIL")
+    requests_before = contributions(dep.registers["oak"])
+    capsys.readouterr()
+    for dry_run in (True, False):
+        reply = app_client("sweep_http").post("/", json={"school": "oak", "dry_run": dry_run})
+        assert reply.status_code == 200
+        (summary,) = reply.get_json()["schools"]
+        assert summary["ok"] is True
+        assert summary["emails"] == 0
+        assert summary["mail_off"] == OUTBOX_IN_CLOUD
+    assert any(ar_status_cells(dep.registers["oak"]))  # the register's AR columns are still written
+    assert contributions(dep.registers["oak"]) == requests_before  # no Requested, Chasers or Parent/carer rows
+    assert not (dep.root / "state").exists()  # no outbox, no ledger
+    assert not list(dep.root.rglob("*.eml"))
+    warnings = [e for e in error_lines(capsys.readouterr().err) if e.get("event") == "OutboxInCloud"]
+    assert len(warnings) == 2  # one per sweep (the dry run and the real one)
+    assert warnings[0]["severity"] == "WARNING"
+    assert warnings[0]["school"] == "oak"
+    assert warnings[0]["message"] == OUTBOX_IN_CLOUD
+    assert "--mail smtp, sendgrid or none" in OUTBOX_IN_CLOUD
+
+    # Switching to a real transport later sends the requests the outbox days never recorded.
+    use_smtp(monkeypatch, smtp)
     assert app_client("sweep_http").post("/", json={"school": "oak"}).status_code == 200
-    assert sorted(outbox.glob("*.eml")) == sent
+    assert smtp.received
+    assert contributions(dep.registers["oak"]) != requests_before
+
+
+def test_mail_none_writes_the_ar_columns_and_sends_nothing(
+    dep: Deployment, smtp: SmtpInbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("KEEPER_MAIL", "none")
+    before = {k: contributions(p) for k, p in dep.registers.items()}
+    capsys.readouterr()
+    reply = app_client("sweep_http").post("/")
+    assert reply.status_code == 200
+    for summary in reply.get_json()["schools"]:
+        assert summary["written_rows"] > 0
+        assert summary["emails"] == 0
+        assert summary["mail_off"] == MAIL_OFF
+    for path in dep.registers.values():
+        assert any(ar_status_cells(path))
+    assert {k: contributions(p) for k, p in dep.registers.items()} == before
+    assert smtp.received == []
+    assert not (dep.root / "state").exists()
+    # Chosen on purpose (deploy.sh --mail none): no warning, unlike an outbox.
+    assert not [e for e in error_lines(capsys.readouterr().err) if e["severity"] in ("WARNING", "ERROR")]
+
+
+def test_mail_none_in_keeper_toml_is_honoured_when_keeper_mail_is_unset(
+    dep: Deployment, smtp: SmtpInbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = Path(str(dep.root / "keeper.toml"))
+    config.write_text('[mail]\ntransport = "none"\n\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.delenv("KEEPER_MAIL")
+    reply = app_client("sweep_http").post("/", json={"school": "elm"})
+    assert reply.status_code == 200
+    assert reply.get_json()["schools"][0]["mail_off"] == MAIL_OFF
+    assert smtp.received == []
