@@ -354,7 +354,7 @@ def ledger_path(settings: Settings, env: Mapping[str, str], base_dir: Path) -> P
 
 @dataclass(frozen=True)
 class MailSetup:
-    transport: MailTransport
+    transport: MailTransport | None  # None: KEEPER_MAIL=none, the school sends no emails
     ledger: Ledger
     signer: LinkSigner | None
 
@@ -362,13 +362,18 @@ class MailSetup:
 def mail_setup(
     settings: Settings, env: Mapping[str, str], base_dir: Path, *, school_id: str | None = None
 ) -> MailSetup:
-    """The transport (KEEPER_MAIL, default an outbox/ folder in `base_dir` or KEEPER_OUTBOX), the sent-ledger and the
+    """The transport (KEEPER_MAIL: outbox (the default: an outbox/ folder in `base_dir` or KEEPER_OUTBOX), smtp,
+    sendgrid, or none for no emails at all), the sent-ledger and the
     link signer (None when KEEPER_LINK_SECRET is unset: emails then ask for a reply instead of carrying a link).
     `base_dir` is the register's folder, or the working directory for a Google Sheet."""
-    try:
-        transport = transport_from_env(env, settings.extra.get("mail", {}) or {}, base_dir)
-    except MailError as exc:
-        raise SettingsError(str(exc)) from None
+    mail_settings = settings.extra.get("mail", {}) or {}
+    kind = str(env.get("KEEPER_MAIL") or mail_settings.get("transport") or "").strip().lower()
+    transport: MailTransport | None = None
+    if kind != "none":  # "none": this school sends no emails (the AR columns are still written)
+        try:
+            transport = transport_from_env(env, mail_settings, base_dir)
+        except MailError as exc:
+            raise SettingsError(str(exc)) from None
     # Links carry the school's id (the confirm page opens that school's register): the trust's [[schools]] id, or
     # KEEPER_SCHOOL_ID, or none for a one-school install (the confirm page then has only one register to open).
     school = school_id if school_id is not None else env.get("KEEPER_SCHOOL_ID", "").strip()

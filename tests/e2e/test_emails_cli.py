@@ -470,3 +470,15 @@ def test_an_email_in_doubt_is_recorded_as_sent_and_never_resent(tmp_path: Path) 
     assert {row["Email"]: as_date(row["Requested"]) for row in tab.values()} == dict.fromkeys(
         [TEACHER, EP, PARENT], date(2025, 9, 30)
     )
+
+
+def test_mail_none_sends_nothing_and_records_nothing(tmp_path: Path) -> None:
+    path = make_register(tmp_path / "school")
+    result = sweep(path, "2025-09-30", env={"KEEPER_MAIL": "none"})
+    assert "emails" not in result  # no email step at all
+    assert not (path.parent / "outbox").exists()
+    assert not (path.parent / LEDGER_NAME).exists()
+    tab = contributions(path)
+    assert tab["Class teacher"]["Requested"] is None  # nothing recorded as asked
+    statuses = [p["status"] for p in result["pupils"]]
+    assert statuses  # the AR columns are still computed and written
