@@ -325,12 +325,14 @@ def cmd_records(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from functions.reporting import overview_job
+def _run_report(args: argparse.Namespace, job_name: str) -> Path:
+    """The overview and the calendar: one file each, written from the register, which they never change."""
+    from functions import reporting
 
+    job = getattr(reporting, job_name)
     settings = _settings_for(args.register, args.config)
     try:
-        out = overview_job(
+        out: Path = job(
             open_register(args.register),
             today=_today(args.today),
             settings=settings,
@@ -339,24 +341,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise _could_not_write(exc) from None
-    print(f"Wrote the caseload overview: {out}")
+    return out
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    print(f"Wrote the caseload overview: {_run_report(args, 'overview_job')}")
     return EXIT_OK
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    from functions.reporting import calendar_job
-
-    settings = _settings_for(args.register, args.config)
-    try:
-        out = calendar_job(
-            open_register(args.register),
-            today=_today(args.today),
-            settings=settings,
-            out=Path(args.out),
-            register_ref=args.register,
-        )
-    except OSError as exc:
-        raise _could_not_write(exc) from None
+    out = _run_report(args, "calendar_job")
     print(f"Wrote the review deadlines calendar: {out} (import it into Outlook or Google Calendar)")
     return EXIT_OK
 
