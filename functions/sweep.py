@@ -473,6 +473,10 @@ def run_sweep(
             data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
             transport=transport, ledger=ledger, signer=signer, deadline=deadline,
         )  # fmt: skip
+    else:
+        # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
+        # Contributions tab says is awaited, as the SENDCo keeps it by hand.
+        outstanding = outstanding_from_tab(data, evaluation)
     if dry_run:
         return result
     checked_at = (now or _london_now)()
@@ -484,6 +488,24 @@ def run_sweep(
         result.mail.created_tab = result.write.more[0].created_sheet
     log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
     return result
+
+
+def outstanding_from_tab(data: RegisterData, evaluation: Evaluation) -> dict[int, str]:
+    """pupil row -> the AR outstanding text, read from the Contributions tab as it stands (nothing planned or sent)."""
+    _, rows = _tab(data, CONTRIBUTIONS_SHEET)
+    if not rows:
+        return {}
+    contributions, _ = parse_contributions(rows)
+    parts: dict[int, list[str]] = {}
+    for c in contributions:
+        if c.is_received or c.requested is None:
+            continue
+        pupil = match_pupil(c, evaluation.pupils)
+        if pupil is None or pupil.clock is None:
+            continue
+        label = c.role + (f" ({c.chasers} chaser{'s' if c.chasers != 1 else ''})" if c.chasers else "")
+        parts.setdefault(pupil.record.row, []).append(label)
+    return {row: ", ".join(labels) for row, labels in parts.items()}
 
 
 def _email_step(

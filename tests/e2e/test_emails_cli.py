@@ -473,12 +473,15 @@ def test_an_email_in_doubt_is_recorded_as_sent_and_never_resent(tmp_path: Path) 
 
 
 def test_mail_none_sends_nothing_and_records_nothing(tmp_path: Path) -> None:
-    path = make_register(tmp_path / "school")
+    path = make_register(tmp_path / "school", typed_request=True)
     result = sweep(path, "2025-09-30", env={"KEEPER_MAIL": "none"})
     assert "emails" not in result  # no email step at all
     assert not (path.parent / "outbox").exists()
     assert not (path.parent / LEDGER_NAME).exists()
     tab = contributions(path)
     assert tab["Class teacher"]["Requested"] is None  # nothing recorded as asked
-    statuses = [p["status"] for p in result["pupils"]]
-    assert statuses  # the AR columns are still computed and written
+    assert [p["status"] for p in result["pupils"]] == ["PREPARE"]  # the AR columns are still computed and written
+    # AR outstanding still shows what the tab, kept by hand, says is awaited: the SALT advice the SENDCo requested.
+    ws = openpyxl.load_workbook(path)["Register"]
+    headers = [c.value for c in ws[1]]
+    assert ws.cell(row=2, column=headers.index("AR outstanding") + 1).value == "SALT"
