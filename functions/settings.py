@@ -135,6 +135,16 @@ _KNOWN_TOP = {
 }
 
 
+def _choice(raw: Mapping[str, Any], key: str, kind: type[Anchor] | type[Period], where: str) -> Any:
+    """One of a setting's named values; the first member is the default."""
+    try:
+        return kind(str(raw[key]).strip().lower())
+    except ValueError:
+        default, *others = [member.value for member in kind]
+        options = " or ".join(f'"{o}"' for o in others)
+        raise _err(where, f'rules.{key} is "{raw[key]}"; use "{default}" (the default) or {options}.') from None
+
+
 def _rules_from(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     known = {"anchor", "period", "transfer_after_years", "phase_deadline_inclusive"}
@@ -142,19 +152,9 @@ def _rules_from(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         if key not in known:
             raise _err(where, f"rules.{key} is not a setting; the rules settings are {', '.join(sorted(known))}.")
     if "anchor" in raw:
-        try:
-            out["anchor"] = Anchor(str(raw["anchor"]).strip().lower())
-        except ValueError:
-            raise _err(
-                where, f'rules.anchor is "{raw["anchor"]}"; use "decision" (the default) or "meeting".'
-            ) from None
+        out["anchor"] = _choice(raw, "anchor", Anchor, where)
     if "period" in raw:
-        try:
-            out["period"] = Period(str(raw["period"]).strip().lower())
-        except ValueError:
-            raise _err(
-                where, f'rules.period is "{raw["period"]}"; use "twelve_months" (the default) or "anniversary".'
-            ) from None
+        out["period"] = _choice(raw, "period", Period, where)
     if "transfer_after_years" in raw:
         years = raw["transfer_after_years"]
         if not isinstance(years, list) or not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
