@@ -238,6 +238,18 @@ def apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
     return replace(settings, **changes) if changes else settings
 
 
+def read_toml(path: Path, where_to_look: str) -> dict[str, Any]:
+    """A settings file's tables, or one sentence saying what is wrong with the file."""
+    if not path.is_file():
+        raise SettingsError(f"{path}: no such settings file; {where_to_look}.")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path.name}: this is not valid TOML ({exc}); fix that line and run again.") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path.name}: this is not a text file; save it as UTF-8 text.") from None
+
+
 def load_settings(
     config: Path | None = None, register: Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -250,14 +262,7 @@ def load_settings(
     if path is None:
         settings = Settings()
     else:
-        if not path.is_file():
-            raise SettingsError(f"{path}: no such settings file; check the path given to --config.")
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{path.name}: this is not valid TOML ({exc}); fix that line and run again.") from None
-        except UnicodeDecodeError:
-            raise SettingsError(f"{path.name}: this is not a text file; save it as UTF-8 text.") from None
+        raw = read_toml(path, "check the path given to --config")
         settings = settings_from_mapping(raw, where=path.name)
     return apply_environment(settings, env)
 
@@ -396,14 +401,7 @@ def load_schools(
         path = Path(CONFIG_NAME)
     raw: Mapping[str, Any] = {}
     if path is not None:
-        if not path.is_file():
-            raise SettingsError(f"{path}: no such settings file; check {CONFIG_ENV} or --config.")
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{path.name}: this is not valid TOML ({exc}); fix that line and run again.") from None
-        except UnicodeDecodeError:
-            raise SettingsError(f"{path.name}: this is not a text file; save it as UTF-8 text.") from None
+        raw = read_toml(path, f"check {CONFIG_ENV} or --config")
     base = path.resolve().parent if path is not None else Path.cwd()
     if "schools" in raw:
         return schools_from_mapping(raw, where=path.name if path else CONFIG_NAME, base=base)
