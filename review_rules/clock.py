@@ -20,35 +20,25 @@ from review_rules.model import (
     RuleSettings,
     Status,
 )
+from review_rules.periods import (
+    CONTRIBUTIONS_DAYS,
+    DECISION_DAYS,
+    DECISION_WEEKS_DAYS,
+    DUE_SOON_DAYS,
+    FINAL_AFTER_MEETING_DAYS,
+    FINAL_AFTER_NOTICE_DAYS,
+    INVITES_DAYS,
+    PAPERS_DAYS,
+    PFA_FROM_YEAR,
+    REPORT_DAYS,
+    REQUESTS_DAYS,
+    REQUESTS_EXTENDED_DAYS,
+    UNDER_FIVES_AGE,
+    UNDER_FIVES_INTERIM_MONTHS,
+)
 from review_rules.school_days import SchoolCalendar, calendar_for
 from review_rules.transfers import binding_transfer, twelve_months_before
 from review_rules.year_groups import age_on, pupil_year
-
-# CoP 9.169 / reg 20(10): the LA's decision is due 4 weeks after the meeting and is expected inside the 12 months.
-DECISION_WEEKS_DAYS = 28
-# Section 9: DUE_SOON from 4 weeks before meeting_latest.
-DUE_SOON_DAYS = 28
-# Reg 20(3): at least two weeks' notice of the meeting.
-INVITES_DAYS = 14
-# Reg 20(4): advice circulated at least two weeks before the meeting.
-PAPERS_DAYS = 14
-# A week to compile the contributions before circulating them (reg 20(4) timing).
-CONTRIBUTIONS_DAYS = 21
-# Requests for advice go out 6 weeks ahead; 10 weeks for Year 9+ and phase transfer reviews (more contributors).
-REQUESTS_DAYS = 42
-REQUESTS_EXTENDED_DAYS = 70
-# Reg 20(7)-(8): the school's report within 2 weeks of the meeting.
-REPORT_DAYS = 14
-# Reg 20(10): the LA's decision within 4 weeks of the meeting.
-DECISION_DAYS = 28
-# Reg 22(3) and Devon: the final amended plan within 8 weeks of the amendment notice, and within 12 weeks of the meeting.
-FINAL_AFTER_NOTICE_DAYS = 56
-FINAL_AFTER_MEETING_DAYS = 84
-# Reg 20(6), 21(6); CoP 8.9-8.12: preparing for adulthood from Year 9.
-PFA_FROM_YEAR = 9
-# CoP 9.178: consider reviews every 3-6 months for children under 5.
-UNDER_FIVES_AGE = 5
-UNDER_FIVES_INTERIM_MONTHS = 6
 
 _SOURCE_WORDS = {"last_review": "the last review", "plan_issued": "the final plan first issued"}
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from review_rules.dates import add_months_clamped
 from review_rules.model import PhaseTransfer, ReviewFacts, RuleSettings
+from review_rules.periods import DAYS_FROM_MEETING_TO_FINAL_PLAN
 from review_rules.year_groups import ay_start, pupil_year
 
 # Year 11 -> post-16: the later reg 18 deadline (31 March) applies.
@@ -21,9 +22,6 @@ FINAL_BY_POST16_MONTH_DAY = (3, 30)
 # Setting phase_deadline_inclusive: the school's LA reads reg 18 as "by" 15 February / 31 March.
 FINAL_BY_INCLUSIVE_MONTH_DAY = (2, 15)
 FINAL_BY_POST16_INCLUSIVE_MONTH_DAY = (3, 31)
-# The LA decides within 4 weeks of the meeting (reg 20(10)) and serves the proposed amendments with it (Devon [2022]
-# EWHC 493 (Admin)); the final plan may then take 8 weeks more (reg 22(3)): 4 + 8 weeks = 84 days before final_by.
-DAYS_FROM_MEETING_TO_FINAL_PLAN = 84
 
 
 def derived_transfer_dates(facts: ReviewFacts, today: date, settings: RuleSettings) -> list[tuple[int, date]]:
