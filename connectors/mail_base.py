@@ -43,26 +43,26 @@ class MailTransport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
 
-def _recipients(message: EmailMessage) -> list[str]:
+def recipients_of(message: EmailMessage) -> list[str]:
     fields = [str(v) for h in ("To", "Cc", "Bcc") for v in message.get_all(h, [])]
     return [addr for _, addr in getaddresses(fields) if addr]
 
 
-def _backoff(attempt: int, retry_after: float | None = None) -> float:
+def backoff(attempt: int, retry_after: float | None = None) -> float:
     if retry_after is not None:
         return min(max(retry_after, 0.0), 30.0)
     return min(2.0**attempt, 30.0)
 
 
-def _out_of_time() -> MailError:
+def out_of_time() -> MailError:
     return MailError("The time allowed for sending emails ran out before this one went.", transient=True)
 
 
-def _bounded_timeout(timeout: float, deadline: float | None) -> float:
+def bounded_timeout(timeout: float, deadline: float | None) -> float:
     """The configured timeout, cut to what is left before `deadline`; MailError once nothing is left."""
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()
     if left <= 0:
-        raise _out_of_time()
+        raise out_of_time()
     return max(min(timeout, left), _MIN_TIMEOUT)

@@ -18,10 +18,10 @@ from connectors.mail_base import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     MailError,
-    _backoff,
-    _bounded_timeout,
-    _recipients,
+    backoff,
+    bounded_timeout,
     log,
+    recipients_of,
 )
 
 # python_http_client logs the Authorization header (the API key) and the whole message body at DEBUG: keep it above,
@@ -79,7 +79,7 @@ class SendGridTransport:
         _, to_addr = parseaddr(str(message["To"]))
         from_name, from_addr = parseaddr(str(message.get("From", self.sender)))
         body: dict[str, Any] = {
-            "personalizations": [{"to": [{"email": addr} for addr in _recipients(message)] or [{"email": to_addr}]}],
+            "personalizations": [{"to": [{"email": addr} for addr in recipients_of(message)] or [{"email": to_addr}]}],
             "from": {"email": from_addr, **({"name": from_name} if from_name else {})},
             "subject": str(message["Subject"]),
             "content": [],
@@ -117,13 +117,13 @@ class SendGridTransport:
         body = self.payload(message)
         for attempt in range(self.retries + 1):
             # Read by each request the client builds, so it can shrink as the deadline nears.
-            self._client.client.timeout = _bounded_timeout(self.timeout, self._deadline)
+            self._client.client.timeout = bounded_timeout(self.timeout, self._deadline)
             try:
                 response = self._client.send(body)
             except HTTPError as exc:
                 status = getattr(exc, "status_code", 0)
                 if status == 429:
-                    wait = _backoff(attempt, _retry_after(getattr(exc, "headers", None)))
+                    wait = backoff(attempt, _retry_after(getattr(exc, "headers", None)))
                     if attempt < self.retries and not self._past_deadline(wait):
                         log.warning("SendGrid 429, retrying (attempt %d)", attempt + 1)
                         self._sleep(wait)
@@ -141,9 +141,9 @@ class SendGridTransport:
             except urllib.error.URLError as exc:
                 # urllib raises URLError only while connecting or writing the request: SendGrid cannot have it all.
                 reason = exc.reason if isinstance(exc.reason, BaseException) else exc
-                if attempt < self.retries and not self._past_deadline(_backoff(attempt)):
+                if attempt < self.retries and not self._past_deadline(backoff(attempt)):
                     log.warning("SendGrid unreachable (%s), retrying (attempt %d)", type(reason).__name__, attempt + 1)
-                    self._sleep(_backoff(attempt))
+                    self._sleep(backoff(attempt))
                     continue
                 raise MailError(f"Could not reach SendGrid ({type(reason).__name__}).", transient=True) from None
             except (OSError, http.client.HTTPException) as exc:

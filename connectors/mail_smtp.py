@@ -27,10 +27,10 @@ from connectors.mail_base import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     MailError,
-    _backoff,
-    _bounded_timeout,
-    _recipients,
+    backoff,
+    bounded_timeout,
     log,
+    recipients_of,
 )
 
 _DOT_LINE = re.compile(rb"(?m)^\.")
@@ -130,7 +130,7 @@ class SmtpTransport:
     def _op_timeout(self) -> float:
         """The socket timeout for the next step: the configured one, but never past the batch's deadline (MailError
         once it has passed: only ever called before the message is handed over, so stopping is safe)."""
-        return _bounded_timeout(self.timeout, self._deadline)
+        return bounded_timeout(self.timeout, self._deadline)
 
     def _step(self, smtp: smtplib.SMTP) -> None:
         """Before each command: a stalled server may take one step's timeout, never the whole batch's time."""
@@ -195,7 +195,7 @@ class SmtpTransport:
         return self._deadline is not None and time.monotonic() + wait >= self._deadline
 
     def send(self, message: EmailMessage) -> None:
-        recipients = _recipients(message)
+        recipients = recipients_of(message)
         if not recipients:
             raise MailError("The email has no recipient.")
         _, envelope_from = parseaddr(str(message.get("From", self.sender)))
@@ -286,7 +286,7 @@ class SmtpTransport:
         """Wait before another attempt, if one is left and the wait fits before the deadline."""
         if attempt >= self.retries:
             return False
-        wait = _backoff(attempt)
+        wait = backoff(attempt)
         if self._give_up_waiting(wait):
             return False
         log.warning("SMTP %s, retrying (attempt %d)", why, attempt + 1)

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 
 from connectors.base import CellValue, CellWrite, WritePlan
 
+# What both adapters tell the SENDCo when a cell to write lies inside a merge (its value would be hidden).
+MERGED_NOTE = "Some AR cells are merged with other cells, so they were left blank; unmerge them."
+
 
 def is_blank(value: CellValue) -> bool:
     return value in (None, "")
@@ -159,4 +162,4 @@ def place(
     )
 
 
-__all__ = ["Columns", "Placement", "is_blank", "last_used_row", "place", "place_columns", "used_width"]
+__all__ = ["MERGED_NOTE", "Columns", "Placement", "is_blank", "last_used_row", "place", "place_columns", "used_width"]

@@ -47,24 +47,24 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 from connectors.base import CellValue, RegisterData, RegisterError, SheetData, WritePlan, WriteResult
 from connectors.sheets_batch import build_batch
 from connectors.sheets_codec import (
-    _a1_sheet,
-    _filled_widths,
-    _grid_rows,
-    _is_grid,
-    _sheet_entries,
-    _split_range,
-    _Tab,
-    _tab_from,
-    _title_of,
-    _values_rows,
+    Tab,
+    a1_sheet,
+    filled_widths,
+    grid_rows,
+    is_grid,
+    sheet_entries,
+    split_range,
+    tab_from,
+    title_of,
+    values_rows,
 )
 from connectors.sheets_http import (
     SHEETS_SCOPES,
     BoundedHTTPClient,
     RetryPolicy,
     RetryWrite,
-    _explain,
     emulator_url,
+    explain_error,
     sheets_credentials,
 )
 
@@ -160,7 +160,7 @@ class SheetsRegister:
         self._title: str | None = None
         self._sheet_ids: dict[str, int] | None = None  # every tab's id, as read (None before read())
         # Every tab as the last spreadsheets.get described it (id, grid size, merges; rows not kept).
-        self._described: dict[str, _Tab] = {}
+        self._described: dict[str, Tab] = {}
         # False once the server has sent no grid data (it ignores includeGridData); None before the first read.
         self._grid_data: bool | None = None
         self._read_rows: dict[str, list[list[CellValue]]] = {}  # every tab's rows as read() found them
@@ -173,7 +173,7 @@ class SheetsRegister:
         try:
             body = self.http.spreadsheets_get(self.key, params=dict(params))
         except APIError as err:
-            raise _explain(err, self.key) from err
+            raise explain_error(err, self.key) from err
         except ValueError as err:  # a non-JSON 200
             raise RegisterError(
                 "Google Sheets sent an answer the product could not read; nothing was written."
@@ -188,9 +188,9 @@ class SheetsRegister:
         if not titles:
             return {}
         try:
-            body = self.http.values_batch_get(self.key, [_a1_sheet(t) for t in titles], params=dict(_VALUES_PARAMS))
+            body = self.http.values_batch_get(self.key, [a1_sheet(t) for t in titles], params=dict(_VALUES_PARAMS))
         except APIError as err:
-            raise _explain(err, self.key) from err
+            raise explain_error(err, self.key) from err
         except ValueError as err:
             raise RegisterError(
                 "Google Sheets sent an answer the product could not read; nothing was written."
@@ -200,30 +200,30 @@ class SheetsRegister:
         for position, value_range in enumerate(ranges if isinstance(ranges, list) else []):
             if not isinstance(value_range, Mapping):
                 continue
-            title = _split_range(value_range.get("range"))[0]
+            title = split_range(value_range.get("range"))[0]
             if title not in titles and position < len(titles):
                 title = titles[position]
             if title in titles and title not in found:
-                found[title] = _values_rows(value_range)
+                found[title] = values_rows(value_range)
         return found
 
     def _remember(self, body: Mapping[str, Any], everything: bool) -> None:
-        for sheet in _sheet_entries(body):
-            self._described[_title_of(sheet)] = _tab_from(sheet, [])
+        for sheet in sheet_entries(body):
+            self._described[title_of(sheet)] = tab_from(sheet, [])
         if everything:
-            self._sheet_ids = {_title_of(s): _tab_from(s, []).sheet_id for s in _sheet_entries(body)}
+            self._sheet_ids = {title_of(s): tab_from(s, []).sheet_id for s in sheet_entries(body)}
 
     def _rows_of(self, body: Mapping[str, Any]) -> dict[str, list[list[CellValue]]]:
         """Each tab's rows from a spreadsheets.get answer, or, from a server that sent no grid data at all, from one
         values:batchGet. Google always sends the grid data asked for, so this costs one more request only on such
         servers (and on a spreadsheet with no values anywhere, where the sweep stops anyway)."""
-        sheets = _sheet_entries(body)
-        rows = {_title_of(s): _grid_rows(s) for s in sheets}
+        sheets = sheet_entries(body)
+        rows = {title_of(s): grid_rows(s) for s in sheets}
         if self._grid_data is True or (self._grid_data is None and any(rows.values())):
             # This server sends grid data: an empty tab in a later answer is an empty tab, not a missing feature.
             self._grid_data = True
             return rows
-        values = self._values([_title_of(s) for s in sheets if _is_grid(s)])
+        values = self._values([title_of(s) for s in sheets if is_grid(s)])
         if any(values.values()):
             self._grid_data = False
         return {title: values.get(title) or found for title, found in rows.items()}
@@ -235,11 +235,11 @@ class SheetsRegister:
         self._title = (properties.get("title") if isinstance(properties, Mapping) else None) or self.key
         self._remember(body, everything=True)
         rows = self._rows_of(body)
-        sheets = [SheetData(title=_title_of(s), rows=rows.get(_title_of(s), [])) for s in _sheet_entries(body)]
+        sheets = [SheetData(title=title_of(s), rows=rows.get(title_of(s), [])) for s in sheet_entries(body)]
         self._read_rows = {s.title: s.rows for s in sheets}
         return RegisterData(source=self._title, sheets=sheets)
 
-    def _reread(self, titles: list[str] | None, *, fills: bool = False) -> dict[str, _Tab]:
+    def _reread(self, titles: list[str] | None, *, fills: bool = False) -> dict[str, Tab]:
         """The tabs to be written, as they are now: header, every row, merges. One request for all of them.
 
         Whole tabs are fetched, not just key columns: a plan's key function sees whole rows (UPN, or name and date of
@@ -251,7 +251,7 @@ class SheetsRegister:
             # A server without grid data (see _rows_of): the rows again in one values:batchGet, with the ids, grid
             # sizes and merges of the read. Still one request; a grid grown since is only appended to again.
             values = self._values(titles)
-            tabs: dict[str, _Tab] = {}
+            tabs: dict[str, Tab] = {}
             for title in titles:
                 described, rows = self._described[title], values.get(title, [])
                 tabs[title] = replace(
@@ -263,16 +263,16 @@ class SheetsRegister:
             return tabs
         params: dict[str, Any] = {"includeGridData": "true", "fields": _FILLS_FIELDS if fills else _REREAD_FIELDS}
         if titles is not None:
-            params["ranges"] = [_a1_sheet(t) for t in titles]
+            params["ranges"] = [a1_sheet(t) for t in titles]
         body = self._get(params)
         self._remember(body, everything=titles is None)
         now = self._rows_of(body)
         return {
-            _title_of(sheet): replace(
-                _tab_from(sheet, now[_title_of(sheet)]), filled_widths=_filled_widths(sheet) if fills else ()
+            title_of(sheet): replace(
+                tab_from(sheet, now[title_of(sheet)]), filled_widths=filled_widths(sheet) if fills else ()
             )
-            for sheet in _sheet_entries(body)
-            if _title_of(sheet) in now
+            for sheet in sheet_entries(body)
+            if title_of(sheet) in now
         }
 
     def _may_add_columns(self, plans: tuple[WritePlan, ...]) -> bool:
@@ -307,7 +307,7 @@ class SheetsRegister:
                 return candidate
 
     def _build(
-        self, plans: tuple[WritePlan, ...], tabs: dict[str, _Tab]
+        self, plans: tuple[WritePlan, ...], tabs: dict[str, Tab]
     ) -> tuple[list[dict[str, Any]], list[WriteResult]]:
         """The one batch for every plan, and each plan's result."""
         return build_batch(plans, tabs, self.key, self._new_sheet_id)
@@ -352,7 +352,7 @@ class SheetsRegister:
                 log.info("Google Sheets write: %s; re-reading and retrying in %.1f s", failure.reason, wait)
                 self.http.sleep(wait)
             except APIError as err:
-                raise _explain(err, self.key) from err
+                raise explain_error(err, self.key) from err
             finally:
                 self.http.repeatable = True
         if self._sheet_ids is not None:

@@ -9,16 +9,15 @@ from datetime import date
 from typing import Any
 
 from connectors.base import CellWrite, RegisterError, WritePlan, WriteResult
-from connectors.placement import last_used_row, place, used_width
-from connectors.sheets_codec import _AR_CELL_FIELDS, _cell_data, _Tab
+from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
+from connectors.sheets_codec import OWNED_CELL_FIELDS, Tab, cell_data
 
 # A new tab's grid (Google's own default size): room for the appended rows without an appendDimension.
 _NEW_TAB_ROWS, _NEW_TAB_COLUMNS = 1000, 26
-MERGED_NOTE = "Some AR cells are merged with other cells, so they were left blank; unmerge them."
 
 
 def build_batch(
-    plans: tuple[WritePlan, ...], tabs: dict[str, _Tab], key: str, new_sheet_id: Callable[[], int]
+    plans: tuple[WritePlan, ...], tabs: dict[str, Tab], key: str, new_sheet_id: Callable[[], int]
 ) -> tuple[list[dict[str, Any]], list[WriteResult]]:
     """The one batch for every plan, and each plan's result. A tab a plan may create is added to `tabs`."""
     requests_body: list[dict[str, Any]] = []
@@ -55,7 +54,7 @@ def build_batch(
     return requests_body, results
 
 
-def _create_tab(plan: WritePlan, sheet_id: int) -> tuple[_Tab, list[dict[str, Any]]]:
+def _create_tab(plan: WritePlan, sheet_id: int) -> tuple[Tab, list[dict[str, Any]]]:
     """addSheet (with an id chosen by the caller, so the same batch can write its cells) and its header row."""
     rows = max(_NEW_TAB_ROWS, len(plan.append_rows) + 2)
     columns = max(_NEW_TAB_COLUMNS, len(plan.headers))
@@ -69,8 +68,8 @@ def _create_tab(plan: WritePlan, sheet_id: int) -> tuple[_Tab, list[dict[str, An
         }
     }
     headers = {c: CellWrite(h, fill=plan.header_fill, bold=True) for c, h in enumerate(plan.headers)}
-    tab = _Tab(sheet_id=sheet_id, column_count=columns, rows=[list(plan.headers)], merges=[], row_count=rows)
-    return tab, [add, *_cell_updates(sheet_id, {0: headers})]
+    tab = Tab(sheet_id=sheet_id, column_count=columns, rows=[list(plan.headers)], merges=[], row_count=rows)
+    return tab, [add, *cell_updates(sheet_id, {0: headers})]
 
 
 def _merged_away(merges: list[Mapping[str, Any]], row: int, column: int) -> bool:
@@ -91,7 +90,7 @@ class _Batch:
     appended_rows: int = 0
 
 
-def _build_requests(plan: WritePlan, tab: _Tab, header_row: int) -> _Batch:
+def _build_requests(plan: WritePlan, tab: Tab, header_row: int) -> _Batch:
     rows = tab.rows
 
     def first_free() -> int:
@@ -119,7 +118,7 @@ def _build_requests(plan: WritePlan, tab: _Tab, header_row: int) -> _Batch:
         )
     if columns.new_headers:
         header_cells = {c: CellWrite(h, fill=plan.header_fill, bold=True) for c, h in columns.new_headers.items()}
-        requests_body.extend(_cell_updates(tab.sheet_id, {header_row - 1: header_cells}))
+        requests_body.extend(cell_updates(tab.sheet_id, {header_row - 1: header_cells}))
     merged_skipped = False
     cells_by_row: dict[int, dict[int, CellWrite]] = {}
     for index, cells in placement.cells.items():
@@ -136,7 +135,7 @@ def _build_requests(plan: WritePlan, tab: _Tab, header_row: int) -> _Batch:
             )
     # New header cells are the product's to style, whoever owns the column's values.
     owned = set(columns.owned) | set(columns.new_headers)
-    requests_body.extend(_cell_updates(tab.sheet_id, cells_by_row, owned=owned))
+    requests_body.extend(cell_updates(tab.sheet_id, cells_by_row, owned=owned))
     notes = [MERGED_NOTE] if merged_skipped else []
     return _Batch(requests_body, placement.written_rows, placement.missing_keys, notes, placement.appended_rows)
 
@@ -149,7 +148,7 @@ _THEIR_DATE_FIELDS = ("userEnteredValue", "userEnteredFormat.numberFormat")
 
 def _their_cell_update(sheet_id: int, row: int, column: int, cell: CellWrite) -> dict[str, Any]:
     is_date = isinstance(cell.value, date)
-    data = _cell_data(CellWrite(cell.value, cell.number_format if is_date else None))
+    data = cell_data(CellWrite(cell.value, cell.number_format if is_date else None))
     if not is_date:
         data.pop("userEnteredFormat", None)
     fields = _THEIR_DATE_FIELDS if is_date else _THEIR_CELL_FIELDS
@@ -168,7 +167,7 @@ def _their_cell_update(sheet_id: int, row: int, column: int, cell: CellWrite) ->
     }
 
 
-def _cell_updates(
+def cell_updates(
     sheet_id: int, cells_by_row: Mapping[int, Mapping[int, CellWrite]], *, owned: set[int] | None = None
 ) -> list[dict[str, Any]]:
     if owned is not None:
@@ -212,8 +211,8 @@ def _owned_cell_updates(sheet_id: int, cells_by_row: Mapping[int, Mapping[int, C
                             "startColumnIndex": run[0],
                             "endColumnIndex": run[-1] + 1,
                         },
-                        "rows": [{"values": [_cell_data(cells_by_row[r][c]) for c in run]} for r in group],
-                        "fields": ",".join(_AR_CELL_FIELDS),
+                        "rows": [{"values": [cell_data(cells_by_row[r][c]) for c in run]} for r in group],
+                        "fields": ",".join(OWNED_CELL_FIELDS),
                     }
                 }
             )

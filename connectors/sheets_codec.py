@@ -102,7 +102,7 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
+def grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
     """The tab's values from row 1 / column A (blank rows and cells kept, trailing blanks trimmed).
 
     Tolerant of what Sheets-compatible servers legitimately leave out or add: proto3 JSON omits zero fields (a
@@ -130,7 +130,7 @@ def _a1_column(letters: str) -> int:
     return max(index - 1, 0)
 
 
-def _split_range(text: Any) -> tuple[str | None, int, int]:
+def split_range(text: Any) -> tuple[str | None, int, int]:
     """A returned A1 range ("'My tab'!A1:Z1000", "Tab!B3:F9", "'Tab'") as (tab title, first row, first column)."""
     if not isinstance(text, str) or not text:
         return None, 0, 0
@@ -157,9 +157,9 @@ def _plain_value(value: Any) -> CellValue:
     return None
 
 
-def _values_rows(value_range: Mapping[str, Any]) -> list[list[CellValue]]:
-    """A ValueRange's values placed from row 1 / column A, as `_grid_rows` gives them."""
-    _title, row0, col0 = _split_range(value_range.get("range"))
+def values_rows(value_range: Mapping[str, Any]) -> list[list[CellValue]]:
+    """A ValueRange's values placed from row 1 / column A, as `grid_rows` gives them."""
+    _title, row0, col0 = split_range(value_range.get("range"))
     values = value_range.get("values")
     grid = [list(r) if isinstance(r, list) else [] for r in values] if isinstance(values, list) else []
     if str(value_range.get("majorDimension", "ROWS")).upper() == "COLUMNS":  # a server that ignored majorDimension
@@ -187,7 +187,7 @@ def _colour(hex_rgb: str) -> dict[str, float]:
 
 # Every AR cell sets the same fields, as the workbook adapter does: a field the CellWrite leaves empty is reset, so a
 # fill from an earlier run (OVERDUE red, now ON TRACK) or a date format on a cell that now holds text does not linger.
-_AR_CELL_FIELDS = (
+OWNED_CELL_FIELDS = (
     "userEnteredValue",
     "userEnteredFormat.numberFormat",
     "userEnteredFormat.backgroundColor",
@@ -196,8 +196,8 @@ _AR_CELL_FIELDS = (
 SHEETS_CELL_LIMIT = 50_000  # characters Google Sheets holds in one cell
 
 
-def _cell_data(cell: CellWrite) -> dict[str, Any]:
-    """The CellData for one AR cell (written under the _AR_CELL_FIELDS mask)."""
+def cell_data(cell: CellWrite) -> dict[str, Any]:
+    """The CellData for one AR cell (written under the OWNED_CELL_FIELDS mask)."""
     data: dict[str, Any] = {}
     value = cell.value
     fmt: dict[str, Any] = {}
@@ -236,12 +236,12 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _a1_sheet(title: str) -> str:
+def a1_sheet(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
-class _Tab:
+class Tab:
     sheet_id: int
     column_count: int
     rows: list[list[CellValue]]
@@ -255,7 +255,7 @@ class _Tab:
 # The write-time re-read: what _READ_FIELDS holds for the tabs being written. `_FILLS_FIELDS` adds each cell's own
 
 
-def _filled_widths(sheet: Mapping[str, Any]) -> tuple[int, ...]:
+def filled_widths(sheet: Mapping[str, Any]) -> tuple[int, ...]:
     """Per row, one past the last cell whose userEnteredFormat has a backgroundColor (proto3 leaves black as {})."""
     widths: list[int] = []
     blocks = sheet.get("data")
@@ -282,7 +282,7 @@ def _filled_widths(sheet: Mapping[str, Any]) -> tuple[int, ...]:
 _NEW_TAB_ROWS, _NEW_TAB_COLUMNS = 1000, 26
 
 
-def _tab_from(sheet: Mapping[str, Any], rows: list[list[CellValue]]) -> _Tab:
+def tab_from(sheet: Mapping[str, Any], rows: list[list[CellValue]]) -> Tab:
     """A tab as spreadsheets.get describes it, with `rows` as they are now.
 
     Google always sends gridProperties for a grid tab; a server that leaves them out is taken to have at least
@@ -299,7 +299,7 @@ def _tab_from(sheet: Mapping[str, Any], rows: list[list[CellValue]]) -> _Tab:
         row_count, column_count = _int(grid.get("rowCount")), _int(grid.get("columnCount"))
     else:
         row_count, column_count = _NEW_TAB_ROWS, _NEW_TAB_COLUMNS
-    return _Tab(
+    return Tab(
         sheet_id=_int(props.get("sheetId")),  # proto3: the first tab's id 0 is often omitted
         column_count=max(column_count, used_columns),
         rows=rows,
@@ -308,17 +308,17 @@ def _tab_from(sheet: Mapping[str, Any], rows: list[list[CellValue]]) -> _Tab:
     )
 
 
-def _sheet_entries(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def sheet_entries(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     sheets = body.get("sheets")
     return [s for s in sheets if isinstance(s, Mapping)] if isinstance(sheets, list) else []
 
 
-def _title_of(sheet: Mapping[str, Any]) -> str:
+def title_of(sheet: Mapping[str, Any]) -> str:
     props = sheet.get("properties")
     return str(props.get("title", "")) if isinstance(props, Mapping) else ""
 
 
-def _is_grid(sheet: Mapping[str, Any]) -> bool:
+def is_grid(sheet: Mapping[str, Any]) -> bool:
     """False for a chart tab (sheetType OBJECT), which has no cells and no A1 range."""
     props = sheet.get("properties")
     return not isinstance(props, Mapping) or props.get("sheetType", "GRID") in ("GRID", None, "")

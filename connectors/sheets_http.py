@@ -196,7 +196,7 @@ class BoundedHTTPClient(HTTPClient):
             ) from err
 
 
-def _explain(err: APIError, key: str) -> RegisterError:
+def explain_error(err: APIError, key: str) -> RegisterError:
     status = err.response.status_code
     if status == 404:
         return RegisterError(f"No Google Sheet has the key {key}: check the link.")

@@ -37,14 +37,13 @@ from connectors.files import (
     refuse_if_open,
     signature,
 )
-from connectors.placement import last_used_row, place, used_width
+from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
 from connectors.workbook_cells import EXCEL_CELL_LIMIT, StyleIds, cell_text, plain_value, solid, write_cell
 from connectors.workbook_parts import describe_warnings, inspect_parts, join_words
 
 # Times a write starts again from the SENDCo's newest save when they saved while it was being written.
 SAVE_ATTEMPTS = 3
 BACKUP_FOLDER = ".keeper-backups"
-MERGED_NOTE = "Some AR cells are merged with other cells, so they were left blank; unmerge them."
 
 
 @dataclass

@@ -379,7 +379,7 @@ def test_a_header_row_gone_at_write_time_writes_nothing(any_server: FakeSheetsSe
 
 
 def test_odd_but_valid_grid_answers_read_as_google_answers_do() -> None:
-    from connectors.sheets import _grid_rows
+    from connectors.sheets_codec import grid_rows
 
     sheet = {
         "properties": {"title": "Register"},  # no sheetId (0), no gridProperties
@@ -409,7 +409,7 @@ def test_odd_but_valid_grid_answers_read_as_google_answers_do() -> None:
             {"startRow": "5", "startColumn": 2, "rowData": [{"values": [{"effectiveValue": {"numberValue": 7}}]}]},
         ],
     }
-    assert _grid_rows(sheet) == [
+    assert grid_rows(sheet) == [
         ["Name"],
         [],
         [],
@@ -417,30 +417,30 @@ def test_odd_but_valid_grid_answers_read_as_google_answers_do() -> None:
         [],
         [None, None, 7],
     ]
-    assert type(_grid_rows(sheet)[3][7]) is int
-    assert _grid_rows({"properties": {"title": "Chart"}}) == []
-    assert _grid_rows({"data": None}) == []
+    assert type(grid_rows(sheet)[3][7]) is int
+    assert grid_rows({"properties": {"title": "Chart"}}) == []
+    assert grid_rows({"data": None}) == []
 
 
 def test_values_answers_are_placed_by_their_range() -> None:
-    from connectors.sheets import _split_range, _values_rows
+    from connectors.sheets_codec import split_range, values_rows
 
-    assert _split_range("'Pupils'' list'!A1:Z1000") == ("Pupils' list", 0, 0)
-    assert _split_range("Register!C3:F9") == ("Register", 2, 2)
-    assert _split_range("'Register'") == ("Register", 0, 0)
-    assert _split_range("Register") == ("Register", 0, 0)
-    assert _values_rows({"range": "'R'!A1:Z1000", "values": [["Name", "", 40123.0], [], ["Ann", True, 0.25]]}) == [
+    assert split_range("'Pupils'' list'!A1:Z1000") == ("Pupils' list", 0, 0)
+    assert split_range("Register!C3:F9") == ("Register", 2, 2)
+    assert split_range("'Register'") == ("Register", 0, 0)
+    assert split_range("Register") == ("Register", 0, 0)
+    assert values_rows({"range": "'R'!A1:Z1000", "values": [["Name", "", 40123.0], [], ["Ann", True, 0.25]]}) == [
         ["Name", None, 40123],
         [],
         ["Ann", True, 0.25],
     ]
     # A server that trims the range to its data, or ignores majorDimension=ROWS, still lands cells where they are.
-    assert _values_rows({"range": "R!B2:C3", "values": [["x", "y"]]}) == [[], [None, "x", "y"]]
-    assert _values_rows({"range": "R!A1:B2", "majorDimension": "COLUMNS", "values": [["a", "b"], ["c"]]}) == [
+    assert values_rows({"range": "R!B2:C3", "values": [["x", "y"]]}) == [[], [None, "x", "y"]]
+    assert values_rows({"range": "R!A1:B2", "majorDimension": "COLUMNS", "values": [["a", "b"], ["c"]]}) == [
         ["a", "c"],
         ["b"],
     ]
-    assert _values_rows({"range": "R!A1:Z1000"}) == []  # an empty tab has no `values`
+    assert values_rows({"range": "R!A1:Z1000"}) == []  # an empty tab has no `values`
 
 
 def test_a_server_without_grid_data_writes_without_a_read_first() -> None:
