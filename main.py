@@ -68,7 +68,12 @@ def open_register(ref: str) -> Register:
         from connectors.sheets import open_sheet_register
 
         try:
-            return open_sheet_register(ref)
+            # TEMPORARY until functions/bootstrap.py: the composition root passes these settings in.
+            return open_sheet_register(
+                ref,
+                emulator_host=os.environ.get("SHEETS_EMULATOR_HOST"),
+                credentials_file=os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"),
+            )
         except RegisterError:
             if "docs.google.com" in ref or "://" in ref:
                 raise

@@ -753,6 +753,8 @@ def contributions_write_plan(plan: EmailPlan, sent_keys: Iterable[str] | None = 
         # of duplicate rows: it is the one parse_contributions emails, so the only one whose Requested/Chasers moved.
         header_key=normalise_header,
         first_match_only=True,
+        # "AR invited for" is the product's own column (docs/register.md s5); the rest are the SENDCo's.
+        owned_headers=frozenset({INVITED_FOR}),
     )
 
 

@@ -325,6 +325,8 @@ def write_plan(
         rows=rows,
         # The AR columns are found as the parser finds headers ("AR status:" is AR status), so none is added twice.
         header_key=normalise_header,
+        # The product's own columns (docs/register.md s5): their whole look is reset on every run.
+        owned_headers=frozenset(AR_HEADERS),
     )
 
 
