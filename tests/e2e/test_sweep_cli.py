@@ -297,6 +297,37 @@ def test_bad_setting_is_a_clear_error(tmp_path: Path) -> None:
     assert 'rules.anchor is "meting"' in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("toml", "env", "expected"),
+    [
+        ('[mail]\ndeadline = "soon"\n', {}, 'keeper.toml [mail] deadline is "soon"; give the seconds'),
+        ("", {"KEEPER_MAIL": "pigeon"}, 'KEEPER_MAIL is "pigeon"; use outbox'),
+        ('sendco_name = "Ms Patel\\nBcc: all@example.org"\n', {}, "sendco_name has a line break"),
+    ],
+    ids=["toml-deadline", "env-transport", "newline-in-name"],
+)
+def test_a_bad_setting_stops_the_command_before_the_register_is_read(
+    tmp_path: Path, toml: str, env: dict[str, str], expected: str
+) -> None:
+    """The settings are checked on load: a register that does not exist is never reached, and one that does is left
+    byte for byte as it was."""
+    (tmp_path / "keeper.toml").write_text(toml, encoding="utf-8")
+    missing = run_main("sweep", str(tmp_path / "no-such-register.xlsx"), "--today", TODAY, env=env)
+    assert missing.returncode == 2
+    assert expected in missing.stderr
+    assert "no-such-register" not in missing.stderr
+    path = _write(tmp_path / "r.xlsx", [HEADER, ["Ann Example", date(2015, 1, 10), date(2024, 1, 1)]])
+    before = path.read_bytes()
+    for command in ("sweep", "report"):
+        proc = run_main(command, str(path), "--today", TODAY, env=env, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert expected in proc.stderr
+    assert path.read_bytes() == before
+    assert not (tmp_path / "outbox").exists()
+    assert not (tmp_path / "report.xlsx").exists()
+
+
 def test_settings_change_the_clock(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "r.xlsx",
