@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
     sweep.add_argument("--config", help="settings file (default: keeper.toml beside the register)")
     sweep.add_argument("--dry-run", action="store_true", help="compute and report, but write nothing and send nothing")
-    sweep.add_argument("--json", action="store_true", help="print the machine-readable result (register.md section 7)")
+    sweep.add_argument("--json", action="store_true", help="print the machine-readable result (docs/register.md s7)")
     sweep.set_defaults(func=cmd_sweep)
 
     demo = sub.add_parser(

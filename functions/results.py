@@ -69,7 +69,7 @@ class SweepResult:
         return Counter(p.status for p in self.pupils)
 
     def to_json(self) -> dict[str, Any]:
-        """register.md section 7, exactly."""
+        """docs/register.md s7, exactly."""
         out: dict[str, Any] = {"today": self.today.isoformat(), "pupils": [pupil_json(p) for p in self.pupils]}
         if self.mail is not None:
             out["emails"] = self.mail.sent

@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 
 from functions.confirm import ConfirmPage
+from functions.evaluate import london_today
 from functions.reporting import OutputError, calendar_target, lock_files, overview_target, records_folder
-from functions.sweep import london_today
 from scripts.make_demo import write_demo_register
 from tests.e2e.cloud_fixtures import app_client, contributions
 from tests.e2e.conftest import run_main
@@ -50,7 +50,8 @@ def test_demo_link_confirms_through_serve_and_fills_received(tmp_path: Path, mon
     link = link_in(eml)
     token = link.split("t=", 1)[1]
     before = contributions(register)
-    # What `main.py serve demo/register.xlsx` sets up (cmd_serve), then the same app functions-framework serves.
+    # `main.py serve demo/register.xlsx` hands the bootstrap this register and the keeper.toml beside it; the cloud's
+    # confirm target gets the same from these variables (tests/e2e/test_confirm_browser.py runs serve itself).
     for name in ("KEEPER_SCHOOL_ID", "KEEPER_BASE_URL", "KEEPER_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

@@ -42,7 +42,7 @@ def _snapshot(path: Path) -> dict[tuple[str, str], tuple]:
     out: dict[tuple[str, str], tuple] = {}
     for ws in wb.worksheets:
         if ws.title == "Contributions":
-            # The product fills Requested, Chasers and Last chased there and appends Parent/carer rows (register.md
+            # The product fills Requested, Chasers and Last chased there and appends Parent/carer rows (docs/register.md
             # section 6); tests/e2e/test_emails_cli.py checks that tab, and that a date the SENDCo typed is kept.
             continue
         ar_cols = set()
@@ -208,9 +208,9 @@ def test_spec_worked_examples_through_the_whole_sweep(tmp_path: Path) -> None:
         tmp_path / "r.xlsx",
         [
             HEADER,
-            # review-rules.md s4: last meeting 2025-06-20, LA decision 2025-07-10.
+            # docs/rules.md s4: last meeting 2025-06-20, LA decision 2025-07-10.
             ["Ann Example", date(2017, 1, 10), date(2020, 1, 1), date(2025, 6, 20), date(2025, 7, 10), None, None],
-            # review-rules.md s4: plan issued 2025-03-10, no review yet.
+            # docs/rules.md s4: plan issued 2025-03-10, no review yet.
             ["Ben Example", date(2016, 2, 10), date(2025, 3, 10), None, None, None, None],
         ],
     )
@@ -221,7 +221,7 @@ def test_spec_worked_examples_through_the_whole_sweep(tmp_path: Path) -> None:
 
 
 def test_spec_phase_transfer_example_through_the_whole_sweep(tmp_path: Path) -> None:
-    # review-rules.md s5: Year 5 review held 2024-04-15, transfer 2025-09-01. Born 1 May 2014: aged 9 on
+    # docs/rules.md s5: Year 5 review held 2024-04-15, transfer 2025-09-01. Born 1 May 2014: aged 9 on
     # 31 Aug 2023, so Year 5 in 2023/24 and Year 6 in 2024/25.
     path = _write(
         tmp_path / "r.xlsx",

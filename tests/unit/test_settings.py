@@ -24,7 +24,7 @@ def test_defaults_are_the_specs() -> None:
     assert s.rules.period is Period.TWELVE_MONTHS
     assert s.rules.transfer_after_years == (6, 11)
     assert s.rules.phase_deadline_inclusive is False
-    assert s.rules.closures is None  # the default closures every year (review-rules.md s2)
+    assert s.rules.closures is None  # the default closures every year (docs/rules.md s2)
 
 
 def test_a_full_file(tmp_path: Path) -> None:
