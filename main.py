@@ -332,23 +332,28 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
     return _confirm_reply(request, lambda: _confirmations(bootstrap.deployment()))
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """The confirmation page on this computer: the cloud's confirm handler, served by werkzeug."""
-    from werkzeug.serving import run_simple
+def serve_app(service: Confirmations) -> Callable[..., Any]:
+    """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start."""
     from werkzeug.wrappers import Request, Response
-
-    dep = bootstrap.deployment(register=args.register, config=args.config)
-    try:
-        service = _confirmations(dep)
-    except LinkConfigError as exc:
-        print(f"Review Keeper: {exc}", file=sys.stderr)
-        return EXIT_PROBLEM
 
     @Request.application
     def app(request: Request) -> Response:
         body, status, headers = _confirm_reply(request, lambda: service)
         return Response(body, status=status, headers=headers)
 
+    return app
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The confirmation page on this computer: the cloud's confirm handler, served by werkzeug."""
+    from werkzeug.serving import run_simple
+
+    dep = bootstrap.deployment(register=args.register, config=args.config)
+    try:
+        app = serve_app(_confirmations(dep))
+    except LinkConfigError as exc:
+        print(f"Review Keeper: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
     names = ", ".join(f"{s.id} ({s.register})" for s in dep.schools.values())
     print(f"Review Keeper: confirmation page for {names} on http://{args.host}:{args.port}/confirm?t=...", flush=True)
     # One request at a time: a workbook on disk has one writer.

@@ -275,3 +275,31 @@ def test_default_sendco_name_reads_as_the_sendco(tmp_path: Path) -> None:
     assert service._school_context(school)["sendco_name"] is None
     named = School("school", str(tmp_path / "r.xlsx"), Settings(sendco_name="Ms Patel"))
     assert service._school_context(named)["sendco_name"] == "Ms Patel"
+
+
+def test_serve_answers_as_the_cloud_page_does_without_touching_the_environment(tmp_path: Path) -> None:
+    """`serve` builds its deployment from the register it is given (never by editing os.environ) and answers GET,
+    HEAD and other methods as the cloud's confirm target does."""
+    import os
+
+    from werkzeug.test import Client
+
+    import main
+    from functions import bootstrap
+    from functions.confirm import SECURITY_HEADERS
+
+    register = write_demo_register(tmp_path / "register.xlsx", today=date.fromisoformat(TODAY))
+    before = dict(os.environ)
+    dep = bootstrap.deployment({"KEEPER_LINK_SECRET": "a-long-random-test-secret"}, register=str(register))
+    client = Client(main.serve_app(main._confirmations(dep)))
+    assert dict(os.environ) == before
+    shown = client.get("/confirm?t=not-a-token")
+    assert shown.status_code == 400
+    assert "This link does not work" in shown.get_data(as_text=True)
+    assert shown.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    head = client.head("/confirm?t=not-a-token")
+    assert head.status_code == 400
+    assert head.get_data() == b""
+    refused = client.put("/confirm")
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "GET, HEAD, POST"
