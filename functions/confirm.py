@@ -43,6 +43,7 @@ from sheet_schema.contributions import (
 )
 from sheet_schema.fields import normalise_header
 
+from .evaluate import evaluate
 from .links import (
     LinkClaim,
     LinkConfigError,
@@ -54,7 +55,6 @@ from .links import (
     LinkWrongSchool,
 )
 from .settings import DEFAULT_SENDCO_NAME, School, SettingsError
-from .sweep import evaluate
 
 log = logging.getLogger("review_keeper.confirm")
 

@@ -17,8 +17,8 @@ from connectors.base import Register, RegisterError
 from sheet_schema.contributions import CONTRIBUTIONS_SHEET, match_pupil, parse_contributions
 from sheet_schema.model import ReviewedPupil
 
+from .evaluate import Evaluation, evaluate
 from .settings import Settings
-from .sweep import Evaluation, evaluate
 
 OVERVIEW_NAME = "report.xlsx"
 CALENDAR_NAME = "reviews.ics"
