@@ -37,6 +37,7 @@ from sheet_schema.contributions import (
     RECEIVED,
     Contribution,
     find_contributions_header,
+    find_contributions_tab,
     key_of_row,
     match_pupil,
     parse_contributions,
@@ -167,6 +168,7 @@ class _Located:
     contribution: Contribution
     claim: LinkClaim
     pupils: list[Any] | None
+    sheet: str = CONTRIBUTIONS_SHEET  # the tab's title as the SENDCo typed it ("contributions" is the same tab)
 
 
 class _Problem(Exception):
@@ -202,7 +204,9 @@ class _OneRowCells(Mapping[str, CellWrite]):
         return len(self._cells())
 
 
-def received_plan(target: tuple[str, str, str], today: date, note: str = "") -> WritePlan:
+def received_plan(
+    target: tuple[str, str, str], today: date, note: str = "", *, sheet: str = CONTRIBUTIONS_SHEET
+) -> WritePlan:
     """A plan that writes Received (and appends the note) on the first row whose key is `target` and whose Received
     cell is still blank when the adapter writes; any other row, or a row already received, is left alone."""
     state: dict[str, Any] = {"columns": {}, "matched": False}
@@ -233,7 +237,7 @@ def received_plan(target: tuple[str, str, str], today: date, note: str = "") -> 
         return target
 
     return WritePlan(
-        sheet=CONTRIBUTIONS_SHEET,
+        sheet=sheet,
         headers=(RECEIVED, NOTES),
         find_header_row=find_header_row,
         key_of=key_of,
@@ -328,7 +332,7 @@ class Confirmations:
             raise self._problem("unavailable", 503) from None
         register = self.open_register(school)
         data = register.read()
-        sheet = next((s for s in data.sheets if s.title == CONTRIBUTIONS_SHEET), None)
+        sheet = find_contributions_tab(data.sheets)
         contributions, _ = parse_contributions(sheet.rows) if sheet is not None else ([], [])
         contribution = self.signer.find_row(claim, contributions)
         if contribution is None:
@@ -337,7 +341,7 @@ class Confirmations:
             pupils: list[Any] | None = evaluate(data, today=today, settings=school.settings).pupils
         except RegisterError:
             pupils = None  # the page can still say who it is from the Contributions row alone
-        return _Located(school, register, contribution, claim, pupils)
+        return _Located(school, register, contribution, claim, pupils, sheet.title if sheet else CONTRIBUTIONS_SHEET)
 
     def _guarded(self, action: Callable[[], ConfirmPage], what: str) -> ConfirmPage:
         try:
@@ -374,7 +378,7 @@ class Confirmations:
             if located.contribution.is_received:
                 return ConfirmPage("already", 200, context)
             today = self.today()
-            plan = received_plan(located.contribution.key, today, clean_note(note))
+            plan = received_plan(located.contribution.key, today, clean_note(note), sheet=located.sheet)
             result = located.register.write(plan)
             if located.contribution.key in result.missing_keys:
                 # Someone filled Received (or removed the row) between reading and writing: look again.

@@ -28,7 +28,7 @@ import jinja2
 
 from connectors.base import CellValue, CellWrite, WritePlan
 from review_rules.dates import format_date
-from review_rules.model import ReviewClock, Status
+from review_rules.model import Status
 from review_rules.school_days import SchoolCalendar, calendar_for
 from sheet_schema.ar_columns import STATUS_LABELS, transfer_label
 from sheet_schema.contributions import (
@@ -41,7 +41,9 @@ from sheet_schema.contributions import (
     REQUESTED,
     Contribution,
     find_contributions_header,
+    in_cycle,
     key_of_row,
+    outstanding_by_pupil,
     pupil_matches,
     seed_parent_rows,
 )
@@ -297,12 +299,6 @@ class _Row:
     updates: dict[str, date | int] = field(default_factory=dict)
 
 
-def _in_cycle(c: Contribution, clock: ReviewClock) -> bool:
-    """A row requested before this cycle's anchor (the last review held) belongs to an earlier review: it is history,
-    not something to chase. The SENDCo clears Requested or adds a row to ask again."""
-    return c.requested is None or c.requested >= clock.meeting_anchor
-
-
 def plan_emails(
     pupils: Sequence[ReviewedPupil],
     contributions: Sequence[Contribution],
@@ -341,7 +337,7 @@ def plan_emails(
         pupil = found[0]
         if pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
             continue  # INVALID rows get no chasers (register.md section 4); nobody reviews a plan for a leaver
-        if not _in_cycle(c, pupil.clock):
+        if not in_cycle(c, pupil.clock):
             continue
         rows.append(_Row(c, pupil, c.requested, c.chasers, c.last_chased, c.invited_for))
 
@@ -442,7 +438,10 @@ def plan_emails(
             "(reg 20(3) asks for at least two weeks); check everyone can still come."
         )
 
-    outstanding = _outstanding(rows)
+    # Ledger recoveries count, today's emails not yet (they have not gone): what a dry run shows.
+    outstanding = outstanding_by_pupil(
+        (*contributions, *new_rows), pupils, {r.contribution.key: r.updates for r in rows}
+    )
     digest = _digest(
         pupils,
         rows,
@@ -522,17 +521,6 @@ def _contributor_email(
         reason_key=reason_key,
         contribution_key=r.contribution.key,
     )
-
-
-def _outstanding(rows: Iterable[_Row]) -> dict[int, str]:
-    parts: dict[int, list[str]] = {}
-    for r in rows:
-        if r.contribution.is_received or r.requested is None:
-            continue
-        n = r.chasers
-        label = r.contribution.role + (f" ({n} chaser{'s' if n != 1 else ''})" if n else "")
-        parts.setdefault(r.pupil.record.row, []).append(label)
-    return {row: ", ".join(labels) for row, labels in parts.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from review_rules.model import ReviewClock, Status
 from review_rules.school_days import SchoolCalendar, calendar_for
 from sheet_schema.ar_columns import AR_HEADERS, AR_STATUS, ar_row
 from sheet_schema.contributions import (
-    CHASERS,
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
     INVITED_FOR,
@@ -42,7 +41,8 @@ from sheet_schema.contributions import (
     REQUESTED,
     Contribution,
     find_contributions_header,
-    match_pupil,
+    find_contributions_tab,
+    outstanding_by_pupil,
     parse_contributions,
 )
 from sheet_schema.fields import normalise_header
@@ -381,13 +381,10 @@ def mail_setup(
     return MailSetup(transport, FileLedger(ledger_path(settings, env, base_dir)), signer)
 
 
-def _tab(data: RegisterData, name: str) -> tuple[str | None, list[list[CellValue]]]:
-    """The tab called `name` (ignoring case and spaces: Excel and Sheets treat "contributions" as the same name)."""
-    wanted = " ".join(name.split()).casefold()
-    for sheet in data.sheets:
-        if " ".join(sheet.title.split()).casefold() == wanted:
-            return sheet.title, sheet.rows
-    return None, []
+def _tab(data: RegisterData, name: str = CONTRIBUTIONS_SHEET) -> tuple[str | None, list[list[CellValue]]]:
+    """The Contributions tab's title as typed, and its rows (sheet_schema.contributions.find_contributions_tab)."""
+    sheet = find_contributions_tab(data.sheets)
+    return (sheet.title, sheet.rows) if sheet is not None else (None, [])
 
 
 def previous_statuses(evaluation: Evaluation) -> dict[int, CellValue]:
@@ -416,22 +413,7 @@ def outstanding_after(
     plan: EmailPlan, contributions: Iterable[Contribution], pupils: Sequence[ReviewedPupil], sent_keys: set[str]
 ) -> dict[int, str]:
     """The AR outstanding cell per pupil row, counting what went out today: "EP, Class teacher (2 chasers)"."""
-    cells = updates_to_write(plan, sent_keys)
-    parts: dict[int, list[str]] = {}
-    for c in (*contributions, *plan.new_rows):
-        done = cells.get(c.key, {})
-        requested = done.get(REQUESTED, c.requested)
-        chasers = int(done.get(CHASERS, c.chasers))
-        if requested is None or c.is_received:
-            continue
-        pupil = match_pupil(c, pupils)
-        if pupil is None or pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
-            continue
-        if requested < pupil.clock.meeting_anchor:
-            continue  # asked for an earlier review: history, not awaited
-        label = c.role + (f" ({chasers} chaser{'s' if chasers != 1 else ''})" if chasers else "")
-        parts.setdefault(pupil.record.row, []).append(label)
-    return {row: ", ".join(labels) for row, labels in parts.items()}
+    return outstanding_by_pupil((*contributions, *plan.new_rows), pupils, updates_to_write(plan, sent_keys))
 
 
 def _transport_name(transport: MailTransport) -> str:
@@ -492,20 +474,8 @@ def run_sweep(
 
 def outstanding_from_tab(data: RegisterData, evaluation: Evaluation) -> dict[int, str]:
     """pupil row -> the AR outstanding text, read from the Contributions tab as it stands (nothing planned or sent)."""
-    _, rows = _tab(data, CONTRIBUTIONS_SHEET)
-    if not rows:
-        return {}
-    contributions, _ = parse_contributions(rows)
-    parts: dict[int, list[str]] = {}
-    for c in contributions:
-        if c.is_received or c.requested is None:
-            continue
-        pupil = match_pupil(c, evaluation.pupils)
-        if pupil is None or pupil.clock is None:
-            continue
-        label = c.role + (f" ({c.chasers} chaser{'s' if c.chasers != 1 else ''})" if c.chasers else "")
-        parts.setdefault(pupil.record.row, []).append(label)
-    return {row: ", ".join(labels) for row, labels in parts.items()}
+    _, rows = _tab(data)
+    return outstanding_by_pupil(parse_contributions(rows)[0], evaluation.pupils)
 
 
 def _email_step(

@@ -12,11 +12,12 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from review_rules.dates import format_date
 from review_rules.model import Anchor, Period, ReviewClock, RuleSettings
@@ -24,6 +25,7 @@ from review_rules.model import Anchor, Period, ReviewClock, RuleSettings
 # The status as the SENDCo reads it in the "AR status" column (register.md section 5): one table for the register
 # and the reports.
 from sheet_schema.ar_columns import STATUS_LABELS as STATUS_LABELS
+from sheet_schema.contributions import CHASERS, REQUESTED, Contribution, in_cycle, match_pupil
 from sheet_schema.model import ReviewedPupil
 
 
@@ -36,10 +38,43 @@ class ContributionLine:
     requested: date | None
     received: date | None
     chasers: int = 0
+    # "yes" or a tick in Received: it came, date unknown (docs/register.md s6).
+    received_marked: bool = False
 
     @property
     def outstanding(self) -> bool:
-        return self.received is None
+        return self.received is None and not self.received_marked
+
+
+def contribution_lines(
+    contributions: Iterable[Contribution],
+    pupils: Sequence[ReviewedPupil],
+    sent: Mapping[tuple[str, str, str], Mapping[str, Any]] | None = None,
+) -> dict[int, list[ContributionLine]]:
+    """pupil row -> the ContributionLines a review record lists: this review's rows only (a row asked for before the
+    last review is history, as for AR outstanding: sheet_schema.contributions.in_cycle). `sent`: per row key, the
+    Requested / Chasers today's emails write, so the record matches the sheet as it will be after the sweep."""
+    done = sent or {}
+    out: dict[int, list[ContributionLine]] = {}
+    for c in contributions:
+        pupil = match_pupil(c, pupils)
+        if pupil is None:
+            continue
+        cells = done.get(c.key, {})
+        requested = cells.get(REQUESTED, c.requested)
+        if pupil.clock is not None and not in_cycle(c, pupil.clock, requested):
+            continue
+        out.setdefault(pupil.record.row, []).append(
+            ContributionLine(
+                role=c.role,
+                name=c.name,
+                requested=requested,
+                received=c.received,
+                chasers=int(cells.get(CHASERS, c.chasers)),
+                received_marked=c.received_marked,
+            )
+        )
+    return out
 
 
 def uk_date(d: date | None) -> str:

@@ -9,11 +9,12 @@ goes out. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from review_rules.model import Status
+from review_rules.model import ReviewClock, Status
 
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
 from .fields import normalise_header
@@ -359,22 +360,65 @@ def row_values(contribution: Contribution) -> list[object]:
     ]
 
 
+def find_contributions_tab(sheets: Iterable[Any]) -> Any | None:
+    """The Contributions tab among `sheets` (anything with a `title`), or None. Case and spaces ignored: Excel and
+    Sheets treat "contributions" and "Contributions" as one name, so the SENDCo may have typed either (docs/register.md
+    s6). The one finder the sweep, the confirm page and the reports share."""
+    wanted = _fold(CONTRIBUTIONS_SHEET)
+    return next((sheet for sheet in sheets if _fold(sheet.title) == wanted), None)
+
+
+def in_cycle(contribution: Contribution, clock: ReviewClock, requested: date | None = None) -> bool:
+    """A row asked for before this cycle's anchor (the last review held) belongs to an earlier review: history, not
+    something to chase, count as awaited or list in this review's record. The SENDCo clears Requested or adds a row to
+    ask again."""
+    requested = contribution.requested if requested is None else requested
+    return requested is None or requested >= clock.meeting_anchor
+
+
+def is_awaited(contribution: Contribution, pupil: ReviewedPupil | None, requested: date | None = None) -> bool:
+    """Asked for this review and not yet received: what "AR outstanding" lists. `requested` overrides the row's own
+    date (an email sent today, or one the sent-ledger recovered). A row asked for before this cycle's anchor belongs
+    to an earlier review (history, not awaited); INVALID and INACTIVE pupils await nothing (docs/register.md s4)."""
+    requested = contribution.requested if requested is None else requested
+    if requested is None or contribution.is_received:
+        return False
+    if pupil is None or pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
+        return False
+    return in_cycle(contribution, pupil.clock, requested)
+
+
+def outstanding_label(role: str, chasers: int) -> str:
+    """One awaited contribution as the AR outstanding cell shows it: "EP" or "Class teacher (2 chasers)"."""
+    return role + (f" ({chasers} chaser{'s' if chasers != 1 else ''})" if chasers else "")
+
+
+def outstanding_by_pupil(
+    contributions: Iterable[Contribution],
+    pupils: Sequence[ReviewedPupil],
+    sent: Mapping[tuple[str, str, str], Mapping[str, Any]] | None = None,
+) -> dict[int, str]:
+    """pupil row -> the AR outstanding cell, e.g. "EP, Class teacher (2 chasers)": the one builder, used by the sweep
+    with mail on (`sent`: per row key, the Requested / Chasers the emails that went today will write) and with mail
+    off (`sent` None: the tab as the SENDCo keeps it)."""
+    done = sent or {}
+    parts: dict[int, list[str]] = {}
+    for contribution in contributions:
+        cells = done.get(contribution.key, {})
+        requested = cells.get(REQUESTED, contribution.requested)
+        pupil = match_pupil(contribution, pupils)
+        if pupil is None or not is_awaited(contribution, pupil, requested):
+            continue
+        chasers = int(cells.get(CHASERS, contribution.chasers))
+        parts.setdefault(pupil.record.row, []).append(outstanding_label(contribution.role, chasers))
+    return {row: ", ".join(labels) for row, labels in parts.items()}
+
+
 def outstanding_text(
     pupil: ReviewedPupil, contributions: Sequence[Contribution], pupils: Sequence[ReviewedPupil]
 ) -> str:
-    """The AR outstanding cell: contributions requested and still awaited, e.g. "EP, Class teacher (2 chasers)"."""
-    parts: list[str] = []
-    for contribution in contributions:
-        if contribution.is_received or contribution.requested is None:
-            continue
-        if match_pupil(contribution, pupils) is not pupil:
-            continue
-        if contribution.chasers:
-            plural = "" if contribution.chasers == 1 else "s"
-            parts.append(f"{contribution.role} ({contribution.chasers} chaser{plural})")
-        else:
-            parts.append(contribution.role)
-    return ", ".join(parts)
+    """The AR outstanding cell for one pupil (see outstanding_by_pupil)."""
+    return outstanding_by_pupil(contributions, pupils).get(pupil.record.row, "")
 
 
 __all__ = [
@@ -387,8 +431,13 @@ __all__ = [
     "canonical_role",
     "contribution_key",
     "find_contributions_header",
+    "find_contributions_tab",
+    "in_cycle",
+    "is_awaited",
     "key_of_row",
     "match_pupil",
+    "outstanding_by_pupil",
+    "outstanding_label",
     "outstanding_text",
     "parse_contributions",
     "pupil_matches",
