@@ -27,7 +27,8 @@ from review_rules.model import Status
 from sheet_schema.contributions import Contribution
 from sheet_schema.model import ReviewedPupil
 
-from .planning import Attachment, EmailPlan, OutgoingEmail, updates_to_write
+from .contribution_writes import updates_to_write
+from .rendering import Attachment, EmailPlan, OutgoingEmail
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("review_keeper.digest_records")

@@ -32,7 +32,7 @@ from connectors.mail import MailError, MailTransport, OutboxTransport, transport
 from review_rules.clock import compute_review
 from review_rules.model import ReviewClock, Status
 from review_rules.school_days import SchoolCalendar, calendar_for
-from sheet_schema.ar_columns import AR_HEADERS, AR_STATUS, ar_row
+from sheet_schema.ar_columns import AR_HEADERS, AR_STATUS, DATE_FORMAT, ar_row
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
@@ -50,6 +50,7 @@ from sheet_schema.header import check_required, choose_register, find_header
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
 from sheet_schema.validate import row_key, validate_rows
 
+from .contribution_writes import contributions_write_plan, rows_to_append, updates_to_write
 from .digest_records import attach_records_enabled, attach_review_records, contribution_lines
 from .links import SECRET_ENV, LinkSigner
 from .mailer import (
@@ -62,15 +63,8 @@ from .mailer import (
     send_all,
     went_keys,
 )
-from .planning import (
-    DATE_FORMAT,
-    EmailPlan,
-    contributions_write_plan,
-    mail_plan_settings,
-    plan_emails,
-    rows_to_append,
-    updates_to_write,
-)
+from .planning import mail_plan_settings
+from .rendering import EmailPlan, plan_emails
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("review_keeper.sweep")

@@ -9,15 +9,9 @@ import icalendar
 import pytest
 
 from connectors.base import CellValue
-from functions.planning import (
-    chaser_key,
-    contributions_write_plan,
-    digest_key,
-    plan_emails,
-    request_key,
-    rows_to_append,
-    updates_to_write,
-)
+from functions.contribution_writes import contributions_write_plan, rows_to_append, updates_to_write
+from functions.planning import chaser_key, digest_key, request_key
+from functions.rendering import plan_emails
 from review_rules.model import Status
 from sheet_schema.contributions import CHASERS, INVITED_FOR, LAST_CHASED, REQUESTED
 from tests.mail_fixtures import UPN, clock, contribution, pupil, settings
