@@ -30,6 +30,7 @@ import jinja2
 
 from connectors.base import CellValue, CellWrite, Register, RegisterError, WritePlan
 from review_rules.dates import format_date
+from sheet_schema.ar_columns import DATE_FORMAT
 from sheet_schema.cells import cell_text, is_blank
 from sheet_schema.contributions import (
     CONTRIBUTIONS_SHEET,
@@ -60,7 +61,6 @@ from .sweep import evaluate
 log = logging.getLogger("review_keeper.confirm")
 
 PAGES = Path(__file__).parent / "pages"
-DATE_FORMAT = "dd/mm/yyyy"
 NOTE_LIMIT = 1000  # characters: enough for "sent by post on Tuesday", short enough that a cell stays readable
 
 # The page's only stylesheet; the Content-Security-Policy allows exactly this text by its hash, so no other style and

@@ -86,7 +86,8 @@ def uk_date(d: date | None) -> str:
 
 def uk_month(d: date) -> str:
     """A month as a heading: "Nov 2025"."""
-    return f"{d:%b %Y}"
+    # From format_date, not strftime: English month names whatever the machine's locale.
+    return format_date(d).split(" ", 2)[2]
 
 
 def year_label(nc_year: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from review_rules.model import ReviewClock, Status
 
+from .ar_columns import AR_INVITED_FOR
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
 from .fields import normalise_header
 from .model import ReviewedPupil
@@ -33,7 +34,7 @@ LAST_CHASED = "Last chased"
 NOTES = "Notes"
 # The product's own column, appended after the SENDCo's: the meeting date the contributor was last invited to.
 # Kept out of Notes on purpose: Notes is the SENDCo's free text and the product never edits what they typed.
-INVITED_FOR = "AR invited for"
+INVITED_FOR = AR_INVITED_FOR
 
 CONTRIBUTION_HEADERS: tuple[str, ...] = (PUPIL, ROLE, NAME, EMAIL, REQUESTED, RECEIVED, CHASERS, LAST_CHASED, NOTES)
 DATE_HEADERS: tuple[str, ...] = (REQUESTED, RECEIVED, LAST_CHASED, INVITED_FOR)
