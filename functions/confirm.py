@@ -9,7 +9,7 @@ holder could do anyway. The token travels in the POST body, never in a URL the b
 
 The row is found by the link's contribution key (pupil, role and email; functions/links.py), never by row number, and
 at write time: the adapter calls `key_of` on the sheet as it is then, so a row the SENDCo moved is still found, and a
-Received date the SENDCo typed meanwhile is never overwritten (register.md section 6: "a date the SENDCo typed always
+Received date the SENDCo typed meanwhile is never overwritten (docs/register.md s6: "a date the SENDCo typed always
 wins"). A second POST finds Received filled and writes nothing.
 """
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from reports.common import contribution_lines as records_lines
 from review_rules.model import Status
+from review_rules.periods import DUE_SOON_DAYS
 from sheet_schema.contributions import Contribution
 from sheet_schema.model import ReviewedPupil
 
@@ -34,8 +35,9 @@ from .settings import Settings, SettingsError
 log = logging.getLogger("review_keeper.digest_records")
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# "Reviews within the next four weeks": the meeting (planned, else hold-by) from today to today + 28 days.
-RECORD_WINDOW_DAYS = 28
+# "Reviews within the next four weeks": the meeting (planned, else hold-by) from today to the end of the DUE SOON
+# window (docs/rules.md s9), so every review the SENDCo is about to hold has its record in hand.
+RECORD_WINDOW_DAYS = DUE_SOON_DAYS
 
 
 @dataclass(frozen=True)

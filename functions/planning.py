@@ -96,7 +96,7 @@ def plan_decisions(
             continue
         pupil = found[0]
         if pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
-            continue  # INVALID rows get no chasers (register.md section 4); nobody reviews a plan for a leaver
+            continue  # INVALID rows get no chasers (docs/register.md s4); nobody reviews a plan for a leaver
         if not in_cycle(c, pupil.clock):
             continue
         rows.append(PlannedRow(c, pupil, c.requested, c.chasers, c.last_chased, c.invited_for))

@@ -22,7 +22,7 @@ from typing import Any
 from review_rules.dates import format_date
 from review_rules.model import Anchor, Period, ReviewClock, RuleSettings
 
-# The status as the SENDCo reads it in the "AR status" column (register.md section 5): one table for the register
+# The status as the SENDCo reads it in the "AR status" column (docs/register.md s5): one table for the register
 # and the reports.
 from sheet_schema.ar_columns import STATUS_LABELS as STATUS_LABELS
 from sheet_schema.contributions import CHASERS, REQUESTED, Contribution, in_cycle, match_pupil
@@ -31,7 +31,7 @@ from sheet_schema.model import ReviewedPupil
 
 @dataclass(frozen=True)
 class ContributionLine:
-    """One piece of advice requested for a review (register.md section 6, the Contributions tab)."""
+    """One piece of advice requested for a review (docs/register.md s6, the Contributions tab)."""
 
     role: str  # Parent/carer, Class teacher, EP, SALT, ...
     name: str
@@ -207,7 +207,7 @@ _UID_SALT = "review-keeper/calendar/v1"
 def pupil_key_hash(pupil: ReviewedPupil, *, extra: str = "") -> str:
     """A stable, opaque key for one pupil: a salted SHA-256 of the UPN (or name + date of birth when there is none).
 
-    The register matches rows the same way (register.md section 5), so the key survives sorting and inserted rows.
+    The register matches rows the same way (docs/register.md s5), so the key survives sorting and inserted rows.
     """
     record = pupil.record
     if record.upn:

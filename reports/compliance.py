@@ -68,7 +68,7 @@ def compliance_measures(pupils: Sequence[ReviewedPupil], *, today: date, setting
         "their last review (or, with no review yet, the plan's issue date), CFA 2014 s44(1).",
     )
 
-    # Measure 2, last year: first reviews only. plan_issued is the date the plan was FIRST issued (review-rules.md s4)
+    # Measure 2, last year: first reviews only. plan_issued is the date the plan was FIRST issued (docs/rules.md s4)
     # and the register holds only the latest review, so the date a review's 12 months ran from is known only for a
     # first review: a later review ran from the review before it, which the register no longer holds. Only what the
     # register proves is counted:

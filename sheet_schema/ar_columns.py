@@ -1,4 +1,4 @@
-"""The product's own columns (register.md section 5): their headers, and what goes in them for one pupil.
+"""The product's own columns (docs/register.md s5): their headers, and what goes in them for one pupil.
 
 Pure: values come out as `ARValue`s (text, a date, or a timestamp, with a fill for the status); the adapters turn them
 into cells. Every header starts with "AR " so nobody mistakes them for the SENDCo's own."""
@@ -54,7 +54,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.INACTIVE: "INACTIVE",
 }
 
-# Red, amber, yellow, green, grey, grey (register.md section 5): pale enough that black text stays readable.
+# Red, amber, yellow, green, grey, grey (docs/register.md s5): pale enough that black text stays readable.
 STATUS_FILLS: dict[Status, str] = {
     Status.OVERDUE: "F4B6B6",
     Status.DUE_SOON: "F8CBAD",

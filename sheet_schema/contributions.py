@@ -1,4 +1,4 @@
-"""The Contributions tab (register.md section 6): one row per piece of advice requested for a review.
+"""The Contributions tab (docs/register.md s6): one row per piece of advice requested for a review.
 
 The SENDCo owns every cell; the product fills Requested, Chasers and Last chased as it emails, and Received when a
 contributor confirms, and only ever a blank cell (or a count going up). One product column, "AR invited for", records
