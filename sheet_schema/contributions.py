@@ -20,6 +20,7 @@ from .ar_columns import AR_INVITED_FOR
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
 from .fields import normalise_header
 from .model import ReviewedPupil
+from .roles import PARENT, ROLES, canonical_role
 
 CONTRIBUTIONS_SHEET = "Contributions"
 
@@ -38,51 +39,6 @@ INVITED_FOR = AR_INVITED_FOR
 
 CONTRIBUTION_HEADERS: tuple[str, ...] = (PUPIL, ROLE, NAME, EMAIL, REQUESTED, RECEIVED, CHASERS, LAST_CHASED, NOTES)
 DATE_HEADERS: tuple[str, ...] = (REQUESTED, RECEIVED, LAST_CHASED, INVITED_FOR)
-
-PARENT = "Parent/carer"
-ROLES: tuple[str, ...] = (
-    PARENT,
-    "Class teacher",
-    "Subject teacher",
-    "EP",
-    "SALT",
-    "OT",
-    "Social worker",
-    "Health",
-    "Young person",
-    "Other",
-)
-
-# Words SENDCos write for the same roles; matched after normalise_header (letters and digits only).
-_ROLE_ALIASES: dict[str, str] = {
-    "parent": PARENT,
-    "carer": PARENT,
-    "parentcarer": PARENT,
-    "parentsandcarers": PARENT,
-    "parents": PARENT,
-    "mum": PARENT,
-    "dad": PARENT,
-    "teacher": "Class teacher",
-    "formtutor": "Class teacher",
-    "tutor": "Class teacher",
-    "educationalpsychologist": "EP",
-    "psychologist": "EP",
-    "speechandlanguage": "SALT",
-    "speechandlanguagetherapist": "SALT",
-    "slt": "SALT",
-    "occupationaltherapist": "OT",
-    "occupationaltherapy": "OT",
-    "socialcare": "Social worker",
-    "sw": "Social worker",
-    "nhs": "Health",
-    "schoolnurse": "Health",
-    "paediatrician": "Health",
-    "pupil": "Young person",
-    "child": "Young person",
-    "student": "Young person",
-    "yp": "Young person",
-}
-_ROLE_INDEX: dict[str, str] = {normalise_header(r): r for r in ROLES} | _ROLE_ALIASES
 
 # Text a SENDCo types in Received to say "it came" without a date.
 _RECEIVED_WORDS = frozenset({"y", "yes", "received", "done", "x", "\u2713", "\u2714", "\u2611", "true", "in"})
@@ -126,13 +82,8 @@ def _fold(text: object) -> str:
 def contribution_key(pupil_ref: object, role: object, email: object) -> tuple[str, str, str]:
     """Case- and space-insensitive (pupil, role, email): the row key used to write back and to sign links."""
     role_text = cell_text(role)
-    canonical = _ROLE_INDEX.get(normalise_header(role_text), role_text)
+    canonical = canonical_role(role_text) or role_text
     return (_fold(pupil_ref), _fold(canonical), _fold(email))
-
-
-def canonical_role(text: object) -> str | None:
-    """The role as listed in ROLES, or None when not recognised."""
-    return _ROLE_INDEX.get(normalise_header(text))
 
 
 def find_contributions_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
