@@ -312,12 +312,16 @@ def row_values(contribution: Contribution) -> list[object]:
     ]
 
 
+def is_contributions_tab(title: object) -> bool:
+    """Is this tab the Contributions tab? Case and spaces ignored: Excel and Sheets treat "contributions" and
+    "Contributions" as one name, so the SENDCo may have typed either (docs/register.md s6)."""
+    return _fold(title) == _fold(CONTRIBUTIONS_SHEET)
+
+
 def find_contributions_tab(sheets: Iterable[Any]) -> Any | None:
-    """The Contributions tab among `sheets` (anything with a `title`), or None. Case and spaces ignored: Excel and
-    Sheets treat "contributions" and "Contributions" as one name, so the SENDCo may have typed either (docs/register.md
-    s6). The one finder the sweep, the confirm page and the reports share."""
-    wanted = _fold(CONTRIBUTIONS_SHEET)
-    return next((sheet for sheet in sheets if _fold(sheet.title) == wanted), None)
+    """The Contributions tab among `sheets` (anything with a `title`), or None: the one finder the sweep, the confirm
+    page and the reports share."""
+    return next((sheet for sheet in sheets if is_contributions_tab(sheet.title)), None)
 
 
 def in_cycle(contribution: Contribution, clock: ReviewClock, requested: date | None = None) -> bool:
@@ -386,6 +390,7 @@ __all__ = [
     "find_contributions_tab",
     "in_cycle",
     "is_awaited",
+    "is_contributions_tab",
     "key_of_row",
     "match_pupil",
     "outstanding_by_pupil",
