@@ -21,6 +21,18 @@ from typing import Any
 
 from review_rules.dates import format_date
 from review_rules.model import Anchor, Period, ReviewClock, RuleSettings
+from review_rules.periods import (
+    CONTRIBUTIONS_BEFORE_INVITES_DAYS,
+    DECISION_DAYS,
+    DECISION_WEEKS_DAYS,
+    FINAL_AFTER_MEETING_DAYS,
+    FINAL_AFTER_NOTICE_DAYS,
+    INVITES_DAYS,
+    PAPERS_DAYS,
+    REPORT_DAYS,
+    REQUESTS_DAYS,
+    REQUESTS_EXTENDED_DAYS,
+)
 
 # The status as the SENDCo reads it in the "AR status" column (docs/register.md s5): one table for the register
 # and the reports.
@@ -149,23 +161,40 @@ def computed_for_statement(today: date, settings: RuleSettings) -> str:
     return f"Computed for {uk_date(today)} with settings: " + "; ".join(settings_lines(settings)) + "."
 
 
+def _weeks(days: int) -> int:
+    """A statutory period from review_rules.periods, in the weeks the regulations state it in."""
+    return days // 7
+
+
 # The rule behind each date, for when the clock carries no `explain` text of its own. Keys are ReviewClock /
 # AfterMeeting field names.
 RULES: dict[str, str] = {
     "window_end": "Last day of the 12 months starting with the anchor date (CFA 2014 s44(1); CoP 9.166)",
     "meeting_latest": (
-        "Latest meeting date that leaves the LA's 4-week decision inside the 12 months (CoP 9.169; reg 20(10))"
+        f"Latest meeting date that leaves the LA's {_weeks(DECISION_WEEKS_DAYS)}-week decision inside the 12 months "
+        "(CoP 9.169; reg 20(10))"
     ),
     "meeting_target": "The latest school day on or before the hold-by date (CoP 9.169; reg 20(10))",
-    "requests_from": "Start requesting advice: 6 weeks before the meeting (10 weeks for Year 9+ or a phase transfer)",
-    "contributions_due": "Advice back 3 weeks before the meeting, leaving a week to compile it (reg 20(4))",
-    "invites_by": "At least two weeks' notice of the meeting (reg 20(3))",
-    "papers_by": "Advice and information circulated at least two weeks before the meeting (reg 20(4))",
-    "report_due": "School's report to the LA and everyone invited within 2 weeks of the meeting (reg 20(7)-(8))",
-    "decision_due": "LA decides to maintain, amend or cease within 4 weeks of the meeting (reg 20(10))",
+    "requests_from": (
+        f"Start requesting advice: {_weeks(REQUESTS_DAYS)} weeks before the meeting ({_weeks(REQUESTS_EXTENDED_DAYS)} "
+        "weeks for Year 9+ or a phase transfer)"
+    ),
+    "contributions_due": (
+        f"Advice back {_weeks(INVITES_DAYS + CONTRIBUTIONS_BEFORE_INVITES_DAYS)} weeks before the meeting, leaving "
+        f"{_weeks(CONTRIBUTIONS_BEFORE_INVITES_DAYS)} week to compile it (reg 20(4))"
+    ),
+    "invites_by": f"At least {_weeks(INVITES_DAYS)} weeks' notice of the meeting (reg 20(3))",
+    "papers_by": f"Advice and information circulated at least {_weeks(PAPERS_DAYS)} weeks before the meeting (reg 20(4))",
+    "report_due": (
+        f"School's report to the LA and everyone invited within {_weeks(REPORT_DAYS)} weeks of the meeting "
+        "(reg 20(7)-(8))"
+    ),
+    "decision_due": (
+        f"LA decides to maintain, amend or cease within {_weeks(DECISION_DAYS)} weeks of the meeting (reg 20(10))"
+    ),
     "final_plan_due": (
-        "If amended: final plan within 8 weeks of the proposed amendments, at most 12 weeks after the meeting "
-        "(reg 22(3); R (L, M and P) v Devon CC [2022])"
+        f"If amended: final plan within {_weeks(FINAL_AFTER_NOTICE_DAYS)} weeks of the proposed amendments, at most "
+        f"{_weeks(FINAL_AFTER_MEETING_DAYS)} weeks after the meeting (reg 22(3); R (L, M and P) v Devon CC [2022])"
     ),
     "final_by": "Phase transfer: the plan reviewed and amended before 15 Feb (31 Mar for post-16) (reg 18)",
     "end_of_compulsory_school": (

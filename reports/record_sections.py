@@ -9,6 +9,7 @@ from docx.document import Document as DocxDocument
 from docx.shared import Cm
 
 from review_rules.model import ReviewClock
+from review_rules.periods import DECISION_DAYS, INVITES_DAYS, REPORT_DAYS
 from sheet_schema.model import ReviewedPupil
 
 from .common import uk_date, year_label
@@ -61,7 +62,10 @@ USUAL_CONTRIBUTORS: tuple[str, ...] = (
 
 def invitees_section(doc: DocxDocument) -> None:
     doc.add_heading(HEADING_INVITEES, level=1)
-    doc.add_paragraph("Give at least two weeks' notice of the meeting (reg 20(3)) and ask each for advice (reg 20(4)).")
+    doc.add_paragraph(
+        f"Give at least {INVITES_DAYS // 7} weeks' notice of the meeting (reg 20(3)) and ask each for advice "
+        "(reg 20(4))."
+    )
     table = doc.add_table(rows=1, cols=4)
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, ("Invitee", "Name", "Invited on", "Attending"), strict=True):
@@ -134,8 +138,9 @@ _RULE_OWN_RIGHTS = "the last Friday in June of the school year in which they tur
 def recommendation_section(doc: DocxDocument) -> None:
     doc.add_heading(HEADING_RECOMMENDATION, level=1)
     doc.add_paragraph(
-        "The school's report, with the meeting's recommendation, goes to the LA and everyone invited within two "
-        "weeks of the meeting (reg 20(7)-(8)); the LA then decides within four weeks (reg 20(10))."
+        "The school's report, with the meeting's recommendation, goes to the LA and everyone invited within "
+        f"{REPORT_DAYS // 7} weeks of the meeting (reg 20(7)-(8)); the LA then decides within {DECISION_DAYS // 7} "
+        "weeks (reg 20(10))."
     )
     for option in ("Maintain the plan as it is", "Amend the plan (changes listed above)", "Cease the plan"):
         doc.add_paragraph(f"{BOX} {option}")
