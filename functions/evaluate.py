@@ -12,7 +12,12 @@ from review_rules.clock import compute_review
 from review_rules.model import ReviewClock, Status
 from review_rules.school_days import SchoolCalendar, calendar_for
 from sheet_schema.ar_columns import AR_STATUS
-from sheet_schema.contributions import CONTRIBUTIONS_SHEET, match_pupil, parse_contributions
+from sheet_schema.contributions import (
+    CONTRIBUTIONS_SHEET,
+    find_contributions_tab,
+    outstanding_by_pupil,
+    parse_contributions,
+)
 from sheet_schema.header import check_required, choose_register
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
 from sheet_schema.validate import validate_rows
@@ -93,13 +98,10 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     return Evaluation(data.source, header, pupils, rows)
 
 
-def _tab(data: RegisterData, name: str) -> tuple[str | None, list[list[CellValue]]]:
-    """The tab called `name` (ignoring case and spaces: Excel and Sheets treat "contributions" as the same name)."""
-    wanted = " ".join(name.split()).casefold()
-    for sheet in data.sheets:
-        if " ".join(sheet.title.split()).casefold() == wanted:
-            return sheet.title, sheet.rows
-    return None, []
+def _tab(data: RegisterData, name: str = CONTRIBUTIONS_SHEET) -> tuple[str | None, list[list[CellValue]]]:
+    """The Contributions tab's title as typed, and its rows (sheet_schema.contributions.find_contributions_tab)."""
+    sheet = find_contributions_tab(data.sheets)
+    return (sheet.title, sheet.rows) if sheet is not None else (None, [])
 
 
 def previous_statuses(evaluation: Evaluation) -> dict[int, CellValue]:
@@ -117,20 +119,8 @@ def previous_statuses(evaluation: Evaluation) -> dict[int, CellValue]:
 
 def outstanding_from_tab(data: RegisterData, evaluation: Evaluation) -> dict[int, str]:
     """pupil row -> the AR outstanding text, read from the Contributions tab as it stands (nothing planned or sent)."""
-    _, rows = _tab(data, CONTRIBUTIONS_SHEET)
-    if not rows:
-        return {}
-    contributions, _ = parse_contributions(rows)
-    parts: dict[int, list[str]] = {}
-    for c in contributions:
-        if c.is_received or c.requested is None:
-            continue
-        pupil = match_pupil(c, evaluation.pupils)
-        if pupil is None or pupil.clock is None:
-            continue
-        label = c.role + (f" ({c.chasers} chaser{'s' if c.chasers != 1 else ''})" if c.chasers else "")
-        parts.setdefault(pupil.record.row, []).append(label)
-    return {row: ", ".join(labels) for row, labels in parts.items()}
+    _, rows = _tab(data)
+    return outstanding_by_pupil(parse_contributions(rows)[0], evaluation.pupils)
 
 
 def _london_now() -> datetime:

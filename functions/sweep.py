@@ -27,10 +27,8 @@ from typing import Any
 
 from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
 from connectors.mail import MailTransport, OutboxTransport
-from review_rules.model import Status
-from sheet_schema.ar_columns import AR_HEADERS, ar_row
+from sheet_schema.ar_columns import AR_HEADERS, DATE_FORMAT, ar_row
 from sheet_schema.contributions import (
-    CHASERS,
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
     INVITED_FOR,
@@ -38,7 +36,7 @@ from sheet_schema.contributions import (
     REQUESTED,
     Contribution,
     find_contributions_header,
-    match_pupil,
+    outstanding_by_pupil,
     parse_contributions,
 )
 from sheet_schema.fields import normalise_header
@@ -46,6 +44,7 @@ from sheet_schema.header import find_header
 from sheet_schema.model import HeaderMatch, ReviewedPupil
 from sheet_schema.validate import row_key
 
+from .contribution_writes import contributions_write_plan, rows_to_append, updates_to_write
 from .digest_records import attach_records_enabled, attach_review_records, contribution_lines
 from .evaluate import (
     Evaluation,
@@ -59,15 +58,8 @@ from .evaluate import (
 )
 from .links import LinkSigner
 from .mailer import DEFAULT_DEADLINE, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
-from .planning import (
-    DATE_FORMAT,
-    EmailPlan,
-    contributions_write_plan,
-    mail_plan_settings,
-    plan_emails,
-    rows_to_append,
-    updates_to_write,
-)
+from .planning import mail_plan_settings
+from .rendering import EmailPlan, plan_emails
 from .results import URGENCY, MailReport, SweepResult, ordered_by_urgency, pupil_json
 from .settings import Settings, SettingsError
 
@@ -167,22 +159,7 @@ def outstanding_after(
     plan: EmailPlan, contributions: Iterable[Contribution], pupils: Sequence[ReviewedPupil], sent_keys: set[str]
 ) -> dict[int, str]:
     """The AR outstanding cell per pupil row, counting what went out today: "EP, Class teacher (2 chasers)"."""
-    cells = updates_to_write(plan, sent_keys)
-    parts: dict[int, list[str]] = {}
-    for c in (*contributions, *plan.new_rows):
-        done = cells.get(c.key, {})
-        requested = done.get(REQUESTED, c.requested)
-        chasers = int(done.get(CHASERS, c.chasers))
-        if requested is None or c.is_received:
-            continue
-        pupil = match_pupil(c, pupils)
-        if pupil is None or pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
-            continue
-        if requested < pupil.clock.meeting_anchor:
-            continue  # asked for an earlier review: history, not awaited
-        label = c.role + (f" ({chasers} chaser{'s' if chasers != 1 else ''})" if chasers else "")
-        parts.setdefault(pupil.record.row, []).append(label)
-    return {row: ", ".join(labels) for row, labels in parts.items()}
+    return outstanding_by_pupil((*contributions, *plan.new_rows), pupils, updates_to_write(plan, sent_keys))
 
 
 def _transport_name(transport: MailTransport) -> str:

@@ -11,10 +11,8 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
+from .ar_columns import AR_PREFIX
 from .model import Field
-
-# The product's own columns all start with "AR " (register.md section 5), so nobody mistakes them for the SENDCo's.
-AR_PREFIX = "ar "
 
 # A setting value that tells the product to leave a column alone even if its header looks like a known field.
 IGNORE_WORDS = frozenset({"", "ignore", "ignored", "none", "skip", "-"})
@@ -382,7 +380,7 @@ def fold_header(text: object) -> str:
 
 def is_product_header(text: object) -> bool:
     """True for a header that starts with "AR ": the product's own columns (register.md section 5)."""
-    return fold_header(text).casefold().startswith(AR_PREFIX)
+    return fold_header(text).casefold().startswith(AR_PREFIX.casefold())
 
 
 _ALIAS_INDEX: dict[str, Field] = {}
