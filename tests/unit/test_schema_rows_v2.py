@@ -36,7 +36,8 @@ def good(**over: object) -> list[object]:
 def grid_of(*rows: list[object], headers: list[str] = HEADERS) -> tuple[list[list[object]], HeaderMatch]:
     grid: list[list[object]] = [["Oakfield register"], [], list(headers), *rows]
     header = find_header(grid, sheet="Register")
-    assert header is not None and header.header_row == 3
+    assert header is not None
+    assert header.header_row == 3
     return grid, header
 
 
@@ -108,7 +109,8 @@ def test_placeholders_read_as_blank_with_a_warning(cells: dict[str, object], war
     assert record.errors == ()
     assert record.warnings == (warning,)
     assert record.facts is not None
-    assert record.facts.planned_meeting is None and record.facts.decision is None
+    assert record.facts.planned_meeting is None
+    assert record.facts.decision is None
 
 
 def test_a_placeholder_date_of_birth_is_still_an_error() -> None:
@@ -144,7 +146,8 @@ def test_a_parent_email_that_is_not_an_address_is_named(cell: str) -> None:
 
 def test_a_good_parent_email_is_kept() -> None:
     record = one(good(email=" parent@example.org "))
-    assert record.parent_email == "parent@example.org" and record.warnings == ()
+    assert record.parent_email == "parent@example.org"
+    assert record.warnings == ()
 
 
 # --- s4: planned meetings --------------------------------------------------------------------------------------------
@@ -196,7 +199,8 @@ def test_after_meeting_dates_before_the_last_meeting_belong_to_the_previous_cycl
         good(report="01/11/2024", decided="20/10/2024", outcome="Amend", notice="01/11/2024", final="12/11/2024",
              last="12/11/2024")
     )  # fmt: skip
-    assert record.valid and record.facts is not None
+    assert record.valid
+    assert record.facts is not None
     f = record.facts
     assert (f.report_sent, f.la_decision, f.decision, f.amendment_notice, f.final_plan) == (
         None, None, None, None, date(2024, 11, 12)
@@ -215,7 +219,9 @@ def test_after_meeting_dates_before_the_last_meeting_belong_to_the_previous_cycl
 
 def test_an_outcome_without_a_decision_date_is_kept() -> None:
     record = one(good(outcome="Amend"))
-    assert record.facts is not None and record.facts.decision is Decision.AMEND and record.warnings == ()
+    assert record.facts is not None
+    assert record.facts.decision is Decision.AMEND
+    assert record.warnings == ()
 
 
 def test_steps_without_a_column_are_named_in_the_facts() -> None:
