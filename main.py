@@ -37,6 +37,7 @@ from functions.settings import (
 from functions.sweep import SweepResult, london_today, ordered_by_urgency, run_sweep
 from review_rules.model import Status
 from sheet_schema.ar_columns import STATUS_LABELS, after_meeting_text, next_action, uk_date
+from sheet_schema.validate import not_pupils_note
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
 _ROW_PREFIX = re.compile(r"^row \d+: ")
@@ -129,6 +130,8 @@ def print_summary(result: SweepResult, settings: Settings, out=sys.stdout) -> No
     issues = sum(1 for p in result.pupils if p.warnings and p.status is not Status.INVALID)
     if issues:
         print(f"\n{issues} other rows have warnings: see the AR issues column.", file=out)
+    if ev.not_pupils:
+        print(f"\n{not_pupils_note(ev.not_pupils)}", file=out)
     if result.dry_run:
         print("\nDry run: nothing was written.", file=out)
     elif result.write is not None:

@@ -48,7 +48,7 @@ from sheet_schema.contributions import (
 from sheet_schema.fields import normalise_header
 from sheet_schema.header import check_required, choose_register, find_header
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
-from sheet_schema.validate import row_key, validate_rows
+from sheet_schema.validate import read_rows, row_key
 
 from .digest_records import attach_records_enabled, attach_review_records, contribution_lines
 from .links import SECRET_ENV, LinkSigner
@@ -94,6 +94,7 @@ class Evaluation:
     header: HeaderMatch
     pupils: list[ReviewedPupil]
     rows: list[list[CellValue]]
+    not_pupils: tuple[int, ...] = ()  # rows skipped as not pupils (docs/register.md s1): named once in the summary
 
 
 EMAIL_KEYS = ("kind", "to", "pupil_row", "subject")
@@ -134,6 +135,7 @@ class SweepResult:
     def to_json(self) -> dict[str, Any]:
         """register.md section 7, exactly."""
         out: dict[str, Any] = {"today": self.today.isoformat(), "pupils": [pupil_json(p) for p in self.pupils]}
+        out["not_pupils"] = list(self.evaluation.not_pupils)
         if self.mail is not None:
             out["emails"] = self.mail.sent
             out["email_failures"] = self.mail.failures
@@ -253,11 +255,12 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     if missing:
         raise RegisterError(f'{data.source}, sheet "{header.sheet}": ' + " ".join(missing))
     rows = next(r for t, r in sheets if t == header.sheet)
-    records = validate_rows(rows, header, today=today)
     calendar = calendar_for(settings.rules.closures)  # shared: bank holidays and closures are built once a process
+    found = read_rows(rows, header, today=today, calendar=calendar)
+    records = found.pupils
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
-    return Evaluation(data.source, header, pupils, rows)
+    return Evaluation(data.source, header, pupils, rows, found.not_pupils)
 
 
 def _cell(value: Any) -> CellWrite:
