@@ -3,6 +3,7 @@ dates from the previous cycle, planned meeting dates the SENDCo should look at, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -10,11 +11,16 @@ from review_rules.dates import format_date
 from review_rules.model import Decision
 from review_rules.school_days import SchoolCalendar, bank_holidays
 
-from .cells import Placeholder, is_blank
+from .cells import Placeholder, cell_text, is_blank
 from .fields import FIELD_LABELS
 from .model import Field, HeaderMatch
 
 NAME_FIELDS = (Field.NAME, Field.FORENAME, Field.SURNAME)
+# Text in the name column that heads or totals a block of rows rather than naming a pupil.
+_HEADING = re.compile(
+    r"\s*(?:(?:grand\s+|sub-?\s*)?totals?\b.*|count(?:\s*:.*)?|number of pupils.*|key(?:\s*:.*)?|notes?\s*:.*"
+    r"|(?:year|yr|y)\s*-?\d{1,2}\b.*|reception\b.*|nursery\b.*|key stage\s*\d.*|ks\s*\d.*|sixth form\b.*)\s*"
+)
 # After-meeting dates (docs/rules.md s8): one earlier than the last meeting belongs to the previous cycle.
 AFTER_MEETING_DATES = (Field.REPORT_SENT, Field.LA_DECISION, Field.AMENDMENT_NOTICE, Field.FINAL_PLAN)
 
@@ -107,7 +113,12 @@ def is_pupil_row(values: list[object], header: HeaderMatch) -> bool | None:
     has_name = any(i in name_columns for i in filled)
     other_fields = [i for i in filled if i in header.columns.values() and i not in name_columns]
     if has_name and other_fields:
-        return True
+        names = " ".join(cell_text(values[i]) for i in sorted(name_columns) if i < len(values)).casefold()
+        dob_column = header.columns.get(Field.DOB)
+        no_dob = dob_column is None or dob_column >= len(values) or is_blank(values[dob_column])
+        # A heading or totals row with a count beside it ("Total | 12", "Year 7 | 7") is not a pupil either, though it
+        # has two cells: its "name" is a heading and it has no date of birth.
+        return not (no_dob and _HEADING.fullmatch(names))
     if not has_name and len(filled) > 1 and other_fields:
         return None  # data but no name: validated, so the missing name is reported on the row
     return False

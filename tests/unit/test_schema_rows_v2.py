@@ -60,10 +60,13 @@ def test_rows_that_are_not_pupils_are_skipped_and_counted() -> None:
         make_row(name="Key: red = overdue, amber = due soon"),  # 9: a key below the table
         make_row(name="Ann Lee", notes="joins in January"),  # 10: a name and a note only: no field of the register
         make_row(dob="01/09/2012", upn="B801200005001"),  # 11: details but no name: an error on the row
+        make_row(name="Total", upn=12),  # 12: a totals row with its count beside it
+        make_row(name="Year 10 ", next="TBC"),  # 13: a heading with a note in a known column
+        make_row(name="Total", dob="01/09/2011", last="12/11/2024"),  # 14: a pupil named so, with a DOB: a pupil
     )
     found = read_rows(grid, header, today=TODAY)
-    assert [r.row for r in found.pupils] == [5, 11]
-    assert found.not_pupils == (4, 6, 7, 9, 10)
+    assert [r.row for r in found.pupils] == [5, 11, 14]
+    assert found.not_pupils == (4, 6, 7, 9, 10, 12, 13)
     assert found.pupils[1].errors[0].startswith('row 11: "Pupil name" is blank, but the row has other details.')
 
 
