@@ -384,10 +384,11 @@ def validate_rows(
 def row_key(values: Sequence[object], header: HeaderMatch) -> tuple | None:
     """The key that finds a pupil's row again at write time, wherever the SENDCo has moved it (register.md section 5):
     ("upn", UPN) when a UPN reads (even with a bad check letter); else ("name", name, date of birth as ISO or as typed);
-    else ("content", the known columns as text) for a row with data but no name; None for a blank row."""
+    else ("content", the known columns as text) for a row with data but no name; None for a blank row and for a row
+    that is not a pupil."""
     values = list(values or [])
-    if not _has_known_data(values, header):
-        return None
+    if not _has_known_data(values, header) or is_pupil_row(values, header) is False:
+        return None  # a row that is not a pupil is never written to (docs/register.md s1)
     upn, _ = parse_upn(_cell(values, header, Field.UPN))
     if upn is not None:
         return ("upn", upn)

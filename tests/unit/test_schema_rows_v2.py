@@ -11,7 +11,7 @@ from review_rules.model import Decision
 from review_rules.school_days import SchoolCalendar
 from sheet_schema.header import find_header
 from sheet_schema.model import HeaderMatch, PupilRecord
-from sheet_schema.validate import not_pupils_note, read_rows
+from sheet_schema.validate import not_pupils_note, read_rows, row_key
 
 TODAY = date(2025, 10, 1)
 HEADERS = ["Pupil name", "D.O.B.", "EHCP issued", "Last AR", "UPN", "Next AR", "Report sent", "LA decision date",
@@ -67,6 +67,9 @@ def test_rows_that_are_not_pupils_are_skipped_and_counted() -> None:
     found = read_rows(grid, header, today=TODAY)
     assert [r.row for r in found.pupils] == [5, 11, 14]
     assert found.not_pupils == (4, 6, 7, 9, 10, 12, 13)
+    # Never written to: the write finds no key on them (a lone UPN cannot pass for its pupil's row).
+    assert [row_key(grid[r - 1], header) for r in found.not_pupils] == [None] * len(found.not_pupils)
+    assert row_key(make_row(upn="B801200005001"), header) is None
     assert found.pupils[1].errors[0].startswith('row 11: "Pupil name" is blank, but the row has other details.')
 
 
