@@ -80,6 +80,11 @@ def the_batch(server: FakeSheetsServer) -> list[dict[str, Any]]:
 FAST = RetryPolicy(timeout_s=(1.0, 0.5), deadline_s=5.0, max_attempts=5, base_delay_s=0.05, max_delay_s=0.2)
 
 
+# The production timeouts, for tests that count requests rather than test timeouts: FAST's 0.5 s read timeout raced
+# the fake's time to answer for 1,000 rows on a loaded machine, and a timed-out request retried spoils the count.
+PATIENT = RetryPolicy(timeout_s=(10.0, 60.0), deadline_s=120.0, max_attempts=5, base_delay_s=0.05, max_delay_s=0.2)
+
+
 def open_fast(policy: RetryPolicy = FAST) -> SheetsRegister:
     return open_sheet_register(f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0", policy=policy)
 
@@ -274,7 +279,7 @@ def test_second_sweep_finds_moved_ar_columns_and_adds_none(any_server: FakeSheet
 def test_a_sweep_costs_three_requests_whatever_the_row_count(any_server: FakeSheetsServer, count: int) -> None:
     server = any_server
     server.load(KEY, {"Register": register_rows(count), "Contributions": [["Pupil"]]})
-    result = sweep(open_fast(), [f"Pupil {n:05d}" for n in range(count)])
+    result = sweep(open_fast(PATIENT), [f"Pupil {n:05d}" for n in range(count)])
     assert result.written_rows == count  # type: ignore[attr-defined]
     calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.log]
     if server.no_grid_data:  # one values:batchGet more, for the read only: the re-read is values:batchGet alone
