@@ -1,4 +1,4 @@
-"""The annual review clock for one pupil (review-rules.md sections 4-10).
+"""The annual review clock for one pupil (docs/rules.md s4-10).
 
 Every date carries an explanation naming the rule and the anchor it came from, so the SENDCo (or a lawyer) can check it.
 References: Children and Families Act 2014 (CFA) s44; SEND Regulations 2014 (SI 2014/1530) regs 18, 20, 21, 22;

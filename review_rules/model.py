@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """Status of the current review cycle, in the order it is evaluated (review-rules.md section 9)."""
+    """Status of the current review cycle, in the order it is evaluated (docs/rules.md s9)."""
 
     INVALID = "INVALID"
     INACTIVE = "INACTIVE"
@@ -45,7 +45,7 @@ class Period(StrEnum):
     ANNIVERSARY = "anniversary"
 
 
-# Default closures when no term dates are configured (review-rules.md section 2): every year, both inclusive.
+# Default closures when no term dates are configured (docs/rules.md s2): every year, both inclusive.
 DEFAULT_CLOSURES_MONTH_DAY: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (
     ((7, 21), (8, 31)),
     ((12, 21), (1, 3)),  # spans the new year

@@ -1,4 +1,4 @@
-"""Phase transfers (SEND Regulations 2014 reg 18; review-rules.md section 5).
+"""Phase transfers (SEND Regulations 2014 reg 18; docs/rules.md s5).
 
 Reg 18: when a child or young person is within 12 months of a transfer between phases of education, the EHC plan must be
 reviewed and amended before 15 February of the calendar year of the transfer, or before 31 March for a transfer from

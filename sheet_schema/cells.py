@@ -1,4 +1,4 @@
-"""Reading one cell (register.md section 3): UK dates, spreadsheet serial numbers, year groups, UPNs, decisions, flags.
+"""Reading one cell (docs/register.md s3): UK dates, spreadsheet serial numbers, year groups, UPNs, decisions, flags.
 
 Cells arrive exactly as an adapter hands them over: str, int, float, bool, datetime, date, time or None (openpyxl with
 cached formula values), or Google Sheets unformatted values where dates are serial numbers. Each parser returns a typed
@@ -78,7 +78,7 @@ WEEKDAYS: dict[str, int] = {
 }
 
 _TIME = r"(?:(?:T|\s+)\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?(?:\s*[ap]m)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-# ISO first: "2024-03-01" is 1 March, never day-first (register.md section 3).
+# ISO first: "2024-03-01" is 1 March, never day-first (docs/register.md s3).
 _ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})" + _TIME, re.ASCII | re.IGNORECASE)
 _DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})" + _TIME, re.ASCII | re.IGNORECASE)
 _WORDY = re.compile(
@@ -105,7 +105,7 @@ def _make_date(value: object, year: int, month: int, day: int) -> date:
 
 
 def _two_digit_year(text: str) -> int:
-    # Two-digit years are 20yy (register.md section 3): every date on a current register is this century.
+    # Two-digit years are 20yy (docs/register.md s3): every date on a current register is this century.
     year = int(text)
     return 2000 + year if len(text) == 2 else year
 
@@ -154,7 +154,7 @@ def parse_date(value: object) -> date | None:
 
     Text formats: d/m/yyyy, d/m/yy, d-m-yyyy, d.m.yyyy (and the other separators), ISO yyyy-mm-dd (with or without a
     time), "3 April 2025", "3rd Apr 2025", "3 Apr 25", "3-Apr-2025", "Thu 3 Apr 2025". A general day-first parser is
-    never used: dateutil's day-first mode reads "2024-03-01" as 3 January (register.md section 3)."""
+    never used: dateutil's day-first mode reads "2024-03-01" as 3 January (docs/register.md s3)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -178,7 +178,7 @@ def parse_date(value: object) -> date | None:
 
 # --- year groups ---------------------------------------------------------------------------------------------------
 
-# NC years (review-rules.md section 3): Reception = 0, Nursery = -1. Schools with a two-year nursery call the year
+# NC years (docs/rules.md s3): Reception = 0, Nursery = -1. Schools with a two-year nursery call the year
 # before Reception "N2" (-1) and the one before that "N1" (-2); FS1/FS2 are the Foundation Stage names for Nursery and
 # Reception. Year 14 is the last year a school sixth form may teach.
 YEAR_WORDS: dict[str, int] = {
@@ -315,7 +315,7 @@ _NO_WORDS = frozenset({"no", "n", "false", "0", "inactive"})
 
 def parse_on_roll(value: object) -> bool:
     """True while the pupil is on roll. Left / Ceased / Transferred out / Moved / Off roll / No longer on roll mean
-    not (register.md section 2), as does "No" or FALSE under an "On roll" header. Anything else, blank included, is
+    not (docs/register.md s2), as does "No" or FALSE under an "On roll" header. Anything else, blank included, is
     on roll: a wrongly inactive pupil would silently lose their review, so doubt counts as on roll."""
     if value is None:
         return True

@@ -22,7 +22,7 @@ def _parse_upn_cached(value: object) -> tuple[str | None, str | None]:
 
 def upn_check_letter(upn: str) -> str:
     """The check letter for a UPN: weights 2..13 on characters 2..13 (a final letter counts by its place in
-    ABCDEFGHJKLMNPQRTUVWXYZ), the sum mod 23 indexing that alphabet (register.md section 4)."""
+    ABCDEFGHJKLMNPQRTUVWXYZ), the sum mod 23 indexing that alphabet (docs/register.md s4)."""
     text = upn.strip().upper()
     if not _UPN_FORMAT.fullmatch(text):
         raise CellError("is not in the DfE UPN format")
@@ -43,7 +43,7 @@ def parse_upn(value: object) -> tuple[str | None, str | None]:
 def _parse_upn(value: object) -> tuple[str | None, str | None]:
     """(UPN in capitals with spaces removed, warning fragment or None). A UPN with a bad format or check letter is
     still returned (it identifies the row) with a warning; text that cannot be a UPN gives (None, warning); blank or
-    "n/a" gives (None, None). A UPN is only ever a warning (register.md section 4), so this never raises."""
+    "n/a" gives (None, None). A UPN is only ever a warning (docs/register.md s4), so this never raises."""
     if is_blank(value):
         return None, None
     if not isinstance(value, str):

@@ -1,4 +1,4 @@
-"""Register rows into validated pupil records (register.md section 4).
+"""Register rows into validated pupil records (docs/register.md s4).
 
 One bad row never stops the run: a row with errors becomes an INVALID record carrying its messages, and every other
 row is still read. Every message names the sheet row, the column as the SENDCo wrote it, and what to do.
@@ -382,7 +382,7 @@ def validate_rows(
 
 
 def row_key(values: Sequence[object], header: HeaderMatch) -> tuple | None:
-    """The key that finds a pupil's row again at write time, wherever the SENDCo has moved it (register.md section 5):
+    """The key that finds a pupil's row again at write time, wherever the SENDCo has moved it (docs/register.md s5):
     ("upn", UPN) when a UPN reads (even with a bad check letter); else ("name", name, date of birth as ISO or as typed);
     else ("content", the known columns as text) for a row with data but no name; None for a blank row and for a row
     that is not a pupil."""
