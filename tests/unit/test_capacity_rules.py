@@ -128,8 +128,10 @@ def test_late_as_allowed_and_year9_earlier() -> None:
     assert by_row[5].suggested_meeting == date(2026, 11, 20)
     # Year 9+: the earliest lawful day, Mon 21 Sep 2026; requests (70 days back) have passed, so the lead is short.
     assert by_row[6].suggested_meeting == date(2026, 9, 21)
-    assert by_row[6].short_lead and not by_row[5].short_lead
-    assert by_row[6].hours == 10.5 and by_row[5].hours == 7.0
+    assert by_row[6].short_lead
+    assert not by_row[5].short_lead
+    assert by_row[6].hours == 10.5
+    assert by_row[5].hours == 7.0
 
 
 def test_siblings_on_the_same_or_adjacent_days() -> None:
@@ -179,11 +181,14 @@ def test_the_year_that_cannot_fit_says_which_weeks_and_by_how_much() -> None:
 def test_no_reviews_is_not_an_error() -> None:
     plan = _plan([], date(2026, 9, 7))
     assert plan.solver.status == "NOT_RUN"
-    assert plan.suggestions == () and plan.unschedulable == ()
+    assert plan.suggestions == ()
+    assert plan.unschedulable == ()
 
 
 def test_matching_finds_a_day_for_everyone_when_hall_allows() -> None:
     # Day 1 takes one meeting, day 2 two; review 0 can only go on day 1, so review 1 must be moved to day 2.
     claims = [Claim(1, (1, 2), early=True), Claim(0, (1,), early=False), Claim(2, (1, 2), early=False)]
     days = assign_days(claims, {1: 1, 2: 2})
-    assert days[0] == 1 and days[1] == 2 and days[2] == 2
+    assert days[0] == 1
+    assert days[1] == 2
+    assert days[2] == 2

@@ -20,7 +20,8 @@ from review_rules import calendar_for
 def test_defaults() -> None:
     s = capacity_from_mapping(None)
     assert s == CapacitySettings()
-    assert s.weekly_hours == 6 and s.days == frozenset(range(5))
+    assert s.weekly_hours == 6
+    assert s.days == frozenset(range(5))
     assert s.hours == StageHours(0.5, 0.5, 2.0, 1.5, 2.5, 1.5)
     assert s.hours.minutes(False) == {"requests": 30, "invitations": 30, "papers": 120, "meeting": 90, "report": 150}
     assert s.hours.minutes(True)["report"] == 225
@@ -46,9 +47,14 @@ def test_every_key_from_toml() -> None:
     assert (s.meetings_per_day, s.meetings_per_week, s.weekly_hours) == (1, 3, 7.5)
     assert s.days == frozenset({0, 2})
     assert s.away == ((date(2026, 2, 9), date(2026, 2, 13)),)
-    assert s.earliest == date(2026, 1, 5) and s.time_limit_seconds == 4
-    assert s.hours.papers == 3 and s.hours.meeting == 1.5 and s.hours.year9_transfer_factor == 2
-    assert s.available(date(2026, 2, 2)) and not s.available(date(2026, 2, 9)) and not s.available(date(2026, 2, 3))
+    assert s.earliest == date(2026, 1, 5)
+    assert s.time_limit_seconds == 4
+    assert s.hours.papers == 3
+    assert s.hours.meeting == 1.5
+    assert s.hours.year9_transfer_factor == 2
+    assert s.available(date(2026, 2, 2))
+    assert not s.available(date(2026, 2, 9))
+    assert not s.available(date(2026, 2, 3))
 
 
 BAD = [
@@ -78,18 +84,19 @@ def test_impossible_settings_name_the_key(raw: dict, names: str) -> None:
         capacity_from_mapping(raw)
     message = str(err.value)
     assert names in message
-    assert message.count(". ") <= 1 and "\n" not in message
+    assert message.count(". ") <= 1
+    assert "\n" not in message
 
 
 def test_away_all_year_names_the_key() -> None:
     cal = calendar_for(None)
     s = capacity_from_mapping({"away": [{"from": date(2026, 9, 1), "to": date(2027, 9, 30)}]})
-    with pytest.raises(CapacitySettingsError, match="capacity.away"):
+    with pytest.raises(CapacitySettingsError, match=r"capacity\.away"):
         check_against_year(s, cal.is_school_day, date(2026, 9, 7))
     check_against_year(capacity_from_mapping({}), cal.is_school_day, date(2026, 9, 7))
 
 
 def test_earliest_beyond_the_year_names_the_key() -> None:
     cal = calendar_for(None)
-    with pytest.raises(CapacitySettingsError, match="capacity.earliest"):
+    with pytest.raises(CapacitySettingsError, match=r"capacity\.earliest"):
         check_against_year(capacity_from_mapping({"earliest": date(2028, 1, 1)}), cal.is_school_day, date(2026, 9, 7))
