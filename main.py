@@ -355,6 +355,16 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from functions.plan_command import plan_command
+
+    settings = _settings_for(args.register, args.config)
+    return plan_command(
+        open_register(args.register), settings, today=_today(args.today), weeks=args.weeks, as_json=args.json,
+        dry_run=args.dry_run, accept=args.accept, la_list=args.la_list,
+    )  # fmt: skip
+
+
 def _report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("register", help="the register: an .xlsx/.xlsm workbook, or a Google Sheet URL or key")
     parser.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
@@ -418,6 +428,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="reviews.ics", help="the .ics file, or a folder for reviews.ics (default reviews.ics)"
     )
     calendar.set_defaults(func=cmd_calendar)
+
+    plan = sub.add_parser(
+        "plan",
+        help="propose a meeting date for every unbooked review, spread to fit your capacity ([capacity] settings)",
+        description="Example: python main.py plan register.xlsx --weeks 20 --dry-run   (then --accept all)",
+    )
+    _report_args(plan)
+    plan.add_argument("--weeks", type=int, help="plan the next N school weeks (default: up to each deadline, max 52)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--dry-run", action="store_true", help="plan and report, but write nothing")
+    plan.add_argument(
+        "--accept", help="copy suggestions into the planned meeting column (blank cells only): ROW, UPN or all"
+    )
+    plan.add_argument("--la-list", help="the LA's termly list (CSV or .xlsx) to compare with the register")
+    plan.set_defaults(func=cmd_plan)
 
     serve = sub.add_parser(
         "serve",

@@ -132,6 +132,7 @@ _KNOWN_TOP = {
     "schools",
     "chasers",
     "digest",
+    "capacity",
 }
 
 
@@ -205,7 +206,9 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     if closures:
         rules = replace(rules, closures=closures_with_defaults(closures))
     kwargs["rules"] = rules
-    kwargs["extra"] = {k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest"}}
+    kwargs["extra"] = {
+        k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest", "capacity"}
+    }
     kwargs["source"] = where
     return Settings(**kwargs)
 

@@ -24,6 +24,8 @@ AR_AFTER = "AR after meeting"
 AR_OUTSTANDING = "AR outstanding"
 AR_ISSUES = "AR issues"
 AR_CHECKED = "AR checked"
+# Written by `plan`, not by the sweep (so not in AR_HEADERS): the meeting date the year's plan proposes, a real date.
+AR_SUGGESTED = "AR suggested meeting"
 
 AR_HEADERS: tuple[str, ...] = (
     AR_STATUS,

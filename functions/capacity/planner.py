@@ -193,7 +193,7 @@ def plan_year(
         earliest_lawful=lawful_from,
         horizon_end=cal.horizon_end,
         later=tuple(sorted(later)),
-        explanation=tuple(explain(week_loads, unschedulable, settings)),
+        explanation=tuple(explain(week_loads, unschedulable, settings, proven=_hours_proven(report))),
     )
 
 
@@ -234,6 +234,11 @@ def _days_for(
     for claims in by_week.values():
         day_of.update(assign_days(claims, room))
     return day_of
+
+
+def _hours_proven(report: SolverReport) -> bool:
+    stage = next((s for s in report.stages if s.objective == "over_minutes"), None)
+    return stage is None or stage.gap == 0
 
 
 def _baseline(
@@ -282,15 +287,23 @@ def _no_slot(r: ReviewToPlace, cal: PlanCalendar, lawful_from: date | None, s: C
     )
 
 
-def explain(weeks: Sequence[WeekLoad], unschedulable: Sequence[Unschedulable], s: CapacitySettings) -> list[str]:
-    """Why the year does not fit, in sentences: which weeks are over and by how much, which reviews are left out."""
+def explain(
+    weeks: Sequence[WeekLoad], unschedulable: Sequence[Unschedulable], s: CapacitySettings, *, proven: bool = True
+) -> list[str]:
+    """Why the year does not fit, in sentences: which weeks are over and by how much, which reviews are left out.
+    `proven`: the solver proved the hours over cannot be reduced (else: the best plan found in the time limit)."""
     lines: list[str] = []
     over = [w for w in weeks if w.over_hours > 0]
     if over:
         total = round(sum(w.over_hours for w in over), 2)
         lines.append(
-            f"{len(over)} week(s) need more than the hours available ({total:g} h over in all); no lawful plan fits "
-            f"them inside weekly_hours = {s.weekly_hours:g}."
+            f"{len(over)} week(s) need more than the hours available ({total:g} h over in all); "
+            + (
+                f"no lawful plan fits them inside weekly_hours = {s.weekly_hours:g}."
+                if proven
+                else f"the best plan found in {s.time_limit_seconds:g} s does not fit them inside weekly_hours = "
+                f"{s.weekly_hours:g} (a longer capacity.time_limit_seconds may do better)."
+            )
         )
         lines.extend(
             f"Week of {format_date(w.week_start)}: {w.hours:g} h planned, {w.capacity_hours:g} h available "
