@@ -24,6 +24,7 @@ GROUP_HEADERS: dict[str, str] = {
     **dict.fromkeys(("ot", "occupationaltherapist", "otname"), "ot"),
 }
 _SPLIT = re.compile(r"[;,/]+")
+_NOBODY = frozenset({"", "-", "n/a", "na", "none", "no", "nil"})
 
 
 def group_columns(header: HeaderMatch) -> dict[int, str]:
@@ -40,8 +41,10 @@ def groups_of(values: Sequence[object], columns: dict[int, str]) -> tuple[str, .
     keys: list[str] = []
     for index, kind in sorted(columns.items()):
         text = cell_text(values[index]) if index < len(values) else ""
+        if " ".join(text.split()).casefold() in _NOBODY:
+            continue
         for part in _SPLIT.split(text):
             name = " ".join(part.split()).casefold()
-            if name and name not in {"-", "n/a", "na", "none"}:
+            if name and name not in _NOBODY:
                 keys.append(f"{kind}:{name}")
     return tuple(dict.fromkeys(keys))

@@ -5,7 +5,7 @@ settings, and returns a `Plan`: suggestions, per-week load, reviews that cannot 
 """
 
 from .model import BookedReview, Plan, ReviewToPlace, SolverReport, StageDates, Suggestion, Unschedulable, WeekLoad
-from .planner import explain, plan_year
+from .planner import explain, loads_for, plan_year
 
 __all__ = [
     "BookedReview",
@@ -17,5 +17,6 @@ __all__ = [
     "Unschedulable",
     "WeekLoad",
     "explain",
+    "loads_for",
     "plan_year",
 ]

@@ -313,3 +313,47 @@ def explain(
     for u in unschedulable:
         lines.append(f"Row {u.row}: {u.reason}.")
     return lines
+
+
+def loads_for(
+    meetings: Sequence[tuple[date, bool]],
+    booked: Sequence[BookedReview],
+    *,
+    is_school_day: Callable[[date], bool],
+    on_or_before: Callable[[date], date],
+    settings: CapacitySettings,
+    today: date,
+    baseline: Sequence[tuple[date, bool]] = (),
+) -> tuple[WeekLoad, ...]:
+    """Week loads for meetings already chosen (meeting, heavy), with no solving: what the digest and the overview show
+    from the `AR suggested meeting` column. `baseline`: the same reviews on their deadlines, for "before the plan"."""
+    cal = PlanCalendar(is_school_day, on_or_before, settings, today)
+    weekly = round(settings.weekly_hours * 60)
+    heavy_minutes, light_minutes = settings.hours.minutes(True), settings.hours.minutes(False)
+
+    def total(items: Sequence[tuple[date, bool]], *, fixed: bool) -> tuple[dict[int, int], dict[int, int]]:
+        load: dict[int, int] = defaultdict(int)
+        meetings_in: dict[int, int] = defaultdict(int)
+        for day, heavy in items:
+            if day < today:
+                continue
+            weeks = _stage_weeks(cal, cal.stages(day, heavy), booked=fixed)
+            for week, minutes in _minutes_by_week(weeks, heavy_minutes if heavy else light_minutes):
+                load[week] += minutes
+            meetings_in[cal.week_index(day)] += 1
+        return load, meetings_in
+
+    fixed, fixed_meetings = total([(b.meeting, b.heavy) for b in booked], fixed=True)
+    planned, planned_meetings = total(meetings, fixed=False)
+    before, _ = total(baseline, fixed=False)
+    last = max([cal.week_index(cal.horizon_end), *planned, *fixed, *before])
+    return tuple(
+        WeekLoad(
+            week_start=cal.week_start(w),
+            hours=_hours(fixed.get(w, 0) + planned.get(w, 0)),
+            capacity_hours=_hours(cal.capacity_minutes(w, weekly)),
+            meetings=fixed_meetings.get(w, 0) + planned_meetings.get(w, 0),
+            baseline_hours=_hours(fixed.get(w, 0) + before.get(w, 0)),
+        )
+        for w in range(last + 1)
+    )

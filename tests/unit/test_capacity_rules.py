@@ -192,3 +192,30 @@ def test_matching_finds_a_day_for_everyone_when_hall_allows() -> None:
     assert days[0] == 1
     assert days[1] == 2
     assert days[2] == 2
+
+
+def test_loads_for_the_plans_own_dates_gives_the_plans_weeks() -> None:
+    """What the digest and the overview recompute from the AR suggested meeting column matches the plan."""
+    from functions.capacity import loads_for
+
+    today = date(2026, 9, 7)
+    reviews = [
+        ReviewToPlace(5, "A B.", date(2026, 11, 20)),
+        ReviewToPlace(6, "C D.", date(2027, 1, 15), pfa=True),
+        ReviewToPlace(7, "E F.", date(2026, 10, 16)),
+    ]
+    booked = [BookedReview(9, date(2026, 10, 1), heavy=False)]
+    plan = _plan(reviews, today, booked=booked)
+    heavy = {r.row: r.heavy for r in reviews}
+    weeks = loads_for(
+        [(s.suggested_meeting, heavy[s.row]) for s in plan.suggestions],
+        booked,
+        is_school_day=CAL.is_school_day,
+        on_or_before=CAL.school_day_on_or_before,
+        settings=ROOMY,
+        today=today,
+        baseline=[(r.meeting_target, r.heavy) for r in reviews],
+    )
+    assert [(w.week_start, w.hours, w.meetings, w.baseline_hours) for w in weeks if w.hours or w.baseline_hours] == [
+        (w.week_start, w.hours, w.meetings, w.baseline_hours) for w in plan.weeks if w.hours or w.baseline_hours
+    ]
