@@ -13,6 +13,9 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server or in CI
 
 import matplotlib.pyplot as plt
+from openpyxl.drawing.image import Image as XLImage
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.workbook import Workbook
 
 from .common import uk_date
 
@@ -54,3 +57,24 @@ def load_chart_png(weeks: Sequence[WeekPoint], *, title: str) -> bytes:
         return buf.getvalue()
     finally:
         plt.close(fig)
+
+
+def add_load_sheet(book: Workbook, weeks: Sequence[WeekPoint], *, title: str, sheet: str = "Weekly load") -> None:
+    """A sheet in the overview workbook (an openpyxl Workbook): the weekly hours before and after the plan against
+    capacity, as a table and as the chart beside it."""
+    ws = book.create_sheet(sheet)
+    ws.append([title])
+    ws["A1"].font = Font(bold=True)
+    ws.append(["Week beginning", "Hours before the plan", "Hours with the plan", "Hours available"])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    over = PatternFill("solid", start_color="F4B6B6")
+    for w in weeks:
+        ws.append([w.week_start, w.before, w.after, w.capacity])
+        ws.cell(ws.max_row, 1).number_format = "dd/mm/yyyy"
+        if w.after > w.capacity + 0.01:
+            ws.cell(ws.max_row, 3).fill = over
+    for letter, width in {"A": 16, "B": 20, "C": 20, "D": 16}.items():
+        ws.column_dimensions[letter].width = width
+    if weeks:
+        ws.add_image(XLImage(io.BytesIO(load_chart_png(weeks, title=title))), "F2")

@@ -40,3 +40,44 @@ def test_next_week_load_and_pending_suggestions() -> None:
         "Suggested meetings not yet accepted: Amy A. Tue 15 Sep 2026. Type the date into your planned meeting column, "
         "or run plan --accept.",
     ]
+
+
+def test_suggested_meetings_as_tentative_events(tmp_path) -> None:
+    from icalendar import Calendar
+
+    from reports.plan_events import add_tentative_meetings
+    from sheet_schema.suggested import suggested_meetings
+
+    evaluation = evaluate(RegisterData("test", [SheetData("EHCP", ROWS)]), today=TODAY, settings=Settings())
+    cal = Calendar()
+    suggested = suggested_meetings(evaluation.rows, evaluation.header)
+    assert add_tentative_meetings(cal, evaluation.pupils, suggested, today=TODAY) == 1
+    [event] = cal.walk("VEVENT")
+    assert str(event["status"]) == "TENTATIVE"
+    assert str(event["summary"]) == "Suggested review meeting (tentative): Amy A."
+    assert event.decoded("dtstart") == date(2026, 9, 15)
+    again = Calendar()
+    add_tentative_meetings(again, evaluation.pupils, {2: date(2026, 9, 22)}, today=TODAY)
+    # A new plan moves the event: same UID, new date.
+    assert again.walk("VEVENT")[0]["uid"] == event["uid"]
+
+
+def test_weekly_load_sheet_in_a_workbook(tmp_path) -> None:
+    import openpyxl
+
+    from reports.load_chart import WeekPoint, add_load_sheet
+
+    book = openpyxl.Workbook()
+    points = [WeekPoint(date(2026, 9, 7 + 7 * i), 4.0, 3.0 + 2 * i, 6.0) for i in range(3)]
+    add_load_sheet(book, points, title="Weekly hours")
+    book.save(tmp_path / "o.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "o.xlsx")["Weekly load"]
+    assert [c.value for c in ws[2]] == [
+        "Week beginning",
+        "Hours before the plan",
+        "Hours with the plan",
+        "Hours available",
+    ]
+    assert ws["C5"].value == 7.0
+    assert ws["C5"].fill.start_color.rgb.endswith("F4B6B6")
+    assert len(ws._images) == 1
