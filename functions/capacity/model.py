@@ -146,7 +146,7 @@ class SolverReport:
         str  # "OPTIMAL" (every objective proven), "FEASIBLE" (a plan, not proven best), "NOT_RUN" (nothing to place)
     )
     seconds: float
-    gap: float  # the largest relative gap over the objectives (0 when every one is proven optimal)
+    gap: float  # the relative gap of the first objective not proven optimal (0 when every one is proven optimal)
     stages: tuple[StageResult, ...] = ()
 
     def to_json(self) -> dict[str, Any]:

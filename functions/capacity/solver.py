@@ -118,6 +118,39 @@ def forced_over(problem: Problem) -> int:
     return sum(max(0, m - problem.capacity_minutes.get(w, 0)) for w, m in least.items() if w in variable)
 
 
+def heavy_late_floor(problem: Problem) -> int:
+    """A lower bound on heavy_late when every review is scheduled: the Year 9+ and transfer reviews need that many
+    distinct meeting places, and the best they can do is the earliest ones (every review's lawful days start on the
+    same first lawful day, notice being counted from today)."""
+    heavy = sum(1 for i, slots in enumerate(problem.slots) if problem.heavy[i] and slots)
+    if not heavy or not problem.meetings_left_day:
+        return 0
+    first = min(problem.meetings_left_day)
+    week_of = {d: s.week for slots in problem.slots for s in slots for d in s.days}
+    week_room = dict(problem.meetings_left_week)
+    places: list[int] = []
+    for day in sorted(problem.meetings_left_day):
+        week = week_of.get(day)
+        take = min(problem.meetings_left_day[day], week_room.get(week, 0)) if week is not None else 0
+        if week is not None:
+            week_room[week] = week_room.get(week, 0) - take
+        places.extend([day - first] * take)
+        if len(places) >= heavy:
+            break
+    return sum(places[:heavy])
+
+
+def _own_bound(problem: Problem, name: str, stages: Sequence[StageResult]) -> int:
+    """Bounds proved here, beside the solver's own (valid when the first objective left nothing unscheduled)."""
+    if not stages or stages[0].value != 0:
+        return 0
+    if name == "over_minutes":
+        return forced_over(problem)
+    if name == "heavy_late":
+        return heavy_late_floor(problem)
+    return 0
+
+
 def greedy(problem: Problem) -> list[int | None]:
     """A quick plan keeping every hard constraint, to start the solver from: reviews in deadline order, each in the
     latest slot (earliest for Year 9+ and transfers) with a free day that keeps its weeks inside the hours, else the
@@ -248,12 +281,13 @@ def solve(problem: Problem, time_limit: float, workers: int = 2, seed: int = 0) 
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             # No solution in the time given (the hint breaks no hard constraint, so this is time alone): keep the
             # plan in hand and hold this objective at its value, with no proven bound.
-            stages.append(StageResult(name, in_hand, 0, solver.status_name(status), seconds))
+            stages.append(
+                StageResult(name, in_hand, _own_bound(problem, name, stages), solver.status_name(status), seconds)
+            )
             model.add(objective <= in_hand)
             continue
-        value, bound = round(solver.objective_value), round(solver.best_objective_bound)
-        if name == "over_minutes" and stages[0].value == 0:
-            bound = max(bound, forced_over(problem))
+        value = round(solver.objective_value)
+        bound = max(round(solver.best_objective_bound), _own_bound(problem, name, stages))
         stages.append(StageResult(name, value, bound, solver.status_name(status), seconds))
         choice = [next((k for k, var in enumerate(row) if solver.boolean_value(var)), None) for row in x]
         model.add(objective <= value)
