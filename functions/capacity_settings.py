@@ -27,14 +27,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from functions.settings import SettingsError
+
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Meetings are held on school days (docs/rules.md s2), which are Monday-Friday.
 SCHOOL_WEEKDAYS = frozenset(range(5))
 MAX_TIME_LIMIT_SECONDS = 600.0
 
 
-class CapacitySettingsError(ValueError):
-    """A `[capacity]` setting the planner cannot use. `str(err)` is one sentence naming the key and the fix."""
+class CapacitySettingsError(SettingsError):
+    """A `[capacity]` setting the planner cannot use. `str(err)` is one sentence naming the key and the fix (a
+    SettingsError: every command that loads the settings stops on it with exit status 2)."""
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,19 @@ def test_plan_json_keeps_every_hard_constraint_and_writes_the_register(tmp_path:
     assert plan_tab["A2"].value == datetime(2026, 9, 7)
     assert list((tmp_path / ".keeper-backups").iterdir())
 
+    # The plan feeds the reports: tentative meetings in the calendar, weekly hours against capacity in the overview.
+    ics = tmp_path / "reviews.ics"
+    assert run_main("calendar", str(path), "--today", TODAY.isoformat(), "--out", str(ics)).returncode == 0
+    text = ics.read_text(encoding="utf-8")
+    assert text.count("STATUS:TENTATIVE") == len(suggestions)
+    assert "Suggested review meeting (tentative): Amy A." in text
+    overview = tmp_path / "report.xlsx"
+    assert run_main("report", str(path), "--today", TODAY.isoformat(), "--out", str(overview)).returncode == 0
+    load = openpyxl.load_workbook(overview)["Weekly load"]
+    assert load["A3"].value == datetime(2026, 9, 7)
+    assert load["D3"].value == out["weeks"][0]["capacity_hours"]
+    assert load["C3"].value == out["weeks"][0]["hours"]
+
     # --accept all copies every suggestion into the SENDCo's own column, then nothing is left to suggest.
     accepted = run_main("plan", str(path), "--today", TODAY.isoformat(), "--json", "--accept", "all")
     assert accepted.returncode == 0, accepted.stderr
