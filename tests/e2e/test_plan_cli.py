@@ -182,3 +182,23 @@ def test_la_list_in_an_unknown_layout_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "la.csv: no header row found" in proc.stderr
     assert _digest(path) == before
+
+
+def test_la_list_warnings_in_the_json(tmp_path: Path) -> None:
+    path = _register(tmp_path)
+    la = tmp_path / "autumn.csv"
+    la.write_text(
+        "Child name,Date of birth,Review due\n"
+        "ADAMS Amy,01/10/2018,20/11/2026\n"  # the anniversary of her last review: agrees
+        "Brown Bea,01/10/2018,01/03/2027\n"  # disagrees with hold by Wed 11 Nov 2026
+        "ZED Zoe,05/05/2018,01/12/2026\n",  # not on the register
+        encoding="utf-8",
+    )
+    proc = run_main("plan", str(path), "--today", TODAY.isoformat(), "--json", "--dry-run", "--la-list", str(la))
+    assert proc.returncode == 0, proc.stderr
+    warnings = json.loads(proc.stdout)["warnings"]
+    assert any(w.startswith("row 5: Bea B.: the LA's list gives the review as due Mon 1 Mar 2027") for w in warnings)
+    assert any(w.startswith("autumn.csv row 4: Zoe Z. is on the LA's list but not") for w in warnings)
+    # Due inside the list's term (20 Nov 2026 - 1 Mar 2027) but not on it: Cal (4 Jan), Eve (9 Feb), Gus (17 Dec) ...
+    assert any(w.startswith("row 6: Cal C. is due for review by Mon 4 Jan 2027") for w in warnings)
+    assert not any("Amy A." in w for w in warnings)
