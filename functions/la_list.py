@@ -167,9 +167,9 @@ def name_key(name: str) -> tuple[str, ...]:
 def _short(name: str) -> str:
     """First name and surname initial, from "Forename Surname", "Surname, Forename" or "SURNAME Forename"."""
     words = [w for w in re.split(r"[\s,]+", name.strip()) if w]
-    if "," in name and len(words) >= 2:
-        words = [*words[1:], words[0]]
-    elif len(words) >= 2 and words[0].isupper() and len(words[0]) > 1 and not words[-1].isupper():
+    if ("," in name and len(words) >= 2) or (
+        len(words) >= 2 and words[0].isupper() and len(words[0]) > 1 and not words[-1].isupper()
+    ):
         words = [*words[1:], words[0]]
     return f"{words[0]} {words[-1][0]}." if len(words) >= 2 else (words[0] if words else "?")
 

@@ -14,6 +14,7 @@ from functions.capacity_settings import CapacitySettings
 from review_rules.dates import format_date
 from review_rules.model import Status
 from review_rules.school_days import SchoolCalendar
+from sheet_schema.ar_columns import AR_SUGGESTED
 from sheet_schema.model import HeaderMatch, ReviewedPupil
 from sheet_schema.suggested import suggested_meetings
 
@@ -96,3 +97,20 @@ def digest_lines(weeks: Sequence[WeekLoad], pending: Sequence[PendingSuggestion]
             "or run plan --accept."
         )
     return lines
+
+
+def digest_notes(
+    pupils: Sequence[ReviewedPupil],
+    rows: Sequence[Sequence[CellValue]],
+    header: HeaderMatch,
+    *,
+    calendar: SchoolCalendar,
+    capacity: CapacitySettings,
+    today: date,
+) -> list[str]:
+    """The digest's plan lines, once `plan` has written its column (before that there is no plan to show)."""
+    if AR_SUGGESTED not in header.ar_columns:
+        return []
+    pending = pending_suggestions(pupils, rows, header, today)
+    weeks = planned_weeks(pupils, pending, calendar=calendar, capacity=capacity, today=today)
+    return digest_lines(weeks, pending, today)

@@ -202,3 +202,19 @@ def test_la_list_warnings_in_the_json(tmp_path: Path) -> None:
     # Due inside the list's term (20 Nov 2026 - 1 Mar 2027) but not on it: Cal (4 Jan), Eve (9 Feb), Gus (17 Dec) ...
     assert any(w.startswith("row 6: Cal C. is due for review by Mon 4 Jan 2027") for w in warnings)
     assert not any("Amy A." in w for w in warnings)
+
+
+def test_the_digest_shows_next_weeks_load_and_pending_suggestions(tmp_path: Path) -> None:
+    from tests.e2e.test_emails_cli import outbox_messages, text_of
+
+    path = _register(tmp_path)
+    toml = tmp_path / "keeper.toml"
+    toml.write_text('sendco_email = "senco@oakfield.example"\n' + toml.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run_main("plan", str(path), "--today", TODAY.isoformat()).returncode == 0
+    monday = "2026-09-14"  # the weekly digest goes on Mondays
+    proc = run_main("sweep", str(path), "--today", monday, "--json")
+    assert proc.returncode == 0, proc.stderr
+    [digest] = [m for m in outbox_messages(tmp_path / "outbox") if m["To"] == "senco@oakfield.example"]
+    text = " ".join(text_of(digest).split())
+    assert "Next week (from Mon 21 Sep 2026): 1 review meeting(s)" in text
+    assert "Suggested meetings not yet accepted: Eve E. Mon 21 Sep 2026" in text
