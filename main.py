@@ -24,6 +24,7 @@ from functions.cloud import BadRequest, dispatch_schools, parse_sweep_body, scho
 from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
 from functions.links import LinkConfigError, LinkSigner
 from functions.logs import use_cloud_logging
+from functions.plan_cloud import JobError, job_of_body, job_of_message, plan_schools
 from functions.reporting import OutputError
 from functions.settings import (
     CONFIG_NAME,
@@ -516,7 +517,10 @@ def sweep_event(cloud_event) -> None:
         # Acknowledged, not raised: a malformed message would fail the same way on every redelivery.
         _cloud_log.error("ignored a Pub/Sub message that names no known school", extra={"event": "BadRequest"})
         return
-    result = sweep_schools(schools, [school], today=london_today(), open_register=open_school_register)
+    if job_of_message(cloud_event.data) == "plan":
+        result = plan_schools(schools, [school], today=london_today(), open_register=open_school_register)
+    else:
+        result = sweep_schools(schools, [school], today=london_today(), open_register=open_school_register)
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")
 
@@ -530,9 +534,12 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
     project = os.environ.get("KEEPER_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT", "")
     topic = os.environ.get("KEEPER_SWEEP_TOPIC", "keeper-sweep")
     try:
+        job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         schools = load_schools()
         publisher = PubSubPublisher.from_env(project, topic)
-        return _json_reply(dispatch_schools(schools, publisher))
+        return _json_reply(dispatch_schools(schools, publisher, job))
+    except JobError as exc:
+        return _json_reply({"ok": False, "error": str(exc)}, 400)
     except SettingsError as exc:
         return _json_reply({"ok": False, "error": str(exc)}, 500)
     except PublishError as exc:
