@@ -105,8 +105,8 @@ def tab_rows(plan: Plan) -> dict[date, dict[str, CellWrite]]:
     invites: dict[date, list[tuple[date, str]]] = defaultdict(list)
     for s in plan.suggestions:
         meetings[_monday(s.suggested_meeting)].append((s.suggested_meeting, s.name))
-        # Advice already late is requested at once: this week, marked as a short lead.
-        when = max(s.requests_from, plan.today)
+        # Advice already late is requested at once (the next school day), marked as a short lead.
+        when = max(s.requests_from, plan.asap or plan.today)
         requests[_monday(when)].append((when, s.name + (" (short lead)" if s.short_lead else "")))
         invites[_monday(s.invites_by)].append((s.invites_by, s.name))
     out: dict[date, dict[str, CellWrite]] = {}

@@ -38,6 +38,10 @@ class PlanCalendar:
         self.today = today
         self.first_meeting_day = max(today, settings.earliest or today)
         self.first_monday = monday_of(today)
+        # The first school day from today: when anything "at once" happens (today may be a Saturday).
+        self.asap = next(
+            (today + timedelta(days=n) for n in range(MAX_WEEKS * 7) if is_school_day(today + timedelta(days=n))), today
+        )
         self.horizon_end = self._horizon_end(MAX_WEEKS if weeks is None else max(1, min(weeks, MAX_WEEKS)))
         self._stage_cache: dict[tuple[date, bool], StageDates] = {}
 

@@ -170,6 +170,7 @@ class Plan:
     solver: SolverReport
     earliest_lawful: date | None  # the first day any unbooked review can now be held lawfully
     horizon_end: date
+    asap: date | None = None  # the first school day from today: late advice requests go then
     later: tuple[int, ...] = ()  # rows whose deadline is beyond the horizon: not planned this time
     explanation: tuple[str, ...] = field(default_factory=tuple)  # why the year does not fit, when it does not
 

@@ -38,7 +38,8 @@ def _stage_weeks(cal: PlanCalendar, stages: StageDates, *, booked: bool) -> dict
         ("report", stages.report_due),
     ):
         if when < cal.today:
-            out[stage] = None if booked or stage != "requests" else 0
+            # Advice already late is requested at once: on the next school day, in that day's week.
+            out[stage] = None if booked or stage != "requests" else cal.week_index(cal.asap)
         else:
             out[stage] = cal.week_index(when)
     return out
@@ -194,6 +195,7 @@ def plan_year(
         solver=report,
         earliest_lawful=lawful_from,
         horizon_end=cal.horizon_end,
+        asap=cal.asap,
         later=tuple(sorted(later)),
         explanation=tuple(explain(week_loads, unschedulable, settings, proven=_hours_proven(report))),
     )
@@ -271,8 +273,8 @@ def _too_late(r: ReviewToPlace, cal: PlanCalendar, lawful_from: date | None) -> 
         )
     else:
         reason = (
-            f"cannot be held by its deadline ({format_date(r.meeting_target)}) with two weeks' notice (reg 20(3), "
-            f"20(4)): earliest lawful {when}"
+            f"cannot be held by its deadline ({format_date(r.meeting_target)}): with two weeks' notice (reg 20(3), "
+            f"20(4)) on a day you are available, the earliest lawful meeting is {when}"
         )
     return Unschedulable(r.row, r.name, reason, earliest, r.meeting_target)
 

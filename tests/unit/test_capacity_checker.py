@@ -86,6 +86,8 @@ def week_hours(meetings: list[tuple[date, bool, bool]], today: date, s: Capacity
                 if booked or stage != "requests":
                     continue
                 d = today
+                while not school_day(d):  # requested at once: the next school day
+                    d += timedelta(days=1)
             load[monday(d)] += hours[stage]
     return load
 
@@ -167,6 +169,8 @@ def generated(seed: int, size: int, today: date) -> tuple[list[ReviewToPlace], l
 CASES = [
     # seed, reviews, today, settings
     (1, 15, date(2026, 9, 7), CapacitySettings(meetings_per_day=1, meetings_per_week=2, weekly_hours=6)),
+    # Today a Saturday: advice already late is requested on Monday, in next week's hours.
+    (5, 25, date(2026, 10, 24), CapacitySettings(meetings_per_day=2, meetings_per_week=3, weekly_hours=10)),
     (2, 40, date(2026, 11, 25), CapacitySettings(meetings_per_day=2, meetings_per_week=4, days=frozenset({1, 3}))),
     (
         3,
@@ -207,7 +211,7 @@ def test_every_hard_constraint_holds_on_generated_registers(
 
 
 def test_the_tight_case_explains_itself() -> None:
-    seed, size, today, settings = CASES[3]
+    seed, size, today, settings = CASES[4]
     reviews, booked = generated(seed, size, today)
     cal = calendar_for(None)
     plan = plan_year(
