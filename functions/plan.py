@@ -19,6 +19,7 @@ from review_rules.dates import format_date
 from review_rules.model import Status
 from review_rules.school_days import calendar_for
 from sheet_schema.groups import group_columns, groups_of
+from sheet_schema.suggested import suggested_meetings
 
 _NOT_PLANNED = (Status.INVALID, Status.INACTIVE)
 
@@ -48,6 +49,7 @@ def capacity_settings(settings: Settings) -> CapacitySettings:
 def plan_inputs(evaluation: Evaluation, today: date) -> tuple[list[ReviewToPlace], list[BookedReview]]:
     """Active pupils without a planned meeting are placed; those with one are booked and use capacity."""
     columns = group_columns(evaluation.header)
+    previous = suggested_meetings(evaluation.rows, evaluation.header)
     reviews: list[ReviewToPlace] = []
     booked: list[BookedReview] = []
     for pupil in evaluation.pupils:
@@ -68,6 +70,7 @@ def plan_inputs(evaluation: Evaluation, today: date) -> tuple[list[ReviewToPlace
                 pfa=clock.pfa_required,
                 transfer=clock.phase_transfer is not None,
                 groups=groups_of(values, columns),
+                previous=previous.get(pupil.record.row),
             )
         )
     return reviews, booked

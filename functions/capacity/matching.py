@@ -15,6 +15,7 @@ class Claim:
     days: tuple[int, ...]  # date ordinals the review may take, ascending
     early: bool  # Year 9+ / transfer: earliest day first; others latest first
     groups: tuple[str, ...] = ()
+    keep: int | None = None  # the day the last plan suggested, tried first
 
 
 def assign_days(claims: Sequence[Claim], room: Mapping[int, int]) -> dict[int, int]:
@@ -27,7 +28,7 @@ def assign_days(claims: Sequence[Claim], room: Mapping[int, int]) -> dict[int, i
 
     def preference(c: Claim) -> list[int]:
         default = list(c.days) if c.early else list(reversed(c.days))
-        near: list[int] = []
+        near: list[int] = [c.keep] if c.keep is not None else []
         for g in c.groups:
             for d in placed_in_group[g]:
                 near.extend(x for x in (d, d - 1, d + 1) if x in c.days and x not in near)

@@ -19,6 +19,7 @@ class ReviewToPlace:
     # Keys of the groups whose reviews should fall on the same or adjacent days: siblings ("family:Khan"), pupils
     # seen by the same professional ("ep:Dr Okafor", "salt:J Bell"). Only what the register says.
     groups: tuple[str, ...] = ()
+    previous: date | None = None  # the last plan's suggestion (the AR suggested meeting column): kept when as good
 
     @property
     def heavy(self) -> bool:

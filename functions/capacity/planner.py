@@ -217,6 +217,7 @@ def _slots(
             minutes=minutes,
             earliness=(ds[0] - first).days,
             lateness=(r.meeting_target - ds[-1]).days,
+            moves=r.previous is not None and r.previous not in ds,
         )
         for (week, minutes), ds in sorted(grouped.items(), key=lambda item: item[1][0])
     ]
@@ -233,7 +234,9 @@ def _days_for(
     for i, k in enumerate(choice):
         if k is not None:
             slot = slots[i][k]
-            by_week[slot.week].append(Claim(i, slot.days, reviews[i].heavy, reviews[i].groups))
+            previous = reviews[i].previous
+            keep = previous.toordinal() if previous is not None and previous.toordinal() in slot.days else None
+            by_week[slot.week].append(Claim(i, slot.days, reviews[i].heavy, reviews[i].groups, keep))
     day_of: dict[int, int] = {}
     for claims in by_week.values():
         day_of.update(assign_days(claims, room))

@@ -15,6 +15,8 @@ Soft, in order:
   4. groups_apart    pairs of siblings / shared-professional reviews not in the same week (the matching then puts
                      them on the same or adjacent days where the week allows)
   5. drift           other reviews: days before their deadline (as late as allowed, so cycles do not drift earlier)
+  6. moved           reviews whose suggestion from the last plan changes, though it would do as well: a plan run
+                     every month should not move meetings the SENDCo may already have pencilled in
 Lexicographic rather than weighted: weights that provably respect this order multiply past 10^20 for a large special
 school, beyond what the solver handles well; five short solves warm-started from each other stay fast.
 """
@@ -31,9 +33,9 @@ from ortools.sat.python import cp_model
 
 from .model import StageResult
 
-OBJECTIVES: tuple[str, ...] = ("unscheduled", "over_minutes", "heavy_late", "groups_apart", "drift")
+OBJECTIVES: tuple[str, ...] = ("unscheduled", "over_minutes", "heavy_late", "groups_apart", "drift", "moved")
 # Share of the time limit each objective may use; time an objective does not need passes on to the next.
-_SHARES = (1.0, 4.0, 2.0, 1.0, 2.0)
+_SHARES = (1.0, 4.0, 2.0, 1.0, 2.0, 0.5)
 # A group larger than this is linked member to next member (by deadline) rather than every member with every other.
 _PAIRWISE_GROUP = 4
 _PRESOLVE_MAX_SLOTS = 4000
@@ -48,6 +50,7 @@ class Slot:
     minutes: tuple[tuple[int, int], ...]  # (week index, minutes) the review adds to each week
     earliness: int  # days from the review's first lawful day to this slot's first day
     lateness: int  # days from this slot's last day to the review's deadline
+    moves: bool = False  # the review had a suggestion from the last plan, and this slot does not hold it
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,13 @@ def evaluate(problem: Problem, choice: Sequence[int | None]) -> tuple[int, ...]:
         ka, kb = choice[a], choice[b]
         if ka is None or kb is None or problem.slots[a][ka].week != problem.slots[b][kb].week:
             apart += 1
-    return (sum(1 for k in choice if k is None), over, heavy_late, apart, drift)
+    moved = sum(1 for i, k in enumerate(choice) if (problem.slots[i][k].moves if k is not None else _had(problem, i)))
+    return (sum(1 for k in choice if k is None), over, heavy_late, apart, drift, moved)
+
+
+def _had(problem: Problem, i: int) -> bool:
+    """The review had a previous suggestion (some slot is marked as moving it, or holds it)."""
+    return any(s.moves for s in problem.slots[i])
 
 
 def forced_over(problem: Problem) -> int:
@@ -217,7 +226,12 @@ def solve(problem: Problem, time_limit: float, workers: int = 2, seed: int = 0) 
     load: dict[int, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
     heavy_terms: list[tuple[cp_model.IntVar, int]] = []
     drift_terms: list[tuple[cp_model.IntVar, int]] = []
+    kept: list[cp_model.IntVar] = []
+    previous = 0
     for i, (row, slots) in enumerate(zip(x, problem.slots, strict=True)):
+        if _had(problem, i):
+            previous += 1
+            kept.extend(v for v, s in zip(row, slots, strict=True) if not s.moves)
         if row:
             model.add_at_most_one(row)
         scheduled.append(sum(row) if row else 0)
@@ -249,6 +263,7 @@ def solve(problem: Problem, time_limit: float, workers: int = 2, seed: int = 0) 
         sum(w * v for v, w in heavy_terms) if heavy_terms else 0,
         sum(1 - t for t in together.values()) if together else 0,
         sum(w * v for v, w in drift_terms) if drift_terms else 0,
+        previous - sum(kept) if kept else previous,
     )
 
     choice: list[int | None] = greedy(problem)

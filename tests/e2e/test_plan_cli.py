@@ -146,6 +146,12 @@ def test_plan_json_keeps_every_hard_constraint_and_writes_the_register(tmp_path:
     assert load["D3"].value == out["weeks"][0]["capacity_hours"]
     assert load["C3"].value == out["weeks"][0]["hours"]
 
+    # Planning again keeps the suggestions the SENDCo may have pencilled in (the last plan settles ties).
+    replan = json.loads(run_main("plan", str(path), "--today", TODAY.isoformat(), "--json", "--dry-run").stdout)
+    assert {s["row"]: s["suggested_meeting"] for s in replan["suggestions"]} == {
+        row: s["suggested_meeting"] for row, s in suggestions.items()
+    }
+
     # --accept all copies every suggestion into the SENDCo's own column, then nothing is left to suggest.
     accepted = run_main("plan", str(path), "--today", TODAY.isoformat(), "--json", "--accept", "all")
     assert accepted.returncode == 0, accepted.stderr

@@ -219,3 +219,19 @@ def test_loads_for_the_plans_own_dates_gives_the_plans_weeks() -> None:
     assert [(w.week_start, w.hours, w.meetings, w.baseline_hours) for w in weeks if w.hours or w.baseline_hours] == [
         (w.week_start, w.hours, w.meetings, w.baseline_hours) for w in plan.weeks if w.hours or w.baseline_hours
     ]
+
+
+def test_a_previous_suggestion_is_kept_when_it_is_as_good() -> None:
+    """Two identical reviews, one meeting a day: who gets Friday and who Thursday is a tie the last plan settles."""
+    today = date(2026, 9, 7)
+    one_a_day = replace(ROOMY, meetings_per_day=1)
+    first = _plan([ReviewToPlace(r, f"P{r} X.", date(2026, 11, 20)) for r in (5, 6)], today, one_a_day)
+    days = {s.row: s.suggested_meeting for s in first.suggestions}
+    assert sorted(days.values()) == [date(2026, 11, 19), date(2026, 11, 20)]
+    swapped = {5: days[6], 6: days[5]}
+    again = _plan(
+        [ReviewToPlace(r, f"P{r} X.", date(2026, 11, 20), previous=swapped[r]) for r in (5, 6)], today, one_a_day
+    )
+    assert {s.row: s.suggested_meeting for s in again.suggestions} == swapped
+    assert again.solver.stages[-1].objective == "moved"
+    assert again.solver.stages[-1].value == 0
