@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from functions.settings import SettingsError
+from functions.setting_tables import SettingsError
 
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Meetings are held on school days (docs/rules.md s2), which are Monday-Friday.

@@ -10,11 +10,11 @@ from typing import Any
 
 from connectors.base import CellValue, Register, WriteResult
 from functions.capacity import BookedReview, Plan, ReviewToPlace, plan_year
-from functions.capacity_settings import CapacitySettings, capacity_from_mapping, check_against_year
+from functions.capacity_settings import CapacitySettings, check_against_year
+from functions.evaluate import Evaluation, evaluate
 from functions.la_list import LAListError, RegisterPupil, compare, parse_la_rows
 from functions.plan_writes import PLAN_SHEET, accepted, register_plan, suggested_by_row, tab_plan
 from functions.settings import Settings
-from functions.sweep import Evaluation, evaluate
 from review_rules.dates import format_date
 from review_rules.model import Status
 from review_rules.school_days import calendar_for
@@ -43,7 +43,7 @@ class PlanRun:
 
 def capacity_settings(settings: Settings) -> CapacitySettings:
     """`[capacity]` from keeper.toml, checked in full (CapacitySettingsError names the key)."""
-    return capacity_from_mapping(settings.extra.get("capacity"), where=settings.source)
+    return settings.capacity
 
 
 def plan_inputs(evaluation: Evaluation, today: date) -> tuple[list[ReviewToPlace], list[BookedReview]]:

@@ -84,6 +84,8 @@ def register_plan(
         rows=cells,
         blank_only=frozenset({planned}),
         header_key=normalise_header,
+        # The SENDCo's planned meeting column is theirs: only its value is set (and only when blank).
+        owned_headers=frozenset({AR_SUGGESTED}),
     )
 
 
@@ -192,6 +194,8 @@ def tab_plan(plan: Plan, existing: Sequence[Sequence[CellValue]] | None) -> Writ
         append_rows=[cells for week, cells in sorted(rows.items()) if week not in known],
         create_if_missing=True,
         header_key=normalise_header,
+        # The Plan tab is the product's: its fills (load against capacity) are reset on every write.
+        owned_headers=frozenset(PLAN_HEADERS),
     )
 
 

@@ -131,6 +131,10 @@ def test_plan_json_keeps_every_hard_constraint_and_writes_the_register(tmp_path:
     plan_tab = wb["Plan"]
     assert plan_tab["A1"].value == "Week beginning"
     assert plan_tab["A2"].value == datetime(2026, 9, 7)
+    # Hours coloured against capacity: green, amber from 90%, red over (the Plan tab is the product's own).
+    fills = {plan_tab.cell(row=r, column=6).fill.start_color.rgb[-6:] for r in range(2, plan_tab.max_row + 1)}
+    assert fills <= {"C6E0B4", "F8CBAD", "F4B6B6"}
+    assert "C6E0B4" in fills
     assert list((tmp_path / ".keeper-backups").iterdir())
 
     # The plan feeds the reports: tentative meetings in the calendar, weekly hours against capacity in the overview.

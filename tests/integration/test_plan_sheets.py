@@ -20,9 +20,8 @@ TODAY = date(2026, 9, 7)
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
+def server() -> Iterator[FakeSheetsServer]:
     with FakeSheetsServer() as fake:
-        monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
         yield fake
 
 
@@ -34,7 +33,9 @@ def test_plan_writes_the_suggestions_and_the_plan_tab_on_a_sheet(server: FakeShe
         ["Bea Brown", datetime(2018, 10, 1), datetime(2025, 12, 10), "keep"],  # hold by Wed 11 Nov 2026
     ]
     server.load(KEY, {"EHCP register": rows})
-    register = open_sheet_register(f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0", policy=FAST)
+    register = open_sheet_register(
+        f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0", emulator_host=server.host, policy=FAST
+    )
     run = run_plan(
         register,
         today=TODAY,

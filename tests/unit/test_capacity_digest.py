@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 from connectors.base import RegisterData, SheetData
 from functions.capacity_settings import CapacitySettings
+from functions.evaluate import evaluate
 from functions.plan_digest import digest_lines, pending_suggestions, planned_weeks
 from functions.settings import Settings
-from functions.sweep import evaluate
 from review_rules import calendar_for
 from sheet_schema.ar_columns import AR_SUGGESTED
 
