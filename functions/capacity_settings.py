@@ -1,4 +1,4 @@
-"""The SENDCo's capacity (`[capacity]` in keeper.toml): what the year's plan must fit (docs/rules.md s6).
+"""The SENDCo's capacity (`[capacity]` in keeper.toml): what the year's plan must fit (docs/rules.md s11).
 
 Parsed once and checked in full on load: a setting the planner cannot use is one sentence naming the key and the fix
 (`CapacitySettingsError`; the command exits 2 and writes nothing). Pure: no I/O.

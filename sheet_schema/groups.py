@@ -1,4 +1,4 @@
-"""Which reviews belong together (docs/register.md s2): siblings, and pupils seen by the same professional, read from
+"""Which reviews belong together (docs/register.md s5): siblings, and pupils seen by the same professional, read from
 columns the register may have. The year's plan puts their meetings on the same or adjacent days.
 
 The columns are optional and never validated as errors: a blank cell means no group. Recognised headers (matched as

@@ -1,4 +1,4 @@
-"""What the year's planner takes and gives (docs/rules.md s6): plain frozen records, dates as `datetime.date`."""
+"""What the year's planner takes and gives (docs/rules.md s11): plain frozen records, dates as `datetime.date`."""
 
 from __future__ import annotations
 

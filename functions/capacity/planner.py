@@ -1,5 +1,5 @@
 """The year's plan: every unbooked review given a meeting date that is lawful and fits the SENDCo's capacity
-(docs/rules.md s6). Pure: dates and settings in, a `Plan` out; the CP-SAT model lives in solver.py."""
+(docs/rules.md s11). Pure: dates and settings in, a `Plan` out; the CP-SAT model lives in solver.py."""
 
 from __future__ import annotations
 
