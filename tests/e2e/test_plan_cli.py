@@ -228,3 +228,29 @@ def test_the_digest_shows_next_weeks_load_and_pending_suggestions(tmp_path: Path
     text = " ".join(text_of(digest).split())
     assert "Next week (from Mon 21 Sep 2026): 1 review meeting(s)" in text
     assert "Suggested meetings not yet accepted: Eve E. Mon 21 Sep 2026" in text
+
+
+def test_no_active_pupils_is_one_sentence_and_nothing_written(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Name", "Date of birth", "Last annual review", "Status"])
+    ws.append(["Amy Adams", datetime(2018, 10, 1), datetime(2025, 11, 20), "Left"])
+    ws.append(["Bea Brown", datetime(2018, 10, 1), datetime(2025, 12, 10), "Ceased"])
+    path = tmp_path / "register.xlsx"
+    wb.save(path)
+    before = _digest(path)
+    proc = run_main("plan", str(path), "--today", TODAY.isoformat(), "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["warnings"] == ["The register has no active pupils to plan: every row is left, ceased or has errors."]
+    assert out["suggestions"] == []
+    assert out["written"] is None
+    assert _digest(path) == before
+
+
+def test_weeks_out_of_range_exits_2(tmp_path: Path) -> None:
+    path = _register(tmp_path)
+    proc = run_main("plan", str(path), "--today", TODAY.isoformat(), "--weeks", "0")
+    assert proc.returncode == 2
+    assert "--weeks 0: give a number of school weeks from 1 to 52." in proc.stderr
