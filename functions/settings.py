@@ -164,6 +164,12 @@ def _rules_from(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     known = {"anchor", "period", "transfer_after_years", "phase_deadline_inclusive"}
     for key in raw:
+        if key in ("closures", "terms"):  # typed under [rules]: TOML files every later line under the last [table]
+            raise _err(
+                where,
+                f"rules.{key} is not a setting: move `{key} = [...]` to the top of the file, above [rules] "
+                "(a line after a [table] header belongs to that table).",
+            )
         if key not in known:
             raise _err(where, f"rules.{key} is not a setting; the rules settings are {', '.join(sorted(known))}.")
     if "anchor" in raw:
