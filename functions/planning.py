@@ -102,6 +102,7 @@ def plan_decisions(
         rows.append(PlannedRow(c, pupil, c.requested, c.chasers, c.last_chased, c.invited_for))
 
     short_notice: list[str] = []
+    held_back: list[str] = []  # reviews whose planned meeting is not a school day: no invitations until it moves
     for r in rows:
         c, clock = r.contribution, r.pupil.clock
         assert clock is not None
@@ -161,7 +162,13 @@ def plan_decisions(
                 updates.append(CellUpdate(key, c.row, cells, ck))
 
         # Invitation: once a planned meeting is recorded, to every contributor; again, as "rescheduled", when it moves.
-        if planned and meeting > today and r.invited_for != meeting:
+        # Never for a date the school is closed (a weekend, bank holiday or closure: AR issues already says so):
+        # contributors would put a wrong date in their diaries. The digest says which reviews wait for a new date.
+        if planned and meeting > today and r.invited_for != meeting and not calendar.is_school_day(meeting):
+            label = f"row {r.pupil.record.row} ({r.pupil.record.short_name})"
+            if label not in held_back:
+                held_back.append(label)
+        elif planned and meeting > today and r.invited_for != meeting:
             ik = invitation_key(cycle, key, meeting)
             if ik not in sent:
                 rescheduled = r.invited_for is not None and r.invited_for >= cycle
@@ -186,6 +193,11 @@ def plan_decisions(
                     if label not in short_notice:
                         short_notice.append(label)
 
+    for label in held_back:
+        notes.append(
+            f"{label}: no invitations sent: the planned meeting is not a school day; change the date in the register "
+            "and the invitations go on the next sweep."
+        )
     for label in short_notice:
         notes.append(
             f"{label}: invitations went out with less than {settings.notice_days} days' notice of the meeting "
