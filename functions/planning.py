@@ -69,6 +69,8 @@ def plan_decisions(
     previous_status: Mapping[int, Status | CellValue] | None = None,
     contribution_issues: Sequence[str] = (),
     seed_parents: bool = True,
+    la_notes: Sequence[str] = (),
+    la_prompt: bool = False,
 ) -> EmailDecisions:
     """Decide today's emails, as plain data (functions/rendering.py writes them).
 
@@ -206,6 +208,8 @@ def plan_decisions(
         notes=notes,
         todays=emails,
         short_notice=bool(short_notice),
+        la_notes=la_notes,  # the LA's clock (functions/la_sweep.py), shown in the digest
+        la_prompt=la_prompt,
     )
     if digest is not None:
         emails.append(digest)
