@@ -4,8 +4,8 @@ After each stage of the review the parent/carer (and, from the end of compulsory
 their own right: reg 2, CoP 8.13, docs/rules.md s7, when the register has their email) gets a short plain-English
 email saying where the review stands: dates and stages only. Off by default: `status_emails = true` in keeper.toml.
 
-Each stage goes once per review cycle (the sent-ledger key names the meeting), and only within STAGE_FRESH_DAYS of
-the stage happening, so turning the setting on does not send a year of history.
+Each stage goes once per review cycle (the sent-ledger key names the meeting), only the latest stage reached, and only
+within STAGE_FRESH_DAYS of it happening, so turning the setting on does not send a year of history.
 """
 
 from __future__ import annotations
@@ -85,7 +85,10 @@ def decide_status_emails(
         if today >= pupil.clock.end_of_compulsory_school:
             recipients.append((r.young_person_email, True))
         pkey = pupil_key(pupil)
-        for stage, cycle, happened, dates in _stages(pupil, today):
+        stages = _stages(pupil, today)
+        # Only where the review stands now: the latest stage reached. A first sweep (or a week of missed sweeps)
+        # never sends a stage the family has already moved past.
+        for stage, cycle, happened, dates in sorted(stages, key=lambda s: (s[2], STAGES.index(s[0])))[-1:]:
             if not 0 <= (today - happened).days <= STAGE_FRESH_DAYS:
                 continue
             for to, yp in recipients:
