@@ -17,7 +17,6 @@ What went is known from the sent-ledger and the register's `LA chasers` tab (doc
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from review_rules.model import Status
 from review_rules.school_days import SchoolCalendar
 from sheet_schema.model import ReviewedPupil
 
+from .la_keys import pupil_key
 from .la_profiles import LAProfile, match
 
 LA_CHASER_EVERY_DAYS = 7
@@ -72,13 +72,6 @@ class LADecisions:
     chasers: tuple[LAChaser, ...]  # every chaser due today, sent or not (`send`)
     notes: tuple[str, ...]  # for the SENDCo's digest: what would have gone, missing columns, LAs that never answered
     prompt: bool  # the digest should go today even if it is not its weekly day
-
-
-def pupil_key(pupil: ReviewedPupil) -> str:
-    # The ledger and the LA chasers tab never hold names: a digest of the UPN (or the name and row when none).
-    r = pupil.record
-    basis = r.upn or f"{r.name}\x1f{r.row}"
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
 
 def la_chaser_key(meeting: date, pkey: str, step: str, number: int) -> str:

@@ -57,6 +57,7 @@ from .plan_model import (
     mail_plan_settings,
     request_key,
 )
+from .status_emails import seed_young_person_rows
 
 
 def plan_decisions(
@@ -85,7 +86,12 @@ def plan_decisions(
     emails: list[DueEmail] = []
     updates: list[CellUpdate] = []
 
-    new_rows = tuple(seed_parent_rows(pupils, contributions)) if seed_parents else ()
+    new_rows = (
+        # The young person past compulsory school age is seeded too (docs/rules.md s7, functions/status_emails.py).
+        (*seed_parent_rows(pupils, contributions), *seed_young_person_rows(pupils, contributions, today))
+        if seed_parents
+        else ()
+    )
     rows: list[PlannedRow] = []
     for c in (*contributions, *new_rows):
         found = pupil_matches(c, pupils)

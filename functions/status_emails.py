@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from review_rules.model import Decision, Status
+from sheet_schema.contributions import Contribution, pupil_matches
 from sheet_schema.model import ReviewedPupil
 
-from .la_chasing import pupil_key
+from .la_keys import pupil_key
 
 STAGE_FRESH_DAYS = 14
 
@@ -102,4 +103,38 @@ def decide_status_emails(
     return tuple(out)
 
 
-__all__ = ["STAGES", "STAGE_FRESH_DAYS", "StatusEmail", "decide_status_emails", "status_key"]
+__all__ = ["STAGES", "STAGE_FRESH_DAYS", "StatusEmail", "decide_status_emails", "seed_young_person_rows", "status_key"]
+
+
+YOUNG_PERSON = "Young person"
+
+
+def seed_young_person_rows(
+    pupils: Sequence[ReviewedPupil], contributions: Sequence[Contribution], today: date
+) -> list[Contribution]:
+    """Item 6 / docs/rules.md s7: from the end of compulsory school age the young person is asked, invited and told in
+    their own right. A "Young person" Contributions row is seeded (as the Parent/carer row is) when the register has
+    their own email and the Contributions tab has no Young person row for them; the review record then lists them."""
+    has_row = {pupil.record.row for c in contributions if c.role == YOUNG_PERSON for pupil in pupil_matches(c, pupils)}
+    out: list[Contribution] = []
+    for pupil in pupils:
+        r = pupil.record
+        if pupil.clock is None or pupil.status in (Status.INACTIVE, Status.INVALID) or r.row in has_row:
+            continue
+        if not r.young_person_email or today < pupil.clock.end_of_compulsory_school or not (r.upn or r.name.strip()):
+            continue
+        out.append(
+            Contribution(
+                row=0,
+                pupil_ref=r.upn or r.name,
+                role=YOUNG_PERSON,
+                name="",
+                email=r.young_person_email.strip(),
+                requested=None,
+                received=None,
+                chasers=0,
+                last_chased=None,
+                notes="Added from the register's young person email: past compulsory school age, invited in their own right",
+            )
+        )
+    return out
