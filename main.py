@@ -31,6 +31,7 @@ from functions.cloud import (
 )
 from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
 from functions.evaluate import london_today
+from functions.la_cli import add_la_commands
 from functions.links import LinkConfigError
 from functions.logs import use_cloud_logging
 from functions.reporting import OutputError
@@ -144,25 +145,6 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_las(args: argparse.Namespace) -> int:
-    from functions.la_commands import las_lines
-
-    here = bootstrap.local(args.register, args.config)
-    print("\n".join(las_lines(here.register(), today=_today(args.today), settings=here.settings)))
-    return EXIT_OK
-
-
-def cmd_submit(args: argparse.Namespace) -> int:
-    from functions.la_commands import submit_record
-
-    here = bootstrap.local(args.register, args.config)
-    mail = here.mail()
-    done = submit_record(here.register(), pupil=args.pupil, today=_today(args.today), settings=here.settings,
-                         transport=mail.transport, ledger=mail.ledger, signer=mail.signer, send=args.send)  # fmt: skip
-    print("\n".join(done.lines))
-    return EXIT_OK
-
-
 def _report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("register", help="the register: an .xlsx/.xlsm workbook, or a Google Sheet URL or key")
     parser.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
@@ -227,23 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calendar.set_defaults(func=cmd_calendar)
 
-    las = sub.add_parser(
-        "las",
-        help="list the LAs in the register, their pupils (counts) and their keeper.toml profiles",
-        description="Example: python main.py las register.xlsx",
-    )
-    _report_args(las)
-    las.set_defaults(func=cmd_las)
-
-    submit = sub.add_parser(
-        "submit",
-        help="email one pupil's review record to their LA as a signed link (where its profile says submit = email)",
-        description="Example: python main.py submit register.xlsx --pupil 7 --send",
-    )
-    _report_args(submit)
-    submit.add_argument("--pupil", required=True, help="the pupil: the sheet row number or the UPN")
-    submit.add_argument("--send", action="store_true", help="send it (without: say what would go)")
-    submit.set_defaults(func=cmd_submit)
+    add_la_commands(sub, _report_args, _today)  # las, submit, la-figures (issue 14)
 
     serve = sub.add_parser(
         "serve",

@@ -11,8 +11,10 @@ is recorded in the product's own `LA chasers` tab only; the SENDCo types the dat
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from connectors.base import Register, RegisterError
@@ -27,7 +29,7 @@ from .mailer import Ledger, send_all
 from .plan_model import DueEmail
 from .rendering import EmailPlan, render_email
 from .reporting import select_pupils
-from .settings import Settings, SettingsError
+from .settings import School, Settings, SettingsError
 
 
 def las_lines(register: Register, *, today: date, settings: Settings) -> list[str]:
@@ -153,4 +155,18 @@ def submit_record(
     )
 
 
-__all__ = ["Submission", "las_lines", "submit_record"]
+def trust_la_figures(
+    schools: Mapping[str, School], open_register: Callable[[School], Register], *, today: date, out: Path
+) -> Path:
+    """Item 5 for a trust: each school's register evaluated with its own settings, then the LA figures per school and
+    per LA across the trust (reports/la_figures.py)."""
+    from reports.la_figures import write_trust_workbook
+
+    per_school = []
+    for school in schools.values():
+        evaluation = evaluate(open_register(school).read(), today=today, settings=school.settings)
+        per_school.append((school.settings.school_name, evaluation.pupils))
+    return write_trust_workbook(per_school, today=today, out=out)
+
+
+__all__ = ["Submission", "las_lines", "submit_record", "trust_la_figures"]

@@ -14,18 +14,21 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XLImage
 from openpyxl.styles import Font
-from openpyxl.workbook.workbook import Workbook
 
 from review_rules.model import Decision, Status
 from sheet_schema.model import ReviewedPupil
+
+from .common import replaced_atomically
 
 NOT_MEASURABLE = "not measurable"
 SHEET = "LA timeliness"
@@ -191,4 +194,44 @@ def add_la_sheet(book: Workbook, pupils: Sequence[ReviewedPupil], *, today: date
         ws.add_image(XLImage(io.BytesIO(chart_png(figures))), f"A{len(figures) + 7}")
 
 
-__all__ = ["HEADERS", "NOT_MEASURABLE", "SHEET", "LAFigures", "add_la_sheet", "chart_png", "la_figures", "rows"]
+def write_trust_workbook(per_school: Sequence[tuple[str, Sequence[ReviewedPupil]]], *, today: date, out: Path) -> Path:
+    """A trust's LA timeliness (`main.py la-figures`): one table per LA across all its schools (with the chart), and
+    one row per school and LA. Every figure is the same count as the overview's sheet."""
+    everyone = [p for _, pupils in per_school for p in pupils]
+    combined = la_figures(everyone, today=today)
+    book = Workbook()
+    ws = book.active
+    ws.title = "By LA"
+    ws.append([f"LA timeliness across {len(per_school)} schools, as at {today:%d/%m/%Y}"])
+    ws["A1"].font = Font(bold=True)
+    ws.append([])
+    ws.append(list(HEADERS))
+    for row in rows(combined):
+        ws.append(list(row))
+    if combined:
+        ws.add_image(XLImage(io.BytesIO(chart_png(combined))), f"A{len(combined) + 6}")
+    ws = book.create_sheet("By school")
+    ws.append(["School", *HEADERS])
+    for school, pupils in per_school:
+        for row in rows(la_figures(pupils, today=today)):
+            ws.append([school, *row])
+    for sheet in book.worksheets:
+        for cell in sheet[3 if sheet.title == "By LA" else 1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 24
+    with replaced_atomically(out) as tmp:
+        book.save(tmp)
+    return out
+
+
+__all__ = [
+    "HEADERS",
+    "NOT_MEASURABLE",
+    "SHEET",
+    "LAFigures",
+    "add_la_sheet",
+    "chart_png",
+    "la_figures",
+    "rows",
+    "write_trust_workbook",
+]
