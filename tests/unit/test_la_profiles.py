@@ -73,3 +73,35 @@ def test_young_person_seeded_only_past_compulsory_school_age() -> None:
     assert seed_young_person_rows([pupil(date(2009, 5, 1), date(2025, 6, 26))], [], date(2025, 6, 26)) == []
     (row,) = seed_young_person_rows([pupil(date(2009, 5, 1), date(2025, 6, 27))], [], date(2025, 6, 27))
     assert (row.role, row.email) == ("Young person", "gus@f.example")
+
+
+@pytest.mark.parametrize(
+    ("lead", "stage", "expected"),
+    [
+        # M Mon 9 Feb 2026 (docs/rules.md s6's worked example): requests_from is Fri 19 Dec 2025 by default.
+        (("requests_weeks", 12), "requests_from", date(2025, 11, 17)),  # M - 84 days, a Monday
+        (("requests_weeks", 4), "requests_from", date(2025, 12, 19)),  # later than the default: the default stays
+        (("papers_weeks", 3), "papers_by", date(2026, 1, 19)),  # M - 21; contributions_due then a week before it
+    ],
+)
+def test_an_las_lead_times_only_make_stages_earlier(lead: tuple[str, int], stage: str, expected: date) -> None:
+    from functions.la_lead_times import with_la_lead_times
+    from functions.la_profiles import LAProfile
+    from review_rules.clock import compute_review
+    from review_rules.model import ReviewFacts, RuleSettings
+    from review_rules.school_days import calendar_for
+    from sheet_schema.model import PupilRecord, ReviewedPupil
+
+    cal = calendar_for(None)
+    facts = ReviewFacts(dob=date(2016, 3, 4), plan_issued=date(2020, 1, 10), last_review=date(2025, 2, 20),
+                        planned_meeting=date(2026, 2, 9), recorded_year=4)  # fmt: skip
+    clock = compute_review(facts, date(2025, 10, 1), RuleSettings(), cal)
+    assert clock.requests_from == date(2025, 12, 19)
+    pupil = ReviewedPupil(PupilRecord(2, "A B", "A", "B.", None, facts, la="Kent CC"), clock, clock.status)
+    kent = LAProfile("Kent", aliases=("Kent CC",), lead_weeks=(lead,))
+    (moved,) = with_la_lead_times([pupil], [kent], cal)
+    assert moved.clock is not None
+    assert getattr(moved.clock, stage) == expected
+    assert moved.clock.contributions_due <= moved.clock.papers_by
+    if lead == ("papers_weeks", 3):
+        assert moved.clock.contributions_due == date(2026, 1, 12)
