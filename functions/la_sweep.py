@@ -22,7 +22,7 @@ from sheet_schema.fields import normalise_header
 from sheet_schema.model import ReviewedPupil
 
 from .la_chasing import STEP_WORDS, LAChaser, decide_la_chasers, initials, report_reminders
-from .la_profiles import profiles_for, status_emails_on
+from .la_profiles import profile_warnings, profiles_for, status_emails_on
 from .mailer import Ledger, send_all, went_keys
 from .plan_model import DueEmail, MailPlanSettings
 from .rendering import EmailPlan, render_email
@@ -137,7 +137,8 @@ def plan_la(
     """Today's LA chasers and status emails, the digest's lines about the LA's clock, and the tab rows to record."""
     sent = {**sent_from_tab(data), **sent_log}
     calendar = ms.calendar
-    decided = decide_la_chasers(pupils, profiles_for(settings), today=today, calendar=calendar, sent=sent)
+    profiles = profiles_for(settings)
+    decided = decide_la_chasers(pupils, profiles, today=today, calendar=calendar, sent=sent)
     reminders = report_reminders(pupils, today=today, calendar=calendar)
     emails: list[DueEmail] = []
     tab: dict[str, Mapping[str, CellValue]] = {}
@@ -164,7 +165,9 @@ def plan_la(
             "sendco_name": ms.sendco_name,
         }
         emails.append(DueEmail("status", s.to, s.pupil.record.row, s.reason_key, context, ms.sendco_email))
-    notes = (*reminders, *decided.notes)
+    # Unknown LA names (listing the known ones) and profiles no pupil has: said in the digest, never a stop.
+    warnings = profile_warnings((p.record.la or "" for p in pupils), profiles)
+    notes = (*reminders, *decided.notes, *warnings)
     return LAPlan(tuple(emails), notes, prompt=bool(reminders or decided.prompt), tab_rows=tab)
 
 

@@ -191,3 +191,23 @@ def test_final_plan_chased_after_amend_decision() -> None:
     assert p.clock.after_meeting is not None
     assert p.clock.after_meeting.final_plan_due == date(2025, 12, 8)
     assert [(c.step, c.number, c.due) for c in decided.chasers] == [("final_plan_due", 1, date(2025, 12, 8))]
+
+
+@pytest.mark.parametrize(
+    ("held", "today", "expected"),
+    [
+        # H Mon 15 Sep 2025: report due Mon 29 Sep (H + 14, reg 20(7)); 3 school days before: Wed 24 Sep.
+        (date(2025, 9, 15), date(2025, 9, 24), True),
+        (date(2025, 9, 15), date(2025, 9, 25), False),
+        # H Fri 24 Apr 2026: report due Fri 8 May; Mon 4 May is a bank holiday: Tue 5, Wed 6, Thu 7 -> Tue 5 May.
+        (date(2026, 4, 24), date(2026, 5, 5), True),
+        (date(2026, 4, 24), date(2026, 5, 4), False),
+    ],
+)
+def test_report_reminder_three_school_days_before(held: date, today: date, expected: bool) -> None:
+    from functions.la_chasing import report_reminders
+
+    p = reviewed(today, held)
+    assert bool(report_reminders([p], today=today, calendar=CAL)) is expected
+    sent = reviewed(today, held, report_sent=held)
+    assert report_reminders([sent], today=today, calendar=CAL) == ()
