@@ -197,13 +197,20 @@ def tab_write_plan(rows: Sequence[Mapping[str, CellValue]]) -> WritePlan:
 
 
 def send_la(
-    la: LAPlan, *, today: date, transport: MailTransport, ledger: Ledger, deadline: float, dry_run: bool
+    la: LAPlan,
+    *,
+    today: date,
+    transport: MailTransport,
+    ledger: Ledger,
+    deadline: float,
+    dry_run: bool,
+    sender_name: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[WritePlan]]:
     """Send the LA and family emails (once each: the sent-ledger); the sent, the failed, and the tab's write plan."""
     plan = EmailPlan(today, tuple(render_email(d) for d in la.emails), (), (), (), {})
     if dry_run:
         return plan.emails_json(), [], []
-    outcomes = send_all(plan, transport, ledger, deadline=deadline)
+    outcomes = send_all(plan, transport, ledger, sender_name=sender_name, deadline=deadline)
     keys = went_keys(outcomes)
     sent = [
         {"kind": o.email.kind, "to": o.email.to, "pupil_row": o.email.pupil_row, "subject": o.email.subject}

@@ -199,7 +199,7 @@ def run_sweep(
             transport=transport, ledger=ledger, signer=signer, deadline=deadline, la=la,
         )  # fmt: skip
         la_plans = _la_step(la, result, today=today, transport=transport, ledger=ledger, deadline=deadline,
-                            dry_run=dry_run)  # fmt: skip
+                            dry_run=dry_run, settings=settings)  # fmt: skip
     else:
         # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
         # Contributions tab says is awaited, as the SENDCo keeps it by hand.
@@ -323,12 +323,14 @@ def _la_step(
     ledger: Ledger,
     deadline: float,
     dry_run: bool,
+    settings: Settings,
 ) -> list[WritePlan]:
     """The LA chasers and the family's status emails, sent after the school's own; the LA chasers tab to write."""
     if not la.emails:
         return []
+    name = None if parseaddr(transport.sender)[0] else settings.school_name  # as the school's own emails
     sent, failed, plans = send_la(la, today=today, transport=transport, ledger=ledger, deadline=deadline,
-                                  dry_run=dry_run)  # fmt: skip
+                                  dry_run=dry_run, sender_name=name)  # fmt: skip
     if result.mail is not None:
         result.mail.sent.extend(sent)
         result.mail.failures.extend(failed)
