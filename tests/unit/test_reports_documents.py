@@ -518,7 +518,7 @@ def test_later_reviews_are_never_counted_late_against_the_first_plan_date() -> N
 def test_overview_workbook_figures_read_back(tmp_path: Path) -> None:
     out = write_overview(REGISTER, today=TODAY, school_name=SCHOOL, settings=SETTINGS, out=tmp_path / "o.xlsx")
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Compliance", "Due by month", "Pupils"]
+    assert wb.sheetnames == ["Summary", "Compliance", "Due by month", "Pupils", "LA timeliness"]  # issue 14
 
     summary = wb["Summary"]
     assert summary["A2"].value == "Computed for Wed 1 Oct 2025"
