@@ -57,6 +57,7 @@ from .plan_model import (
     mail_plan_settings,
     request_key,
 )
+from .status_emails import seed_young_person_rows
 
 
 def plan_decisions(
@@ -69,6 +70,8 @@ def plan_decisions(
     previous_status: Mapping[int, Status | CellValue] | None = None,
     contribution_issues: Sequence[str] = (),
     seed_parents: bool = True,
+    la_notes: Sequence[str] = (),
+    la_prompt: bool = False,
 ) -> EmailDecisions:
     """Decide today's emails, as plain data (functions/rendering.py writes them).
 
@@ -83,7 +86,12 @@ def plan_decisions(
     emails: list[DueEmail] = []
     updates: list[CellUpdate] = []
 
-    new_rows = tuple(seed_parent_rows(pupils, contributions)) if seed_parents else ()
+    new_rows = (
+        # The young person past compulsory school age is seeded too (docs/rules.md s7, functions/status_emails.py).
+        (*seed_parent_rows(pupils, contributions), *seed_young_person_rows(pupils, contributions, today))
+        if seed_parents
+        else ()
+    )
     rows: list[PlannedRow] = []
     for c in (*contributions, *new_rows):
         found = pupil_matches(c, pupils)
@@ -218,6 +226,8 @@ def plan_decisions(
         notes=notes,
         todays=emails,
         short_notice=bool(short_notice),
+        la_notes=la_notes,  # the LA's clock (functions/la_sweep.py), shown in the digest
+        la_prompt=la_prompt,
     )
     if digest is not None:
         emails.append(digest)

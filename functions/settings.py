@@ -146,6 +146,8 @@ _KNOWN_TOP = {
     "schools",
     "chasers",
     "digest",
+    "las",  # per-LA profiles, checked by functions/la_profiles.py on load (issue 14)
+    "status_emails",  # parents' and young people's status emails, off by default (issue 14)
     "capacity",
 }
 
@@ -230,7 +232,9 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     _table(raw, "mail", MAIL_KEYS, where)  # its values are checked with the environment's, by the bootstrap
     # Nothing is read from [links]: the link secret and address are KEEPER_LINK_SECRET and KEEPER_BASE_URL.
     _table(raw, "links", (), where)
-    kwargs["extra"] = {k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest"}}
+    kwargs["extra"] = {
+        k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest", "las", "status_emails"}
+    }
     kwargs["source"] = where
     return Settings(**kwargs)
 
