@@ -1,0 +1,401 @@
+"""The Microsoft 365 register adapter: an Excel workbook in OneDrive or SharePoint, read and written through the Excel
+workbook API of Microsoft Graph, inside a workbook session, never by downloading and re-uploading the file (colleagues
+may have it open in Excel for the web, and a whole-file upload would replace their edits).
+
+Requests per sweep, whatever the number of pupils (a $batch is one request; up to 20 sheets or 40,000 rows):
+- `read()`, 5: resolve the link or id to the drive item (name and type), createSession, list the worksheets, ONE
+  $batch of every worksheet's usedRange(valuesOnly=true), closeSession.
+- `write()`, 4: createSession, ONE $batch re-reading what the plans write (the worksheets, each written sheet's used
+  range and protection, its conditional formats), ONE $batch writing (a range PATCH per sheet with values and number
+  formats, a new tab, the new headers' look, the status colour rules), closeSession.
+So 9 a sweep (5 for a dry run); a retry costs the same again. Rows are matched by key at write time, so rows sorted or
+inserted since the read keep their own results; a protected sheet is found in the re-read and nothing is written.
+
+Graph sets formats one rectangle at a time, so per-row status fills would cost a request per row: status colours are
+conditional-format rules on the product's coloured column (one "equal to" rule per value and colour, each added once).
+A null in a PATCHed `values` or `numberFormat` grid leaves that cell as it is, so one rectangle per sheet carries
+every cell to write and no other cell changes. Text always goes in with a leading apostrophe: Excel's input rules
+turn not only "=..." but "1/2", "Mar 2025" or "TRUE" into formulas, dates and booleans (docs/register.md s5).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote, urlparse
+
+from connectors.base import CellValue, CellWrite, RegisterData, RegisterError, SheetData, WritePlan, WriteResult
+from connectors.graph_http import BATCH_LIMIT, GraphAuthError, GraphClient, GraphError, error_code
+from connectors.graph_placement import Placement, place
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATE_FORMAT = "dd/mm/yyyy"
+ROWS_PER_PATCH = 2000  # keeps each PATCH well under Graph's request size limit; 20 of them fill one $batch
+_WORKBOOK_MIMES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel.sheet.macroEnabled.12",
+}
+_GRAPH_REF = re.compile(r"graph:([^/\s]+)/([^/\s]+)")
+_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 (Excel serials are wall-clock times)
+SESSION_ATTEMPTS = 3  # a session that expires mid-sweep is recreated, and the work redone, this many times at most
+
+
+def is_graph_reference(text: str) -> bool:
+    """True for `graph:<drive-id>/<item-id>` or an https link to OneDrive or SharePoint."""
+    text = text.strip()
+    if _GRAPH_REF.fullmatch(text):
+        return True
+    host = (urlparse(text).hostname or "").lower() if text.startswith("https://") else ""
+    return host.endswith(".sharepoint.com") or host in ("1drv.ms", "onedrive.live.com")
+
+
+def item_path(ref: str) -> str:
+    """The Graph path that resolves `ref` to its drive item."""
+    text = ref.strip()
+    match = _GRAPH_REF.fullmatch(text)
+    if match:
+        return f"/drives/{quote(match.group(1), safe='!')}/items/{quote(match.group(2), safe='')}"
+    host = (urlparse(text).hostname or "").lower() if text.startswith("https://") else ""
+    if host in ("1drv.ms", "onedrive.live.com"):
+        raise RegisterError(
+            "That is a personal OneDrive link, and Microsoft's Excel API works only on work or school files: move the "
+            "register to the school's OneDrive or SharePoint and share that link."
+        )
+    if not host.endswith(".sharepoint.com"):
+        raise RegisterError(f"{ref!r} is not a OneDrive or SharePoint link; copy the register's link with Share > "
+                            "Copy link in OneDrive or SharePoint.")  # fmt: skip
+    token = base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+    return f"/shares/u!{token}/driveItem"  # Graph's encoding of a sharing URL (the shares API)
+
+
+def _sheet_path(title: str) -> str:
+    return "/worksheets('" + quote(title.replace("'", "''"), safe="") + "')"
+
+
+def _column(index: int) -> str:
+    letters, index = "", index + 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _address_corner(address: str) -> tuple[int, int]:
+    """0-based (row, column) of a returned address's top-left cell: "'My tab'!B3:F9" -> (2, 1)."""
+    cells = address.rsplit("!", 1)[-1].split(":", 1)[0].replace("$", "")
+    match = re.fullmatch(r"([A-Za-z]+)(\d+)", cells)
+    if not match:
+        return 0, 0
+    column = 0
+    for letter in match.group(1).upper():
+        column = column * 26 + ord(letter) - 64
+    return int(match.group(2)) - 1, column - 1
+
+
+def _value(value: Any) -> CellValue:
+    if isinstance(value, bool | str):
+        return value if value != "" else None
+    if isinstance(value, int | float):
+        return int(value) if float(value).is_integer() else value
+    return None
+
+
+def rows_of(body: Any) -> list[list[CellValue]]:
+    """A range answer's values placed from A1 (dates stay serial numbers, as the Sheets adapter hands them over)."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("values"), list):
+        return []
+    row0, col0 = _address_corner(str(body.get("address", "")))
+    rows: list[list[CellValue]] = [[] for _ in range(row0)]
+    for values in body["values"]:
+        row = [None] * col0 + [_value(v) for v in (values if isinstance(values, list) else [])]
+        while row and row[-1] is None:
+            row.pop()
+        rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _serial(value: date | datetime) -> int | float:
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - _EPOCH
+        return delta.days + delta.seconds / 86400
+    return (value - _EPOCH.date()).days
+
+
+def excel_input(cell: CellWrite, owned: bool) -> tuple[Any, str | None]:
+    """(value, number format) to PATCH. The product's own cells always get a format, so an old date format never
+    lingers on text; the SENDCo's cells get one only with a date."""
+    value = cell.value
+    if isinstance(value, date):
+        timestamp = isinstance(value, datetime)
+        return _serial(value), cell.number_format or (
+            f"{DEFAULT_DATE_FORMAT} hh:mm" if timestamp else DEFAULT_DATE_FORMAT
+        )
+    general = "General" if owned else None
+    if value is None or value == "":
+        return "", general
+    if isinstance(value, bool | int | float):
+        return value, cell.number_format or general
+    return "'" + str(value), general
+
+
+class GraphRegister:
+    """A workbook in OneDrive or SharePoint as the register (see the module docstring for the request budget)."""
+
+    def __init__(self, ref: str, client: GraphClient) -> None:
+        self.ref, self.client = ref, client
+        self._resolve_path = item_path(ref)  # a bad link is refused before any request
+        self._base: str | None = None
+        self.name = ref
+
+    @property
+    def requests_sent(self) -> int:
+        return self.client.requests_sent
+
+    # -- requests, with errors as sentences for the IT lead --
+
+    def _call(self, method: str, path: str, body: Any = None, *, session: str | None = None,
+              repeatable: bool = True) -> Any:  # fmt: skip
+        headers = {"workbook-session-id": session} if session else None
+        try:
+            return self.client.call(method, path, body, headers=headers, repeatable=repeatable)[1]
+        except GraphError as err:
+            raise self._explain(err) from err
+
+    def _explain(self, err: GraphError) -> RegisterError:
+        code = err.code.casefold()
+        if isinstance(err, GraphAuthError) or err.status == 401:
+            return RegisterError(str(err) if isinstance(err, GraphAuthError) else
+                                 "Microsoft refused the stored sign-in; the IT lead runs `python main.py m365-login` "
+                                 "again.")  # fmt: skip
+        if code.startswith("invalidsession"):
+            return _SessionLost(str(err))
+        if err.status == 403:
+            return RegisterError(
+                f"The Review Keeper account may not open {self.name}: share the register with it (Can edit), and "
+                "check an admin has consented to the app's Files.ReadWrite permission; nothing was written."
+            )
+        if err.status == 404:
+            return RegisterError(f"{self.name} cannot be found through its link (moved, deleted or unshared?): share "
+                                 "it again and put the new link in keeper.toml; nothing was written.")  # fmt: skip
+        if err.status == 423 or "locked" in code:
+            return RegisterError(f"{self.name} is checked out or locked in SharePoint: check it in; nothing was "
+                                 "written and the next sweep tries again.")  # fmt: skip
+        if "unsupportedworkbook" in code:
+            return RegisterError(f"{self.name} cannot be opened by Excel for the web: save it as an Excel Workbook "
+                                 "(.xlsx) without password protection; nothing was written.")  # fmt: skip
+        if err.transient:
+            return RegisterError(str(err))
+        return RegisterError(f"Microsoft Graph refused a request for {self.name} (HTTP {err.status}: {err}); "
+                             "nothing more was written.")  # fmt: skip
+
+    def _resolve(self) -> str:
+        if self._base is None:
+            item = self._call("GET", self._resolve_path)
+            self.name = str(item.get("name") or self.ref)
+            mime = str((item.get("file") or {}).get("mimeType", ""))
+            if mime not in _WORKBOOK_MIMES and not self.name.lower().endswith((".xlsx", ".xlsm")):
+                raise RegisterError(f"{self.name} is not an Excel workbook (.xlsx): point keeper.toml at the register "
+                                    "itself, or save it as an Excel Workbook in OneDrive.")  # fmt: skip
+            drive = str((item.get("parentReference") or {}).get("driveId", ""))
+            self._base = f"/drives/{quote(drive, safe='!')}/items/{quote(str(item.get('id', '')), safe='')}/workbook"
+        return self._base
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[str]:
+        """A persistent workbook session (changes are saved to the file), closed on every path."""
+        base = self._resolve()
+        created = self._call("POST", base + "/createSession", {"persistChanges": True})
+        session = str(created["id"])
+        try:
+            yield session
+        finally:
+            try:
+                with self.client.grace():
+                    self.client.call(
+                        "POST", base + "/closeSession", headers={"workbook-session-id": session}, repeatable=False
+                    )
+            except GraphError as err:  # it expires by itself after a few idle minutes
+                log.info("Microsoft Graph: the workbook session was not closed (%s)", err.status or err)
+
+    def _batch(self, requests: Sequence[dict[str, Any]], session: str, *, repeatable: bool) -> dict[str, Any]:
+        """Every request in $batches of 20, each carrying the session; id -> body. A failed request raises."""
+        answers: dict[str, Any] = {}
+        for start in range(0, len(requests), BATCH_LIMIT):
+            chunk = [{**r, "headers": {"workbook-session-id": session, **({"Content-Type": "application/json"}
+                      if "body" in r else {})}} for r in requests[start : start + BATCH_LIMIT]]  # fmt: skip
+            ids = {str(r["id"]) for r in chunk}
+            for r in chunk:  # a dependency in an earlier $batch has already succeeded
+                deps = [d for d in r.pop("dependsOn", []) if d in ids]
+                if deps:
+                    r["dependsOn"] = deps
+            try:
+                result = self.client.batch(chunk, repeatable=repeatable)
+            except GraphError as err:
+                raise self._explain(err) from err
+            for ident in sorted(result, key=lambda i: (result[i][0] == 424, i)):
+                status, body = result[ident]
+                if not 200 <= status < 300 and not (status == 404 and ident.startswith("?")):
+                    _code, inner, message = error_code(body)
+                    failure = GraphError(message or f"HTTP {status}", status=status, code=inner,
+                                         transient=status in (429, 500, 502, 503, 504))  # fmt: skip
+                    raise self._explain(failure) from failure
+                answers[ident] = body
+        return answers
+
+    # -- the port --
+
+    def read(self) -> RegisterData:
+        self.client.start_deadline()
+        for attempt in range(1, SESSION_ATTEMPTS + 1):
+            try:
+                with self._session() as session:
+                    listed = self._call("GET", f"{self._base}/worksheets?$select=name,position", session=session)
+                    titles = [
+                        str(w["name"]) for w in sorted(listed.get("value", []), key=lambda w: w.get("position", 0))
+                    ]
+                    ranges = self._batch(
+                        [{"id": str(i), "method": "GET", "url": f"{self._base}{_sheet_path(t)}/usedRange(valuesOnly=true)"}
+                         for i, t in enumerate(titles, start=1)], session, repeatable=True)  # fmt: skip
+                return RegisterData(self.name, [SheetData(t, rows_of(ranges.get(str(i)))) for i, t in
+                                                enumerate(titles, start=1)])  # fmt: skip
+            except _SessionLost:
+                if attempt == SESSION_ATTEMPTS:
+                    raise RegisterError(f"Excel for the web kept ending the session on {self.name}; nothing was "
+                                        "written and the next sweep tries again.") from None  # fmt: skip
+        raise AssertionError("unreachable")
+
+    def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
+        plans = (plan, *more)
+        self.client.start_deadline()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._session() as session:
+                    return self._write_once(plans, session)
+            except _SessionLost:
+                if attempt >= SESSION_ATTEMPTS:
+                    raise RegisterError(f"Excel for the web kept ending the session on {self.name} before the results "
+                                        "were written; the next sweep tries again.") from None  # fmt: skip
+            except RegisterError as err:
+                cause = err.__cause__
+                if not (isinstance(cause, GraphError) and cause.transient and cause.status in (429, 503)):
+                    raise
+                wait = self.client.backoff(attempt, cause.retry_after)
+                if attempt >= self.client.policy.max_attempts or wait >= self.client.remaining():
+                    raise RegisterError(f"Microsoft Graph kept refusing the write (HTTP {cause.status}), so the sweep "
+                                        "stopped; the next sweep writes the results.") from err  # fmt: skip
+                self.client.sleep(wait)  # then look again: colleagues may have sorted or inserted rows meanwhile
+
+    def _reread(self, plans: Sequence[WritePlan], session: str) -> tuple[list[str], dict[str, Any]]:
+        titles = list(dict.fromkeys(p.sheet for p in plans))
+        requests: list[dict[str, Any]] = [
+            {"id": "sheets", "method": "GET", "url": f"{self._base}/worksheets?$select=name"}
+        ]
+        for n, title in enumerate(titles):
+            path = f"{self._base}{_sheet_path(title)}"
+            requests += [
+                {"id": f"?used{n}", "method": "GET", "url": f"{path}/usedRange(valuesOnly=true)"},
+                {"id": f"?lock{n}", "method": "GET", "url": f"{path}/protection"},
+                {"id": f"?rules{n}", "method": "GET", "url": f"{path}/range(address='A1:XFD1048576')/conditionalFormats"},
+            ]  # fmt: skip
+        answers = self._batch(requests, session, repeatable=True)
+        existing = [str(w.get("name")) for w in (answers.get("sheets") or {}).get("value", [])]
+        return existing, {t: (answers.get(f"?used{n}"), answers.get(f"?lock{n}"), answers.get(f"?rules{n}"))
+                          for n, t in enumerate(titles)}  # fmt: skip
+
+    def _write_once(self, plans: Sequence[WritePlan], session: str) -> WriteResult:
+        existing, now = self._reread(plans, session)
+        requests: list[dict[str, Any]] = []
+        results: list[WriteResult] = []
+        for plan in plans:
+            used, lock, rules = now[plan.sheet]
+            created = plan.sheet not in existing
+            if created and not plan.create_if_missing:
+                raise RegisterError(f'{self.name} has no worksheet called "{plan.sheet}" now; nothing was written.')
+            if not created and isinstance(lock, Mapping) and lock.get("protected"):
+                raise RegisterError(f'The worksheet "{plan.sheet}" in {self.name} is protected, so nothing was '
+                                    "written: unprotect it (Review > Unprotect Sheet) and the next sweep writes.")  # fmt: skip
+            rows: list[list[CellValue]] = [list(plan.headers)] if created else rows_of(used)
+            header_row = 1 if created else plan.find_header_row(rows)
+            if header_row is None:
+                raise RegisterError(f"The header row of the worksheet {plan.sheet!r} could not be found just before "
+                                    "writing (was it edited?); nothing was written.")  # fmt: skip
+            placement = place(plan, rows, header_row)
+            if created:
+                placement.cells[0] = {
+                    c: CellWrite(h, fill=plan.header_fill, bold=True) for c, h in enumerate(plan.headers)
+                }
+                placement.new_headers = dict(placement.cells[0])
+                requests.append({"id": f"add{len(requests)}", "method": "POST", "url": f"{self._base}/worksheets/add",
+                                 "body": {"name": plan.sheet}})  # fmt: skip
+            requests += self._requests(plan.sheet, placement, rules)
+            result = WriteResult(written_rows=placement.written_rows, missing_keys=placement.missing_keys,
+                                 destination=self.name, appended_rows=placement.appended_rows, created_sheet=created)  # fmt: skip
+            if created:
+                result.notes.append(f'Added a "{plan.sheet}" worksheet to {self.name}, with its column headings.')
+            results.append(result)
+        for n, request in enumerate(requests):  # in order: a refused request stops the ones after it (424)
+            request["id"] = str(n + 1)
+            if n:
+                request["dependsOn"] = [str(n)]
+        if requests:
+            self._batch(requests, session, repeatable=False)
+        first = results[0]
+        first.more = results[1:]
+        for extra in first.more:
+            first.notes.extend(n for n in extra.notes if n not in first.notes)
+        return first
+
+    def _requests(self, title: str, placement: Placement, rules: Any) -> list[dict[str, Any]]:
+        path = f"{self._base}{_sheet_path(title)}"
+        out: list[dict[str, Any]] = []
+        rows = sorted(r for r, cells in placement.cells.items() if cells)
+        columns = sorted({c for r in rows for c in placement.cells[r]})
+        for start in range(0, len(rows), ROWS_PER_PATCH):
+            chunk = rows[start : start + ROWS_PER_PATCH]
+            top, bottom, left, right = chunk[0], chunk[-1], columns[0], columns[-1]
+            values: list[list[Any]] = [[None] * (right - left + 1) for _ in range(bottom - top + 1)]
+            formats: list[list[str | None]] = [[None] * (right - left + 1) for _ in range(bottom - top + 1)]
+            for r in chunk:
+                for c, cell in placement.cells[r].items():
+                    values[r - top][c - left], formats[r - top][c - left] = excel_input(cell, c in placement.owned)
+            address = f"{_column(left)}{top + 1}:{_column(right)}{bottom + 1}"
+            out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')",
+                        "body": {"values": values, "numberFormat": formats}})  # fmt: skip
+        header = placement.header_row
+        for column, cell in sorted(placement.new_headers.items()):
+            address = f"{_column(column)}{header}:{_column(column)}{header}"
+            if cell.fill:
+                out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')/format/fill",
+                            "body": {"color": "#" + cell.fill.lstrip("#")[-6:]}})  # fmt: skip
+            out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')/format/font",
+                        "body": {"bold": cell.bold}})  # fmt: skip
+        have = {(str(r.get("cellValue", {}).get("rule", {}).get("formula1", "")),
+                 str(r.get("cellValue", {}).get("format", {}).get("fill", {}).get("color", "")).lstrip("#").upper())
+                for r in (rules or {}).get("value", []) if isinstance(r, Mapping)}  # fmt: skip
+        wanted: dict[tuple[int, str], str] = {}
+        for r in rows:
+            for c, cell in placement.cells[r].items():
+                if c in placement.owned and cell.fill and isinstance(cell.value, str) and r >= header:
+                    wanted[(c, '="' + cell.value.replace('"', '""') + '"')] = cell.fill.lstrip("#")[-6:].upper()
+        for (column, formula), colour in sorted(wanted.items()):
+            if (formula, colour) in have:
+                continue  # added by an earlier sweep: each rule is added once
+            address = f"{_column(column)}{header + 1}:{_column(column)}1048576"
+            out.append({"method": "POST", "url": f"{path}/range(address='{address}')/conditionalFormats/add",
+                        "body": {"type": "cellValue", "cellValue": {"format": {"fill": {"color": "#" + colour}},
+                                 "rule": {"formula1": formula, "operator": "EqualTo"}}}})  # fmt: skip
+        return out
+
+
+class _SessionLost(RegisterError):
+    """The workbook session expired or was ended by Excel for the web: start a new one and look again."""
