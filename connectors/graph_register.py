@@ -2,7 +2,8 @@
 workbook API of Microsoft Graph, inside a workbook session, never by downloading and re-uploading the file (colleagues
 may have it open in Excel for the web, and a whole-file upload would replace their edits).
 
-Requests per sweep, whatever the number of pupils (a $batch is one request; up to 20 sheets or 40,000 rows):
+Requests per sweep, whatever the number of pupils (a $batch is one request; Graph takes 20 requests and 4 MB in one,
+which holds the results of about 6,500 pupils: a larger register adds one $batch to the write per 3 MB):
 - `read()`, 5: resolve the link or id to the drive item (name and type), createSession, list the worksheets, ONE
   $batch of every worksheet's usedRange(valuesOnly=true), closeSession.
 - `write()`, 4: createSession, ONE $batch re-reading what the plans write (the worksheets, each written sheet's used
@@ -20,130 +21,33 @@ turn not only "=..." but "1/2", "Mar 2025" or "TRUE" into formulas, dates and bo
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import json
 import logging
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 from connectors.base import CellValue, CellWrite, RegisterData, RegisterError, SheetData, WritePlan, WriteResult
+from connectors.graph_codec import (
+    column_letters,
+    excel_input,
+    item_path,
+    rows_of,
+    sheet_path,
+)
 from connectors.graph_http import BATCH_LIMIT, GraphAuthError, GraphClient, GraphError, error_code
 from connectors.graph_placement import Placement, place
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATE_FORMAT = "dd/mm/yyyy"
-ROWS_PER_PATCH = 2000  # keeps each PATCH well under Graph's request size limit; 20 of them fill one $batch
+ROWS_PER_PATCH = 2000  # keeps each PATCH well under Graph's request size limit (4 MB)
+BATCH_BYTES = 3_000_000  # a $batch stays below Graph's 4 MB request limit
 _WORKBOOK_MIMES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.ms-excel.sheet.macroEnabled.12",
 }
-_GRAPH_REF = re.compile(r"graph:([^/\s]+)/([^/\s]+)")
-_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 (Excel serials are wall-clock times)
 SESSION_ATTEMPTS = 3  # a session that expires mid-sweep is recreated, and the work redone, this many times at most
-
-
-def is_graph_reference(text: str) -> bool:
-    """True for `graph:<drive-id>/<item-id>` or an https link to OneDrive or SharePoint."""
-    text = text.strip()
-    if _GRAPH_REF.fullmatch(text):
-        return True
-    host = (urlparse(text).hostname or "").lower() if text.startswith("https://") else ""
-    return host.endswith(".sharepoint.com") or host in ("1drv.ms", "onedrive.live.com")
-
-
-def item_path(ref: str) -> str:
-    """The Graph path that resolves `ref` to its drive item."""
-    text = ref.strip()
-    match = _GRAPH_REF.fullmatch(text)
-    if match:
-        return f"/drives/{quote(match.group(1), safe='!')}/items/{quote(match.group(2), safe='')}"
-    host = (urlparse(text).hostname or "").lower() if text.startswith("https://") else ""
-    if host in ("1drv.ms", "onedrive.live.com"):
-        raise RegisterError(
-            "That is a personal OneDrive link, and Microsoft's Excel API works only on work or school files: move the "
-            "register to the school's OneDrive or SharePoint and share that link."
-        )
-    if not host.endswith(".sharepoint.com"):
-        raise RegisterError(f"{ref!r} is not a OneDrive or SharePoint link; copy the register's link with Share > "
-                            "Copy link in OneDrive or SharePoint.")  # fmt: skip
-    token = base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
-    return f"/shares/u!{token}/driveItem"  # Graph's encoding of a sharing URL (the shares API)
-
-
-def _sheet_path(title: str) -> str:
-    return "/worksheets('" + quote(title.replace("'", "''"), safe="") + "')"
-
-
-def _column(index: int) -> str:
-    letters, index = "", index + 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _address_corner(address: str) -> tuple[int, int]:
-    """0-based (row, column) of a returned address's top-left cell: "'My tab'!B3:F9" -> (2, 1)."""
-    cells = address.rsplit("!", 1)[-1].split(":", 1)[0].replace("$", "")
-    match = re.fullmatch(r"([A-Za-z]+)(\d+)", cells)
-    if not match:
-        return 0, 0
-    column = 0
-    for letter in match.group(1).upper():
-        column = column * 26 + ord(letter) - 64
-    return int(match.group(2)) - 1, column - 1
-
-
-def _value(value: Any) -> CellValue:
-    if isinstance(value, bool | str):
-        return value if value != "" else None
-    if isinstance(value, int | float):
-        return int(value) if float(value).is_integer() else value
-    return None
-
-
-def rows_of(body: Any) -> list[list[CellValue]]:
-    """A range answer's values placed from A1 (dates stay serial numbers, as the Sheets adapter hands them over)."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("values"), list):
-        return []
-    row0, col0 = _address_corner(str(body.get("address", "")))
-    rows: list[list[CellValue]] = [[] for _ in range(row0)]
-    for values in body["values"]:
-        row = [None] * col0 + [_value(v) for v in (values if isinstance(values, list) else [])]
-        while row and row[-1] is None:
-            row.pop()
-        rows.append(row)
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
-
-
-def _serial(value: date | datetime) -> int | float:
-    if isinstance(value, datetime):
-        delta = value.replace(tzinfo=None) - _EPOCH
-        return delta.days + delta.seconds / 86400
-    return (value - _EPOCH.date()).days
-
-
-def excel_input(cell: CellWrite, owned: bool) -> tuple[Any, str | None]:
-    """(value, number format) to PATCH. The product's own cells always get a format, so an old date format never
-    lingers on text; the SENDCo's cells get one only with a date."""
-    value = cell.value
-    if isinstance(value, date):
-        timestamp = isinstance(value, datetime)
-        return _serial(value), cell.number_format or (
-            f"{DEFAULT_DATE_FORMAT} hh:mm" if timestamp else DEFAULT_DATE_FORMAT
-        )
-    general = "General" if owned else None
-    if value is None or value == "":
-        return "", general
-    if isinstance(value, bool | int | float):
-        return value, cell.number_format or general
-    return "'" + str(value), general
 
 
 class GraphRegister:
@@ -226,11 +130,10 @@ class GraphRegister:
                 log.info("Microsoft Graph: the workbook session was not closed (%s)", err.status or err)
 
     def _batch(self, requests: Sequence[dict[str, Any]], session: str, *, repeatable: bool) -> dict[str, Any]:
-        """Every request in $batches of 20, each carrying the session; id -> body. A failed request raises."""
+        """Every request in as few $batches as Graph takes (20 requests, BATCH_BYTES each), each request carrying the
+        session; id -> body. A failed request raises."""
         answers: dict[str, Any] = {}
-        for start in range(0, len(requests), BATCH_LIMIT):
-            chunk = [{**r, "headers": {"workbook-session-id": session, **({"Content-Type": "application/json"}
-                      if "body" in r else {})}} for r in requests[start : start + BATCH_LIMIT]]  # fmt: skip
+        for chunk in _chunks(requests, session):
             ids = {str(r["id"]) for r in chunk}
             for r in chunk:  # a dependency in an earlier $batch has already succeeded
                 deps = [d for d in r.pop("dependsOn", []) if d in ids]
@@ -262,7 +165,7 @@ class GraphRegister:
                         str(w["name"]) for w in sorted(listed.get("value", []), key=lambda w: w.get("position", 0))
                     ]
                     ranges = self._batch(
-                        [{"id": str(i), "method": "GET", "url": f"{self._base}{_sheet_path(t)}/usedRange(valuesOnly=true)"}
+                        [{"id": str(i), "method": "GET", "url": f"{self._base}{sheet_path(t)}/usedRange(valuesOnly=true)"}
                          for i, t in enumerate(titles, start=1)], session, repeatable=True)  # fmt: skip
                 return RegisterData(self.name, [SheetData(t, rows_of(ranges.get(str(i)))) for i, t in
                                                 enumerate(titles, start=1)])  # fmt: skip
@@ -301,7 +204,7 @@ class GraphRegister:
             {"id": "sheets", "method": "GET", "url": f"{self._base}/worksheets?$select=name"}
         ]
         for n, title in enumerate(titles):
-            path = f"{self._base}{_sheet_path(title)}"
+            path = f"{self._base}{sheet_path(title)}"
             requests += [
                 {"id": f"?used{n}", "method": "GET", "url": f"{path}/usedRange(valuesOnly=true)"},
                 {"id": f"?lock{n}", "method": "GET", "url": f"{path}/protection"},
@@ -356,7 +259,7 @@ class GraphRegister:
         return first
 
     def _requests(self, title: str, placement: Placement, rules: Any) -> list[dict[str, Any]]:
-        path = f"{self._base}{_sheet_path(title)}"
+        path = f"{self._base}{sheet_path(title)}"
         out: list[dict[str, Any]] = []
         rows = sorted(r for r, cells in placement.cells.items() if cells)
         columns = sorted({c for r in rows for c in placement.cells[r]})
@@ -368,17 +271,26 @@ class GraphRegister:
             for r in chunk:
                 for c, cell in placement.cells[r].items():
                     values[r - top][c - left], formats[r - top][c - left] = excel_input(cell, c in placement.owned)
-            address = f"{_column(left)}{top + 1}:{_column(right)}{bottom + 1}"
+            address = f"{column_letters(left)}{top + 1}:{column_letters(right)}{bottom + 1}"
             out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')",
                         "body": {"values": values, "numberFormat": formats}})  # fmt: skip
         header = placement.header_row
-        for column, cell in sorted(placement.new_headers.items()):
-            address = f"{_column(column)}{header}:{_column(column)}{header}"
-            if cell.fill:
+        runs: list[list[int]] = []  # new header cells with the same look, side by side: one rectangle each
+        for column in sorted(placement.new_headers):
+            cell, last = placement.new_headers[column], runs[-1][-1] if runs else None
+            if last is not None and column == last + 1 and _look(placement.new_headers[last]) == _look(cell):
+                runs[-1].append(column)
+            else:
+                runs.append([column])
+        for run in runs:
+            fill, bold = _look(placement.new_headers[run[0]])
+            address = f"{column_letters(run[0])}{header}:{column_letters(run[-1])}{header}"
+            if fill:
                 out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')/format/fill",
-                            "body": {"color": "#" + cell.fill.lstrip("#")[-6:]}})  # fmt: skip
-            out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')/format/font",
-                        "body": {"bold": cell.bold}})  # fmt: skip
+                            "body": {"color": "#" + fill}})  # fmt: skip
+            out.append(
+                {"method": "PATCH", "url": f"{path}/range(address='{address}')/format/font", "body": {"bold": bold}}
+            )
         have = {(str(r.get("cellValue", {}).get("rule", {}).get("formula1", "")),
                  str(r.get("cellValue", {}).get("format", {}).get("fill", {}).get("color", "")).lstrip("#").upper())
                 for r in (rules or {}).get("value", []) if isinstance(r, Mapping)}  # fmt: skip
@@ -390,11 +302,34 @@ class GraphRegister:
         for (column, formula), colour in sorted(wanted.items()):
             if (formula, colour) in have:
                 continue  # added by an earlier sweep: each rule is added once
-            address = f"{_column(column)}{header + 1}:{_column(column)}1048576"
+            address = f"{column_letters(column)}{header + 1}:{column_letters(column)}1048576"
             out.append({"method": "POST", "url": f"{path}/range(address='{address}')/conditionalFormats/add",
                         "body": {"type": "cellValue", "cellValue": {"format": {"fill": {"color": "#" + colour}},
                                  "rule": {"formula1": formula, "operator": "EqualTo"}}}})  # fmt: skip
         return out
+
+
+def _look(cell: CellWrite) -> tuple[str, bool]:
+    return (cell.fill or "").lstrip("#")[-6:].upper(), cell.bold
+
+
+def _chunks(requests: Sequence[dict[str, Any]], session: str) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for request in requests:
+        headers = {
+            "workbook-session-id": session,
+            **({"Content-Type": "application/json"} if "body" in request else {}),
+        }
+        item = {**request, "headers": headers}
+        item_size = len(json.dumps(item, default=str))
+        if chunk and (len(chunk) == BATCH_LIMIT or size + item_size > BATCH_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += item_size
+    if chunk:
+        yield chunk
 
 
 class _SessionLost(RegisterError):

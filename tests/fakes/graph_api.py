@@ -513,7 +513,9 @@ class FakeGraphServer(FakeGraph):
         with self.lock:
             self.log.append(record)
             number = len(self.graph_log)
-        if not str(request.headers.get("Authorization", "")).startswith("Bearer "):
+        if len(raw) > 4 * 1024 * 1024:  # Graph's request size limit
+            response = _error(413, "payloadTooLarge", "The request size exceeds the maximum limit.")
+        elif not str(request.headers.get("Authorization", "")).startswith("Bearer "):
             response = _error(401, "InvalidAuthenticationToken", "Access token is empty.")
         else:
             response = self._serve(request.method, path, body, record)

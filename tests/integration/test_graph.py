@@ -12,8 +12,9 @@ import pytest
 from openpyxl import Workbook
 
 from connectors.base import CellValue, CellWrite, RegisterError, WritePlan
+from connectors.graph_codec import is_graph_reference, item_path
 from connectors.graph_http import GraphClient, GraphPolicy
-from connectors.graph_register import GraphRegister, is_graph_reference, item_path
+from connectors.graph_register import GraphRegister
 from tests.fakes.graph_api import FakeGraphServer, FakeItem, Fault, share_token
 
 LINK = "https://oakfield.sharepoint.com/:x:/s/SEND/EbC9xYZ123?e=AbCd"
@@ -360,3 +361,20 @@ def test_a_slow_server_gives_up_within_the_deadline(server: FakeGraphServer) -> 
         open_register(server, policy=policy).read()
     assert time.monotonic() - started < 3.0
     assert server.sessions == {}
+
+
+def test_a_write_too_big_for_one_batch_is_split_and_still_complete(
+    server: FakeGraphServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connectors.graph_register as graph_register
+
+    monkeypatch.setattr(graph_register, "ROWS_PER_PATCH", 40)
+    monkeypatch.setattr(graph_register, "BATCH_BYTES", 12_000)
+    item = load(server, 300)
+    sweep(open_register(server), [f"Pupil {n:05d}" for n in range(300)])
+    writes = [r for r in server.graph_log if any(s["method"] == "PATCH" for s in r.batch)]
+    assert len(writes) > 1
+    assert all(len(r.batch) <= 20 for r in writes)
+    assert all("dependsOn" not in r.batch[0] for r in writes)  # a chain never points into another $batch
+    rows = values(server, item)
+    assert all(row[4:7] == ["OVERDUE", datetime(2026, 1, 2), f"Chase {row[0]}"] for row in rows[3:303])
