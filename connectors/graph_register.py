@@ -145,7 +145,10 @@ class GraphRegister:
                 raise self._explain(err) from err
             for ident in sorted(result, key=lambda i: (result[i][0] == 424, i)):
                 status, body = result[ident]
-                if not 200 <= status < 300 and not (status == 404 and ident.startswith("?")):
+                if 400 <= status < 500 and status not in (409, 423, 429) and ident.startswith("?"):
+                    answers[ident] = None  # something only looked up (a tab not there yet, colour rules)
+                    continue
+                if not 200 <= status < 300:
                     _code, inner, message = error_code(body)
                     failure = GraphError(message or f"HTTP {status}", status=status, code=inner,
                                          transient=status in (429, 500, 502, 503, 504))  # fmt: skip
@@ -246,12 +249,19 @@ class GraphRegister:
             if created:
                 result.notes.append(f'Added a "{plan.sheet}" worksheet to {self.name}, with its column headings.')
             results.append(result)
-        for n, request in enumerate(requests):  # in order: a refused request stops the ones after it (424)
-            request["id"] = str(n + 1)
+        # In order: a refused request stops the ones after it (424). The colour rules go last and are optional: Graph
+        # v1.0 documents no conditional formats (Excel's own API has them), so a refusal costs the colours, not the run.
+        rules = [r for r in requests if r["url"].endswith("/conditionalFormats/add")]
+        requests = [r for r in requests if r not in rules] + rules
+        for n, request in enumerate(requests):
+            request["id"] = str(n + 1) if request not in rules else f"?{n + 1}"
             if n:
-                request["dependsOn"] = [str(n)]
+                request["dependsOn"] = [requests[n - 1]["id"]]
         if requests:
-            self._batch(requests, session, repeatable=False)
+            answers = self._batch(requests, session, repeatable=False)
+            if any(answers.get(r["id"]) is None for r in rules):
+                results[0].notes.append(f"The status colours could not be added to {self.name} (Excel for the web "
+                                        "refused the conditional formatting); the statuses are written as words.")  # fmt: skip
         first = results[0]
         first.more = results[1:]
         for extra in first.more:

@@ -378,3 +378,12 @@ def test_a_write_too_big_for_one_batch_is_split_and_still_complete(
     assert all("dependsOn" not in r.batch[0] for r in writes)  # a chain never points into another $batch
     rows = values(server, item)
     assert all(row[4:7] == ["OVERDUE", datetime(2026, 1, 2), f"Chase {row[0]}"] for row in rows[3:303])
+
+
+def test_colour_rules_refused_by_graph_cost_the_colours_only(server: FakeGraphServer) -> None:
+    item = load(server, 2)
+    server.faults.append(Fault(400, code="invalidRequest", match="conditionalFormats/add", in_batch=True))
+    result = sweep(open_register(server), ["Pupil 00000"])
+    assert values(server, item)[3][4:7] == ["OVERDUE", datetime(2026, 1, 2), "Chase Pupil 00000"]
+    assert any("status colours could not be added" in note for note in result.notes)
+    assert item.conditional == {}
