@@ -151,7 +151,7 @@ class GraphRegister:
                 if not 200 <= status < 300:
                     _code, inner, message = error_code(body)
                     failure = GraphError(message or f"HTTP {status}", status=status, code=inner,
-                                         transient=status in (429, 500, 502, 503, 504))  # fmt: skip
+                                         transient=status in (429, 500, 502, 503, 504), ambiguous=status >= 500)  # fmt: skip
                     raise self._explain(failure) from failure
                 answers[ident] = body
         return answers
@@ -181,7 +181,7 @@ class GraphRegister:
     def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
         plans = (plan, *more)
         self.client.start_deadline()
-        attempt = 0
+        attempt, unconfirmed = 0, False  # unconfirmed: a failed write that Graph may have applied in part
         while True:
             attempt += 1
             try:
@@ -193,12 +193,16 @@ class GraphRegister:
                                         "were written; the next sweep tries again.") from None  # fmt: skip
             except RegisterError as err:
                 cause = err.__cause__
-                if not (isinstance(cause, GraphError) and cause.transient and cause.status in (429, 503)):
+                if not (isinstance(cause, GraphError) and cause.transient):
                     raise
+                # Every write is absolute (values at addresses found by key, rules and tabs added only when missing),
+                # so writing again after a fresh look is safe even when Graph may have applied part of a failed one.
+                unconfirmed = unconfirmed or cause.ambiguous
                 wait = self.client.backoff(attempt, cause.retry_after)
                 if attempt >= self.client.policy.max_attempts or wait >= self.client.remaining():
-                    raise RegisterError(f"Microsoft Graph kept refusing the write (HTTP {cause.status}), so the sweep "
-                                        "stopped; the next sweep writes the results.") from err  # fmt: skip
+                    outcome = "some AR cells may be written and others not" if unconfirmed else "nothing was written"
+                    raise RegisterError(f"Microsoft Graph kept failing ({cause}), so the sweep stopped and {outcome}; "
+                                        "the next sweep writes the results.") from err  # fmt: skip
                 self.client.sleep(wait)  # then look again: colleagues may have sorted or inserted rows meanwhile
 
     def _reread(self, plans: Sequence[WritePlan], session: str) -> tuple[list[str], dict[str, Any]]:

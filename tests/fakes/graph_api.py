@@ -65,6 +65,7 @@ class Fault:
     code: str = "serviceUnavailable"
     delay: float = 0.0
     skip: int = 0  # matching requests to let through first (e.g. 1: the write's $batch, not the re-read's)
+    applied: bool = False  # serve the request first, then answer with the fault (a 5xx after the work was done)
 
 
 @dataclass
@@ -526,6 +527,8 @@ class FakeGraphServer(FakeGraph):
 
     def _serve(self, method: str, path: str, body: Any, record: RequestRecord) -> Response:
         fault = self._take_fault(path, in_batch=False)
+        if fault is not None and fault.applied:
+            self._serve(method, path, body, record)
         if fault is not None:
             time.sleep(fault.delay)
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}

@@ -387,3 +387,15 @@ def test_colour_rules_refused_by_graph_cost_the_colours_only(server: FakeGraphSe
     assert values(server, item)[3][4:7] == ["OVERDUE", datetime(2026, 1, 2), "Chase Pupil 00000"]
     assert any("status colours could not be added" in note for note in result.notes)
     assert item.conditional == {}
+
+
+def test_a_5xx_on_the_write_looks_again_and_writes_once(server: FakeGraphServer) -> None:
+    item = load(server, 2)
+    register = open_register(server)
+    register.read()
+    # The write's $batch (not its re-read) is applied, then answered 502: the adapter cannot know it went.
+    server.faults.append(Fault(502, match="$batch", skip=1, applied=True))
+    register.write(plan_for({"Pupil 00000": result_for("Pupil 00000", date(2026, 1, 2))}))
+    assert values(server, item)[3][4:7] == ["OVERDUE", datetime(2026, 1, 2), "Chase Pupil 00000"]
+    assert len(item.conditional["Register"]) == 1  # the rule was not added twice
+    assert [r.status for r in server.graph_log].count(502) == 1
