@@ -30,21 +30,34 @@ class M365Settings:
     deadline_s: float = 120.0  # one read or one write of the register
 
 
-def _tokens(m365: M365Settings) -> Callable[..., str]:
-    if m365.emulator and not m365.client_id:
-        return lambda **_: "emulator"  # the emulator takes any bearer token, as the Google emulators do
-    if not m365.token_key:
-        raise GraphAuthError(
-            "KEEPER_TOKEN_KEY is not set: it unlocks the stored Microsoft 365 sign-in; set it (Secret Manager in the "
-            "cloud) to the key m365-login printed."
-        )
-    return MsalTokens(m365.client_id, m365.tenant, TokenCacheFile(m365.token_cache, m365.token_key),
-                      emulator=m365.emulator)  # fmt: skip
+class _Tokens:
+    """The school account's access tokens, set up on first use: a missing key or an app that is not configured is a
+    GraphAuthError from the first request (one sentence in the sweep's result), never an exception while wiring."""
+
+    def __init__(self, m365: M365Settings) -> None:
+        self.m365 = m365
+        self._source: MsalTokens | None = None
+
+    def msal(self) -> MsalTokens:
+        if self._source is None:
+            if not self.m365.token_key:
+                raise GraphAuthError(
+                    "KEEPER_TOKEN_KEY is not set: it unlocks the stored Microsoft 365 sign-in; set it (Secret Manager "
+                    "in the cloud) to the key made with `python main.py m365-login --new-key`."
+                )
+            cache = TokenCacheFile(self.m365.token_cache, self.m365.token_key)
+            self._source = MsalTokens(self.m365.client_id, self.m365.tenant, cache, emulator=self.m365.emulator)
+        return self._source
+
+    def __call__(self, *, force_refresh: bool = False) -> str:
+        if self.m365.emulator and not self.m365.client_id:
+            return "emulator"  # the emulator takes any bearer token, as the Google emulators do
+        return self.msal()(force_refresh=force_refresh)
 
 
 def graph_client(m365: M365Settings) -> GraphClient:
     """A Graph client for the school account. Makes no request until used."""
-    return GraphClient(_tokens(m365), base_url=emulator_base(m365.emulator),
+    return GraphClient(_Tokens(m365), base_url=emulator_base(m365.emulator),
                        policy=GraphPolicy(deadline_s=m365.deadline_s))  # fmt: skip
 
 
@@ -65,7 +78,4 @@ def new_token_key() -> str:
 def m365_login(m365: M365Settings, show: Callable[[str], None]) -> str:
     """The device-code sign-in (the IT lead opens the page shown and signs in as the school account); the encrypted
     cache is written to `m365.token_cache`. Returns the account's username."""
-    tokens = _tokens(m365)
-    if not isinstance(tokens, MsalTokens):
-        return "the emulator"
-    return tokens.device_login(show)
+    return _Tokens(m365).msal().device_login(show)

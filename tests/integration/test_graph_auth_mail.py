@@ -177,3 +177,37 @@ def test_persistent_throttling_gives_up_without_doubt(server: FakeGraphServer) -
     assert caught.value.transient
     assert not caught.value.in_doubt
     assert server.sent_mail == []
+
+
+# ---- the composition root's builders (functions/m365.py) ----
+
+
+def test_m365_login_then_a_sweep_read_through_the_built_adapter(server: FakeGraphServer, tmp_path: Path,
+                                                                 key: str) -> None:  # fmt: skip
+    from functions.m365 import M365Settings, m365_login, open_graph_register
+
+    load(server, 2)
+    m365 = M365Settings(CLIENT_ID, TENANT, tmp_path / "m365-tokens.bin", key, emulator=server.host)
+    shown: list[str] = []
+    assert m365_login(m365, shown.append) == ACCOUNT
+    assert "devicelogin" in shown[0]
+    data = open_graph_register(LINK, m365).read()
+    assert data.sheets[0].rows[2] == ["Name", "DOB", "Year", "Notes"]
+    assert server.tokens_issued == 1
+
+
+@pytest.mark.parametrize(("client_id", "with_key", "words"), [(CLIENT_ID, False, "KEEPER_TOKEN_KEY is not set"),
+                                                              ("", True, "KEEPER_M365_CLIENT_ID")])  # fmt: skip
+def test_missing_m365_settings_are_one_sentence_at_the_first_request(
+    server: FakeGraphServer, tmp_path: Path, key: str, client_id: str, with_key: bool, words: str
+) -> None:
+    from functions.m365 import M365Settings, graph_mail, open_graph_register
+
+    load(server, 1)
+    m365 = M365Settings(client_id, TENANT if client_id else "", tmp_path / "t.bin", key if with_key else "",
+                        emulator=None)  # fmt: skip
+    register = open_graph_register(LINK, m365)  # wiring never fails
+    with pytest.raises(RegisterError, match=words):
+        register.read()
+    with pytest.raises(MailError, match=words):
+        graph_mail(m365, ACCOUNT).send(message())
