@@ -147,3 +147,28 @@ def test_emails_through_graph_match_the_outbox_and_record_the_same_contributions
     graph_tab = grid(graph.saved(item)["Contributions"])
     excel_tab = grid(openpyxl.load_workbook(copy, data_only=True)["Contributions"])
     assert [[as_datetime(v) for v in row] for row in graph_tab] == [[as_datetime(v) for v in row] for row in excel_tab]
+
+
+def test_a_contributor_confirmation_is_recorded_through_graph_once(tmp_path: Path, graph: FakeGraphServer) -> None:
+    """The link page's write (functions/confirm.py received_plan) through the Graph adapter: Received on the first
+    matching row, the note appended to the SENDCo's Notes, and a second click writes nothing."""
+    from functions.confirm import received_plan
+    from sheet_schema.contributions import contribution_key
+    from tests.e2e.test_emails_cli import EP, UPN, make_register
+
+    item = graph.add_file(make_register(tmp_path / "school"), sharing_url=LINK)
+    register = graph_register(graph)
+    register.read()
+    key = contribution_key("Ann Example", "EP", EP)
+    first = register.write(received_plan(key, date(2025, 10, 3), "posted today"))
+    assert first.written_rows == 1
+    tab = grid(graph.saved(item)["Contributions"])
+    header = tab[0]
+    ep_row = tab[2]
+    assert ep_row[header.index("Received")] == datetime(2025, 10, 3)
+    assert ep_row[header.index("Notes")] == "Contributor's note (03/10/2025): posted today"
+    assert tab[1][header.index("Notes")] == "Teaches Ann for maths too"  # the teacher's row is untouched
+    assert tab[1][0] == UPN
+    second = register.write(received_plan(key, date(2025, 10, 4), "again"))
+    assert second.written_rows == 0
+    assert grid(graph.saved(item)["Contributions"]) == tab
