@@ -47,7 +47,23 @@ def item_path(ref: str) -> str:
 
 
 def sheet_path(title: str) -> str:
-    return "/worksheets('" + quote(title.replace("'", "''"), safe="") + "')"
+    """/worksheets/{name}, as Graph documents it (the name percent-encoded: spaces, quotes and slashes included)."""
+    return "/worksheets/" + quote(title, safe="")
+
+
+# Text Excel would not keep as typed (its input rules): a formula or sign ("=", "+", "-", "@"), a leading apostrophe
+# of its own, an error literal, or something it reads as a number, date, time, fraction, currency or boolean.
+_CONVERTED = re.compile(
+    r"""[=+\-@'#]|\s*[\d.,$£€(]|\s*(true|false)\s*$
+    |\s*(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[\s\-/,]*\d""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def as_typed(text: str) -> str:
+    """Text as it must be PATCHed to stay that text: with a leading apostrophe (which Excel keeps out of the value)
+    where Excel's input rules would otherwise make it a formula, a number, a date or a boolean (docs/register.md s5)."""
+    return "'" + text if _CONVERTED.match(text) else text
 
 
 def column_letters(index: int) -> str:
@@ -115,4 +131,4 @@ def excel_input(cell: CellWrite, owned: bool) -> tuple[Any, str | None]:
         return "", general
     if isinstance(value, bool | int | float):
         return value, cell.number_format or general
-    return "'" + str(value), general
+    return as_typed(str(value)), general

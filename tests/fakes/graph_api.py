@@ -375,7 +375,7 @@ class FakeGraph:
         with self.lock:
             if path.startswith("/v1.0/shares/") and path.endswith("/driveItem") and method == "GET":
                 token = path[len("/v1.0/shares/") : -len("/driveItem")]
-                target = self.shares.get(token)
+                target = self.shares.get(unquote(token))
                 if target is None:
                     raise GraphFault(404, "itemNotFound", "The sharing link no longer exists, or you do not have "
                                      "permission to access it.")  # fmt: skip
@@ -386,7 +386,7 @@ class FakeGraph:
             match = self._WORKBOOK.fullmatch(path)
             if not match:
                 raise GraphFault(400, "BadRequest", f"{method} {path} is not supported by this fake.")
-            item = self._item(match.group(1), unquote(match.group(2)))
+            item = self._item(unquote(match.group(1)), unquote(match.group(2)))
             rest = match.group(3)
             if rest is None and method == "GET":
                 return 200, self.metadata(item)
@@ -409,9 +409,10 @@ class FakeGraph:
         match = self._SHEET.fullmatch(rest)
         if not match:
             raise GraphFault(400, "BadRequest", f"{method} {rest} is not supported by this fake.")
-        name = (match.group(1) or "").replace("''", "'") if match.group(1) is not None else unquote(match.group(2))
+        quoted = unquote(match.group(1) or "").replace("''", "'")
+        name = quoted if match.group(1) is not None else unquote(match.group(2))
         ws = self._sheet(book, name)
-        tail = match.group(3) or ""
+        tail = unquote(match.group(3) or "")
         if tail == "/usedRange(valuesOnly=true)" and method == "GET":
             return 200, self.used_range(ws)
         if tail == "/protection" and method == "GET":
@@ -500,7 +501,10 @@ class FakeGraphServer(FakeGraph):
         return self._handle(Request(environ))(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
-        path = unquote(request.path)
+        # Routed on the path as sent (a worksheet name may hold an encoded "/" or "("); logged decoded.
+        raw_path = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path)
+        raw_path = raw_path.split("?", 1)[0]
+        path = unquote(raw_path)
         raw = request.get_data()
         if not path.startswith("/v1.0/"):
             from tests.fakes.graph_login import login_response
@@ -519,21 +523,21 @@ class FakeGraphServer(FakeGraph):
         elif not str(request.headers.get("Authorization", "")).startswith("Bearer "):
             response = _error(401, "InvalidAuthenticationToken", "Access token is empty.")
         else:
-            response = self._serve(request.method, path, body, record)
+            response = self._serve(request.method, raw_path, body, record)
         record.status = response.status_code
         for hook in self.hooks.pop(number, []):
             hook()
         return response
 
     def _serve(self, method: str, path: str, body: Any, record: RequestRecord) -> Response:
-        fault = self._take_fault(path, in_batch=False)
+        fault = self._take_fault(unquote(path), in_batch=False)
         if fault is not None and fault.applied:
             self._serve(method, path, body, record)
         if fault is not None:
             time.sleep(fault.delay)
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             return _error(fault.status, fault.code, "Injected fault.", headers=headers)
-        if path == "/v1.0/$batch" and method == "POST":
+        if unquote(path) == "/v1.0/$batch" and method == "POST":
             return self._batch(body, record)
         status, payload = self._call(method, path, body, record.session)
         return Response(json.dumps(payload) if payload is not None else b"", status,
@@ -560,8 +564,8 @@ class FakeGraphServer(FakeGraph):
                 d for d in sub.get("dependsOn") or [] if not 200 <= answers.get(str(d), {}).get("status", 0) < 300
             ]
             relative = str(sub.get("url", "")).split("?", 1)[0]
-            url = unquote(relative if relative.startswith("/v1.0/") else "/v1.0" + relative)
-            fault = self._take_fault(url, in_batch=True)
+            url = relative if relative.startswith("/v1.0/") else "/v1.0" + relative
+            fault = self._take_fault(unquote(url), in_batch=True)
             if failed:
                 status, payload = 424, {"error": {"code": "failedDependency", "message": "A dependency failed."}}
             elif fault is not None:

@@ -158,7 +158,7 @@ def test_formula_looking_text_is_written_inert(server: FakeGraphServer) -> None:
     item = load(server, 1)
     register = open_register(server)
     register.read()
-    tricky = ["=1+1", "+44 7700 900123", "1/2/2025", "TRUE", "Mar 2025", "'quoted", "-5"]
+    tricky = ["=1+1", "+44 7700 900123", "1/2/2025", "TRUE", "Mar 2025", "'quoted", "-5", "3 Apr 2025", "#N/A", "12"]
     plan = WritePlan(sheet="Register", headers=["AR issues"], find_header_row=header_row, key_of=first_cell,
                      rows={"Pupil 00000": {"AR issues": CellWrite(" | ".join(tricky))}})  # fmt: skip
     register.write(plan)
@@ -166,6 +166,29 @@ def test_formula_looking_text_is_written_inert(server: FakeGraphServer) -> None:
         register.write(replace_rows(plan, {"Pupil 00000": {"AR issues": CellWrite(text)}}))
         cell = server.saved(item)["Register"]["E4"]
         assert (cell.value, cell.data_type) == (text, "s")
+    sent = [
+        s["body"]["values"]
+        for r in server.graph_log
+        for s in r.batch
+        if s["method"] == "PATCH" and "values" in s.get("body", {})
+    ]
+    assert all(str(v[0][0]).startswith("'") for v in sent[-len(tricky) :])
+    register.write(replace_rows(plan, {"Pupil 00000": {"AR issues": CellWrite("Chase the EP by Fri 7 Nov 2025")}}))
+    last = [s for s in server.graph_log[-2].batch if s["method"] == "PATCH"][-1]
+    assert last["body"]["values"] == [["Chase the EP by Fri 7 Nov 2025"]]  # plain words go as they are
+    assert server.saved(item)["Register"]["E4"].value == "Chase the EP by Fri 7 Nov 2025"
+
+
+def test_a_tab_name_with_spaces_quotes_and_brackets(server: FakeGraphServer) -> None:
+    book = register_book(2)
+    book["Register"].title = "Pupils' register (Y7)"
+    item = server.add_workbook(book, sharing_url=LINK)
+    register = open_register(server)
+    assert register.read().sheets[0].rows[2] == ["Name", "DOB", "Year", "Notes"]
+    register.write(
+        plan_for({"Pupil 00000": result_for("Pupil 00000", date(2026, 1, 2))}, sheet="Pupils' register (Y7)")
+    )
+    assert values(server, item, "Pupils' register (Y7)")[3][4] == "OVERDUE"
 
 
 def replace_rows(plan: WritePlan, rows: Mapping[Any, Mapping[str, CellWrite]]) -> WritePlan:
