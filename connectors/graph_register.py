@@ -276,15 +276,23 @@ class GraphRegister:
         path = f"{self._base}{sheet_path(title)}"
         out: list[dict[str, Any]] = []
         rows = sorted(r for r, cells in placement.cells.items() if cells)
-        columns = sorted({c for r in rows for c in placement.cells[r]})
-        for start in range(0, len(rows), ROWS_PER_PATCH):
-            chunk = rows[start : start + ROWS_PER_PATCH]
-            top, bottom, left, right = chunk[0], chunk[-1], columns[0], columns[-1]
+        runs: list[list[int]] = []  # side-by-side columns: a rectangle never spans a column nothing is written to
+        for column in sorted({c for r in rows for c in placement.cells[r]}):
+            if runs and column == runs[-1][-1] + 1:
+                runs[-1].append(column)
+            else:
+                runs.append([column])
+        for run, start in ((run, start) for run in runs for start in range(0, len(rows), ROWS_PER_PATCH)):
+            chunk = [r for r in rows[start : start + ROWS_PER_PATCH] if any(c in placement.cells[r] for c in run)]
+            if not chunk:
+                continue
+            top, bottom, left, right = chunk[0], chunk[-1], run[0], run[-1]
             values: list[list[Any]] = [[None] * (right - left + 1) for _ in range(bottom - top + 1)]
             formats: list[list[str | None]] = [[None] * (right - left + 1) for _ in range(bottom - top + 1)]
             for r in chunk:
                 for c, cell in placement.cells[r].items():
-                    values[r - top][c - left], formats[r - top][c - left] = excel_input(cell, c in placement.owned)
+                    if left <= c <= right:
+                        values[r - top][c - left], formats[r - top][c - left] = excel_input(cell, c in placement.owned)
             address = f"{column_letters(left)}{top + 1}:{column_letters(right)}{bottom + 1}"
             out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')",
                         "body": {"values": values, "numberFormat": formats}})  # fmt: skip

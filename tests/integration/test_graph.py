@@ -422,3 +422,19 @@ def test_a_5xx_on_the_write_looks_again_and_writes_once(server: FakeGraphServer)
     assert values(server, item)[3][4:7] == ["OVERDUE", datetime(2026, 1, 2), "Chase Pupil 00000"]
     assert len(item.conditional["Register"]) == 1  # the rule was not added twice
     assert [r.status for r in server.graph_log].count(502) == 1
+
+
+def test_ar_columns_split_by_the_sendcos_own_column_get_a_rectangle_each(server: FakeGraphServer) -> None:
+    item = load(server, 3)
+    sweep(open_register(server), ["Pupil 00000"])
+    ws = item.book["Register"]  # type: ignore[index]
+    ws.insert_cols(6)  # the SENDCo adds their own column between "AR status" and "AR window ends"
+    ws["F3"] = "Keyworker"
+    ws["F4"] = "Mrs Adams"
+    server.reset_log()
+    sweep(open_register(server), ["Pupil 00000", "Pupil 00001"])
+    patches = [s for r in server.graph_log for s in r.batch if s["method"] == "PATCH" and "values" in s["body"]]
+    assert [p["url"].rsplit("'", 2)[-2] for p in patches] == ["E4:E5", "G4:H5"]
+    rows = values(server, item)
+    assert rows[3][4:8] == ["OVERDUE", "Mrs Adams", datetime(2026, 1, 2), "Chase Pupil 00000"]
+    assert rows[4][5] is None
