@@ -297,14 +297,14 @@ class GraphRegister:
             out.append({"method": "PATCH", "url": f"{path}/range(address='{address}')",
                         "body": {"values": values, "numberFormat": formats}})  # fmt: skip
         header = placement.header_row
-        runs: list[list[int]] = []  # new header cells with the same look, side by side: one rectangle each
+        looks: list[list[int]] = []  # new header cells with the same look, side by side: one rectangle each
         for column in sorted(placement.new_headers):
-            cell, last = placement.new_headers[column], runs[-1][-1] if runs else None
+            cell, last = placement.new_headers[column], looks[-1][-1] if looks else None
             if last is not None and column == last + 1 and _look(placement.new_headers[last]) == _look(cell):
-                runs[-1].append(column)
+                looks[-1].append(column)
             else:
-                runs.append([column])
-        for run in runs:
+                looks.append([column])
+        for run in looks:
             fill, bold = _look(placement.new_headers[run[0]])
             address = f"{column_letters(run[0])}{header}:{column_letters(run[-1])}{header}"
             if fill:
