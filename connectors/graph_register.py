@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -37,7 +38,7 @@ from connectors.graph_codec import (
     sheet_path,
 )
 from connectors.graph_http import BATCH_LIMIT, GraphAuthError, GraphClient, GraphError, error_code
-from connectors.graph_placement import Placement, place
+from connectors.placement import place, used_width
 
 log = logging.getLogger(__name__)
 
@@ -239,12 +240,8 @@ class GraphRegister:
             if header_row is None:
                 raise RegisterError(f"The header row of the worksheet {plan.sheet!r} could not be found just before "
                                     "writing (was it edited?); nothing was written.")  # fmt: skip
-            placement = place(plan, rows, header_row)
+            placement = _cells(plan, rows, header_row, created)
             if created:
-                placement.cells[0] = {
-                    c: CellWrite(h, fill=plan.header_fill, bold=True) for c, h in enumerate(plan.headers)
-                }
-                placement.new_headers = dict(placement.cells[0])
                 requests.append({"id": f"add{len(requests)}", "method": "POST", "url": f"{self._base}/worksheets/add",
                                  "body": {"name": plan.sheet}})  # fmt: skip
             requests += self._requests(plan.sheet, placement, rules)
@@ -272,7 +269,7 @@ class GraphRegister:
             first.notes.extend(n for n in extra.notes if n not in first.notes)
         return first
 
-    def _requests(self, title: str, placement: Placement, rules: Any) -> list[dict[str, Any]]:
+    def _requests(self, title: str, placement: _Cells, rules: Any) -> list[dict[str, Any]]:
         path = f"{self._base}{sheet_path(title)}"
         out: list[dict[str, Any]] = []
         rows = sorted(r for r, cells in placement.cells.items() if cells)
@@ -329,6 +326,35 @@ class GraphRegister:
                         "body": {"type": "cellValue", "cellValue": {"format": {"fill": {"color": "#" + colour}},
                                  "rule": {"formula1": formula, "operator": "EqualTo"}}}})  # fmt: skip
         return out
+
+
+@dataclass
+class _Cells:
+    """Every cell one plan writes on one sheet, by 0-based row and column (new header cells and appended rows too)."""
+
+    cells: dict[int, dict[int, CellWrite]]
+    new_headers: dict[int, CellWrite]
+    owned: set[int]  # the product's columns: their look (number format) is reset; in others only values change
+    header_row: int  # 1-based
+    written_rows: int
+    missing_keys: list[Any]
+    appended_rows: int
+
+
+def _cells(plan: WritePlan, rows: list[list[CellValue]], header_row: int, created: bool) -> _Cells:
+    """The shared placement (connectors/placement.py) on the sheet as re-read; a tab created now gets its headers.
+    Graph's used range holds values only, so new columns go after the last value from the header row down."""
+    placement = place(plan, rows, header_row, first_free=lambda: used_width(rows, header_row))
+    columns = placement.columns
+    headers = {c: CellWrite(h, fill=plan.header_fill, bold=True) for c, h in columns.new_headers.items()}
+    if created:
+        headers = {c: CellWrite(h, fill=plan.header_fill, bold=True) for c, h in enumerate(plan.headers)}
+    cells = {r: dict(c) for r, c in placement.cells.items()}
+    cells.update({r: dict(c) for r, c in placement.appended.items()})
+    if headers:
+        cells.setdefault(header_row - 1, {}).update(headers)
+    return _Cells(cells, headers, set(columns.owned) | set(headers), header_row, placement.written_rows,
+                  placement.missing_keys, placement.appended_rows)  # fmt: skip
 
 
 def _look(cell: CellWrite) -> tuple[str, bool]:

@@ -20,7 +20,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from connectors.graph_http import GraphAuthError, GraphClient, GraphError
-from connectors.mail import MailError
+from connectors.mail_base import MailError
 
 # Graph's sendMail takes file attachments inline up to about 3 MB in all; the product attaches small review records.
 ATTACHMENT_LIMIT = 3 * 1024 * 1024

@@ -17,6 +17,7 @@ from sheet_schema.model import Field
 
 # Re-exported: callers find every setting's type here.
 from .setting_tables import (  # noqa: F401
+    M365_KEYS,
     MAIL_KEYS,
     MAIL_KINDS,
     SMTP_SECURITY,
@@ -143,6 +144,7 @@ _KNOWN_TOP = {
     "schools",
     "chasers",
     "digest",
+    "m365",
 }
 
 
@@ -219,7 +221,9 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     _table(raw, "mail", MAIL_KEYS, where)  # its values are checked with the environment's, by the bootstrap
     # Nothing is read from [links]: the link secret and address are KEEPER_LINK_SECRET and KEEPER_BASE_URL.
     _table(raw, "links", (), where)
-    kwargs["extra"] = {k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest"}}
+    for key, value in _table(raw, "m365", M365_KEYS, where).items():
+        check_text(value, f"m365.{key}", where)
+    kwargs["extra"] = {k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest", "m365"}}
     kwargs["source"] = where
     return Settings(**kwargs)
 

@@ -32,7 +32,8 @@ def first_cell(row: list[CellValue]) -> Hashable | None:
 
 
 def plan_for(results: Mapping[Any, Mapping[str, CellWrite]], sheet: str = "Register") -> WritePlan:
-    return WritePlan(sheet=sheet, headers=AR_HEADERS, find_header_row=header_row, key_of=first_cell, rows=results)
+    return WritePlan(sheet=sheet, headers=AR_HEADERS, find_header_row=header_row, key_of=first_cell, rows=results,
+                     owned_headers=frozenset(AR_HEADERS))  # fmt: skip
 
 
 def result_for(name: str, due: date, status: str = "OVERDUE", fill: str = "F4B6B6") -> dict[str, CellWrite]:
@@ -160,6 +161,7 @@ def test_formula_looking_text_is_written_inert(server: FakeGraphServer) -> None:
     register.read()
     tricky = ["=1+1", "+44 7700 900123", "1/2/2025", "TRUE", "Mar 2025", "'quoted", "-5", "3 Apr 2025", "#N/A", "12"]
     plan = WritePlan(sheet="Register", headers=["AR issues"], find_header_row=header_row, key_of=first_cell,
+                     owned_headers=frozenset({"AR issues"}),
                      rows={"Pupil 00000": {"AR issues": CellWrite(" | ".join(tricky))}})  # fmt: skip
     register.write(plan)
     for text in tricky:

@@ -36,9 +36,8 @@ def graph() -> Iterator[FakeGraphServer]:
 
 
 @pytest.fixture
-def sheets(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
+def sheets() -> Iterator[FakeSheetsServer]:
     with FakeSheetsServer() as fake:
-        monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
         yield fake
 
 
@@ -74,7 +73,7 @@ def test_excel_sheets_and_graph_sweeps_write_the_same_ar_cells(
         return run_sweep(register, today=TODAY, settings=Settings(), now=lambda: CHECKED_AT).to_json()
 
     graph_json = sweep(graph_register(graph))
-    sheet_json = sweep(open_sheet_register(KEY))
+    sheet_json = sweep(open_sheet_register(KEY, emulator_host=sheets.host))
     excel_json = sweep(WorkbookRegister(workbook, backup_dir=workbook.parent / "backups"))
     assert graph_json == excel_json == sheet_json
     assert {p["status"] for p in graph_json["pupils"]} - {"INVALID"}
