@@ -92,7 +92,7 @@ def test_m365_settings_are_checked_in_keeper_toml(tmp_path: Path) -> None:
 
     config = tmp_path / "keeper.toml"
     config.write_text('[m365]\nclient_id = "x"\ntoken = "secret"\n')
-    with pytest.raises(SettingsError, match="m365.token"):
+    with pytest.raises(SettingsError, match=r"m365\.token"):
         bootstrap.load_settings(config, None, {})
     config.write_text('[mail]\ntransport = "graph"\n[m365]\nclient_id = "x"\ntenant = "t"\ncache_file = "/s/t.bin"\n')
     settings = bootstrap.load_settings(config, None, {"KEEPER_M365_TENANT": "env-tenant"})
