@@ -77,7 +77,7 @@ class GraphRegister:
     def _explain(self, err: GraphError) -> RegisterError:
         code = err.code.casefold()
         if isinstance(err, GraphAuthError) or err.status == 401:
-            return RegisterError(str(err) if isinstance(err, GraphAuthError) else
+            return SignInError(str(err) if isinstance(err, GraphAuthError) else
                                  "Microsoft refused the stored sign-in; the IT lead runs `python main.py m365-login` "
                                  "again.")  # fmt: skip
         if code.startswith("invalidsession"):
@@ -378,6 +378,11 @@ def _chunks(requests: Sequence[dict[str, Any]], session: str) -> Iterator[list[d
         size += item_size
     if chunk:
         yield chunk
+
+
+class SignInError(RegisterError):
+    """The school account's stored sign-in cannot be used (expired, revoked, no key): the cloud logs it by this name
+    (never a cell's text), so the IT lead can find it; the sentence says to run m365-login again."""
 
 
 class _SessionLost(RegisterError):

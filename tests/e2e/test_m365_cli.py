@@ -102,3 +102,35 @@ def test_m365_settings_are_checked_in_keeper_toml(tmp_path: Path) -> None:
     )
     assert (m365.client_id, m365.tenant, str(m365.token_cache)) == ("x", "env-tenant", "/s/t.bin")
     assert "SECRET-KEY-VALUE" not in repr(m365)
+
+
+def test_a_trust_school_without_its_sign_in_fails_alone_with_one_logged_kind(
+    tmp_path: Path, graph: FakeGraphServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from cryptography.fernet import Fernet as _Fernet
+
+    from functions.cloud import sweep_schools
+    from functions.sweep import run_sweep
+
+    graph.add_file(write_register(tmp_path / "oak.xlsx", 12), sharing_url=LINK)
+    write_register(tmp_path / "elm.xlsx", 8)
+    config = tmp_path / "keeper.toml"
+    config.write_text(
+        f'[mail]\ntransport = "none"\n[m365]\nclient_id = "{CLIENT_ID}"\ntenant = "school.example"\n\n'
+        f'[[schools]]\nid = "oak"\nname = "Oakfield"\nregister = "{LINK}"\n\n'
+        '[[schools]]\nid = "elm"\nname = "Elm Park"\nregister = "elm.xlsx"\n'
+    )
+    env = {"KEEPER_CONFIG": str(config), "GRAPH_EMULATOR_HOST": graph.host, "KEEPER_TOKEN_KEY":
+           _Fernet.generate_key().decode(), "KEEPER_STATE_DIR": str(tmp_path / "state")}  # fmt: skip
+    dep = bootstrap.deployment(env)
+    result = sweep_schools(
+        dep.schools, ["oak", "elm"], today=TODAY, open_register=dep.open_register,
+        runner=lambda school, register, today, dry_run: run_sweep(register, today=today, settings=school.settings),
+    )  # fmt: skip
+    oak, elm = result["schools"]
+    assert not oak["ok"]
+    assert oak["error"] == ("No Microsoft 365 sign-in is stored yet; the IT lead signs the account in again with "
+                            "`python main.py m365-login`.")  # fmt: skip
+    assert elm["ok"]
+    assert [r.event for r in caplog.records if getattr(r, "school", "") == "oak"] == ["SignInError"]  # type: ignore[attr-defined]
+    assert graph.graph_log == []  # nothing was asked of the register, so nothing was written
