@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 LOGIN = "https://login.microsoftonline.com"
 ACCOUNT = "review-keeper@school.example"
+UNKNOWN_TENANT = "no-such-school.example"  # Entra answers 400 for a tenant that does not exist
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -48,6 +49,10 @@ def login_response(server: FakeGraphServer, method: str, path: str, body: str) -
     parts = path.strip("/").split("/")
     tenant = parts[0] if parts else ""
     rest = "/".join(parts[1:])
+    if method == "GET" and rest == "v2.0/.well-known/openid-configuration" and tenant == UNKNOWN_TENANT:
+        return _json(
+            400, {"error": "invalid_tenant", "error_description": f"AADSTS90002: Tenant '{tenant}' not found."}
+        )
     if method == "GET" and rest == "v2.0/.well-known/openid-configuration":
         base = f"{LOGIN}/{tenant}"
         return _json(200, {

@@ -211,3 +211,43 @@ def test_missing_m365_settings_are_one_sentence_at_the_first_request(
         register.read()
     with pytest.raises(MailError, match=words):
         graph_mail(m365, ACCOUNT).send(message())
+
+
+# ---- the request loop's edges ----
+
+
+def test_retry_after_as_an_http_date_and_error_bodies_that_are_not_json() -> None:
+    from email.utils import formatdate
+
+    from connectors.graph_http import _seconds, error_code
+
+    assert _seconds("2") == 2.0
+    assert 0.0 <= (_seconds(formatdate(usegmt=True)) or 0.0) <= 1.0
+    assert _seconds("soon") is None
+    assert error_code("<html>") == ("", "", "")
+    body = {"error": {"code": "notFound", "message": "m", "innerError": {"code": "invalidSessionReCreatable"}}}
+    assert error_code(body) == ("notFound", "invalidSessionReCreatable", "m")
+
+
+def test_nobody_listening_is_retried_then_one_sentence() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = GraphClient(lambda **_: "t", base_url=f"http://127.0.0.1:{port}", policy=FAST)
+    register = GraphRegister(LINK, client)
+    with pytest.raises(RegisterError, match="kept failing"):
+        register.read()
+    assert client.requests_sent == FAST.max_attempts
+    with pytest.raises(ValueError, match="a \\$batch holds"):
+        client.batch([])
+
+
+def test_a_tenant_that_does_not_exist_is_one_sentence(server: FakeGraphServer, tmp_path: Path, key: str) -> None:
+    signed_in(server, tmp_path / "tokens.bin", key)
+    lost = MsalTokens(
+        CLIENT_ID, "no-such-school.example", TokenCacheFile(tmp_path / "tokens.bin", key), emulator=server.host
+    )
+    with pytest.raises(GraphAuthError, match="KEEPER_M365_TENANT"):
+        lost()
