@@ -14,8 +14,8 @@ inserted since the read keep their own results; a protected sheet is found in th
 
 Graph sets formats one rectangle at a time, so per-row status fills would cost a request per row: status colours are
 conditional-format rules on the product's coloured column (one "equal to" rule per value and colour, each added once).
-A null in a PATCHed `values` or `numberFormat` grid leaves that cell as it is, so one rectangle per sheet carries
-every cell to write and no other cell changes. Text that Excel's input rules would change goes in with a leading
+A null in a PATCHed `values` or `numberFormat` grid leaves that cell as it is, so one rectangle per run of
+side-by-side columns carries every cell to write there and no other cell changes. Text that Excel's input rules would change goes in with a leading
 apostrophe: not only "=..." (a formula) but "1/2", "Mar 2025" or "TRUE" (a date, a boolean) (docs/register.md s5).
 """
 

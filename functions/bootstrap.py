@@ -320,6 +320,8 @@ class Local:
 def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
     env = _environ(env)
     register_path = None if is_remote(ref) else Path(ref)
+    if config is None and register_path is None and Path(CONFIG_NAME).is_file():
+        config = CONFIG_NAME  # a register with no folder here (a Sheet, a SharePoint link): keeper.toml in this one
     settings = load_settings(Path(config) if config else None, register_path, env)
     return Local(ref, settings, runtime(env))
 

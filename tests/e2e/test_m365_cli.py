@@ -56,7 +56,7 @@ def test_m365_login_then_a_sweep_and_a_revoked_grant_is_exit_2(tmp_path: Path, g
     cache = tmp_path / "state" / "m365-tokens.bin"
     assert cache.is_file()
     assert b"refresh" not in cache.read_bytes()
-    sweep = run_main("sweep", LINK, "--config", "keeper.toml", "--today", TODAY.isoformat(), cwd=tmp_path, env=env)
+    sweep = run_main("sweep", LINK, "--today", TODAY.isoformat(), cwd=tmp_path, env=env)  # keeper.toml found here
     assert sweep.returncode == 0, sweep.stderr
     assert graph.tokens_issued > 1  # refreshed silently from the stored sign-in (a 1 s token: at every request)
     graph.refresh_allowed = False  # the IT lead's tenant revokes the account's sessions
