@@ -146,7 +146,7 @@ class GraphRegister:
                 raise self._explain(err) from err
             for ident in sorted(result, key=lambda i: (result[i][0] == 424, i)):
                 status, body = result[ident]
-                if 400 <= status < 500 and status not in (409, 423, 429) and ident.startswith("?"):
+                if status >= 400 and status not in (423, 429, 500, 502, 503, 504) and ident.startswith("?"):
                     answers[ident] = None  # something only looked up (a tab not there yet, colour rules)
                     continue
                 if not 200 <= status < 300:
@@ -252,10 +252,12 @@ class GraphRegister:
             results.append(result)
         # In order: a refused request stops the ones after it (424). The colour rules go last and are optional: Graph
         # v1.0 documents no conditional formats (Excel's own API has them), so a refusal costs the colours, not the run.
+        # The headers' look goes last too: a refusal there costs the grey fill, never the results.
         rules = [r for r in requests if r["url"].endswith("/conditionalFormats/add")]
-        requests = [r for r in requests if r not in rules] + rules
+        looks = [r for r in requests if "/format/" in r["url"]]
+        requests = [r for r in requests if r not in rules and r not in looks] + looks + rules
         for n, request in enumerate(requests):
-            request["id"] = str(n + 1) if request not in rules else f"?{n + 1}"
+            request["id"] = str(n + 1) if request not in rules and request not in looks else f"?{n + 1}"
             if n:
                 request["dependsOn"] = [requests[n - 1]["id"]]
         if requests:

@@ -440,3 +440,10 @@ def test_ar_columns_split_by_the_sendcos_own_column_get_a_rectangle_each(server:
     rows = values(server, item)
     assert rows[3][4:8] == ["OVERDUE", "Mrs Adams", datetime(2026, 1, 2), "Chase Pupil 00000"]
     assert rows[4][5] is None
+
+
+def test_a_server_that_refuses_formats_still_gets_every_value(server: FakeGraphServer) -> None:
+    item = load(server, 2)
+    server.faults.append(Fault(501, code="notImplemented", match="/format/", in_batch=True))
+    sweep(open_register(server), ["Pupil 00000"])
+    assert values(server, item)[3][4:7] == ["OVERDUE", datetime(2026, 1, 2), "Chase Pupil 00000"]
