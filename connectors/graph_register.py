@@ -147,7 +147,7 @@ class GraphRegister:
             for ident in sorted(result, key=lambda i: (result[i][0] == 424, i)):
                 status, body = result[ident]
                 if status >= 400 and status not in (423, 429, 500, 502, 503, 504) and ident.startswith("?"):
-                    answers[ident] = None  # something only looked up (a tab not there yet, colour rules)
+                    answers[ident] = None  # optional: a look-up (a tab not there yet) or cosmetic (rules, header look)
                     continue
                 if not 200 <= status < 300:
                     _code, inner, message = error_code(body)
