@@ -186,7 +186,9 @@ def greedy(problem: Problem) -> list[int | None]:
     for i in order:
         slots = problem.slots[i]
         if problem.is_overdue(i) or problem.heavy[i]:
-            indexes: Sequence[int] = sorted(range(len(slots)), key=lambda k: (slots[k].earliness, k))
+            # Earliest first: these reviews filling the quiet weeks early leaves the room near the deadlines to the
+            # others, which is what keeps the weeks inside the hours (the solver then moves them towards their aim).
+            indexes: Sequence[int] = range(len(slots))
         else:
             indexes = range(len(slots) - 1, -1, -1)
         best: tuple[int, int, int] | None = None  # (extra minutes over, position, slot index)
