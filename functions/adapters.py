@@ -29,8 +29,9 @@ def is_sheet(ref: str) -> bool:
     return is_sheet_reference(ref)
 
 
-def open_register(ref: str, rt: Runtime) -> Register:
-    """A workbook path, or a Google Sheet URL or key."""
+def open_register(ref: str, rt: Runtime, *, read_while_open: bool = False) -> Register:
+    """A workbook path, or a Google Sheet URL or key. `read_while_open`: a workbook open in Excel is still read (for
+    the commands that only read; any write still refuses); a Google Sheet is always shared, so it does not apply."""
     if is_sheet(ref):
         from connectors.sheets import open_sheet_register
 
@@ -46,7 +47,7 @@ def open_register(ref: str, rt: Runtime) -> Register:
             ) from None
     from connectors.workbook import WorkbookRegister
 
-    return WorkbookRegister(Path(ref))
+    return WorkbookRegister(Path(ref), read_while_open=read_while_open)
 
 
 def _beside(base_dir: Path, configured: str | None, default: str) -> Path:
