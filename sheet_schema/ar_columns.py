@@ -80,10 +80,10 @@ _CONTENT_CHARS: dict[str, int] = {
     AR_STATUS: 8,  # "DUE SOON"
     AR_HOLD_BY: 10,
     AR_WINDOW_ENDS: 10,
-    AR_NEXT_ACTION: 62,  # "Book the meeting (hold by Fri 7 Nov 2025) and request advice now"
+    AR_NEXT_ACTION: 80,  # "Move the planned meeting to on or before Fri 7 Nov 2025: it is after the deadline"
     AR_YEAR9: 12,  # "PfA required"
     AR_PHASE: 44,  # "Y11 to post-16: plan final by 31 Mar 2026"
-    AR_AFTER: 48,
+    AR_AFTER: 84,  # "Amended plan was due Thu 9 Apr 2026: add a column 'Final amended plan' to record it"
     AR_OUTSTANDING: 30,
     AR_ISSUES: 70,
     AR_CHECKED: 16,

@@ -228,3 +228,39 @@ def _outstanding(register: Path) -> dict[int, str | None]:
     header = [c.value for c in ws[4]]
     column = header.index(AR_OUTSTANDING) + 1
     return {r: ws.cell(row=r, column=column).value for r in range(5, ws.max_row + 1)}
+
+
+def test_serve_names_the_school_and_logs_each_line_once(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    register = write_demo_register(tmp_path / "register.xlsx", today=london_today())
+    (tmp_path / "keeper.toml").write_text('school_name = "Oakfield Academy"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    env.update({"KEEPER_LINK_SECRET": SECRET, "PYTHONUNBUFFERED": "1"})
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "serve", str(register), "--port", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        assert server.stderr is not None
+        startup = server.stdout.readline()
+        port = None
+        for _ in range(20):  # werkzeug says where it listens (port 0: the system picked a free one)
+            found = re.search(r"Running on http://127\.0\.0\.1:(\d+)", server.stderr.readline())
+            if found:
+                port = int(found.group(1))
+                break
+        assert port, "serve did not say where it listens"
+        with pytest.raises(urllib.error.HTTPError, match="400"):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/confirm?t=not-a-token", timeout=10)
+    finally:
+        server.terminate()
+        _, err_rest = server.communicate(timeout=10)
+    assert "Oakfield Academy" in startup
+    assert err_rest.count("confirm show: broken") <= 1
+    assert err_rest.count("GET /confirm") == 1  # the request, logged once (not once per handler)
+    assert '{"severity"' not in err_rest  # no second, JSON copy of each line on a computer's console
