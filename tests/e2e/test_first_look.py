@@ -230,14 +230,17 @@ def _outstanding(register: Path) -> dict[int, str | None]:
     return {r: ws.cell(row=r, column=column).value for r in range(5, ws.max_row + 1)}
 
 
-def test_serve_names_the_school_and_logs_each_line_once(tmp_path: Path) -> None:
+def test_serve_names_the_school_and_logs_each_line_once(live: Path) -> None:
+    """Also item 6 through `serve` itself: with the workbook open in Excel, a link's page still shows."""
     import os
     import subprocess
     import urllib.error
     import urllib.request
 
-    register = write_demo_register(tmp_path / "register.xlsx", today=london_today())
+    register, tmp_path = live, live.parent
     (tmp_path / "keeper.toml").write_text('school_name = "Oakfield Academy"\n', encoding="utf-8")
+    token = _token(tmp_path / "outbox")
+    (tmp_path / LOCKS[1]).write_text("someone", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
     env.update({"KEEPER_LINK_SECRET": SECRET, "PYTHONUNBUFFERED": "1"})
     server = subprocess.Popen(
@@ -257,10 +260,13 @@ def test_serve_names_the_school_and_logs_each_line_once(tmp_path: Path) -> None:
         assert port, "serve did not say where it listens"
         with pytest.raises(urllib.error.HTTPError, match="400"):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/confirm?t=not-a-token", timeout=10)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/confirm?t={token}", timeout=30) as shown:
+            assert "Have you sent your contribution?" in shown.read().decode("utf-8")
     finally:
         server.terminate()
         _, err_rest = server.communicate(timeout=10)
     assert "Oakfield Academy" in startup
     assert err_rest.count("confirm show: broken") <= 1
-    assert err_rest.count("GET /confirm") == 1  # the request, logged once (not once per handler)
+    assert err_rest.count("GET /confirm") == 2  # two requests, each logged once (not once per handler)
+    assert err_rest.count(UNSAVED) == 1  # said once for the open workbook
     assert '{"severity"' not in err_rest  # no second, JSON copy of each line on a computer's console
