@@ -90,6 +90,7 @@ _CONTENT_CHARS: dict[str, int] = {
     AR_ISSUES: 70,
     AR_CHECKED: 16,
     AR_INVITED_FOR: 10,
+    AR_SUGGESTED: 10,
 }
 # The Contributions tab's columns, when the product creates the tab or one of its missing columns (docs/register.md
 # s6): keyed by header in lower case, as the tab's own header names are matched.
@@ -115,10 +116,11 @@ def column_width(header: str, content_chars: int | None = None) -> float:
     if content_chars is None:
         content_chars = _CONTENT_CHARS.get(header, _CONTRIBUTION_CHARS.get(header.strip().casefold(), 0))
     content = content_chars
-    return round(max(content, len(header) * _HEADER_BOLD) + _MARGIN, 1)
+    # Never narrower than the sheet's default (8.43): a short header ("Load") over a number must still fit it.
+    return round(max(content, len(header) * _HEADER_BOLD, 8) + _MARGIN, 1)
 
 
-AR_WIDTHS: dict[str, float] = {h: column_width(h) for h in (*AR_HEADERS, AR_INVITED_FOR)}
+AR_WIDTHS: dict[str, float] = {h: column_width(h) for h in (*AR_HEADERS, AR_INVITED_FOR, AR_SUGGESTED)}
 
 
 @dataclass(frozen=True)

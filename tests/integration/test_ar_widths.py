@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 from connectors.base import CellValue, CellWrite, WritePlan
 from connectors.sheets import open_sheet_register
 from connectors.workbook import WorkbookRegister
-from sheet_schema.ar_columns import AR_HEADERS, AR_INVITED_FOR, AR_WIDTHS, column_width
+from sheet_schema.ar_columns import AR_HEADERS, AR_INVITED_FOR, AR_SUGGESTED, AR_WIDTHS, column_width
 from tests.fakes.sheets_api import FakeSheetsServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,8 @@ def test_widths_fit_dates_and_whole_headers() -> None:
     assert AR_WIDTHS["AR issues"] >= 60
     assert column_width("Email") >= 30
     assert column_width("Chasers") >= 9
-    assert set(AR_HEADERS) | {AR_INVITED_FOR} == set(AR_WIDTHS)
+    assert set(AR_HEADERS) | {AR_INVITED_FOR, AR_SUGGESTED} == set(AR_WIDTHS)
+    assert AR_WIDTHS[AR_SUGGESTED] >= len(AR_SUGGESTED) + 2
 
 
 def test_workbook_sets_widths_on_product_columns_only(tmp_path: Path) -> None:
