@@ -15,6 +15,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from .adapters import (
     publisher,
     transport_for,
 )
+from .evaluate import london_today
 from .la_profiles import check_profiles
 from .m365 import M365Settings
 from .setting_tables import Runtime
@@ -300,6 +302,35 @@ def runtime(env: Env | None = None) -> Runtime:
     )
 
 
+# The date --today is checked against: today in London, or KEEPER_TODAY_ANCHOR (YYYY-MM-DD) where a test suite with
+# fixed dates, or a replay of old runs, needs it. It never changes the date a run computes as of.
+ANCHOR_ENV = "KEEPER_TODAY_ANCHOR"
+TODAY_RANGE_DAYS = 366
+
+
+def today_from(text: str | None, env: Env | None = None) -> date:
+    """The date a run computes as of: --today as given, else today in London. A --today outside 2000-2099 or more than
+    a year from today is a typo (2052 for 2025), not a register problem: one sentence, exit 2."""
+    real = london_today()
+    if text is None:
+        return real
+    try:
+        chosen = date.fromisoformat(text.strip())
+    except ValueError:
+        raise SettingsError(f'--today "{text}" is not a date; write it as YYYY-MM-DD, e.g. 2025-10-01.') from None
+    anchored = _environ(env).get(ANCHOR_ENV, "").strip()
+    try:
+        anchor = date.fromisoformat(anchored) if anchored else real
+    except ValueError:
+        raise SettingsError(f'{ANCHOR_ENV} is "{anchored}"; write it as YYYY-MM-DD, or leave it unset.') from None
+    if not 2000 <= chosen.year <= 2099 or abs((chosen - anchor).days) > TODAY_RANGE_DAYS:
+        raise SettingsError(
+            f"--today {chosen.isoformat()} is more than a year from today ({anchor:%d/%m/%Y}) or outside 2000-2099; "
+            "check it for a typo (YYYY-MM-DD), or leave it out to use today."
+        )
+    return chosen
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # What each entry point starts from
 
@@ -312,13 +343,23 @@ class Local:
     settings: Settings
     runtime: Runtime
 
-    def register(self) -> Register:
-        return open_register(self.ref, self.runtime, self.settings)
+    def register(self, *, read_only: bool = False) -> Register:
+        """`read_only`: the command only reads, so a workbook open in Excel is read as last saved (docs/register.md)."""
+        return open_register(self.ref, self.runtime, self.settings, read_while_open=read_only)
+
+    @property
+    def folder(self) -> Path:
+        """Where a run's files go by default: beside a workbook; for a Google Sheet or an online workbook (no folder of
+        its own), the working directory. The outbox, the sent-ledger, the records, the overview and the calendar."""
+        return Path.cwd() if is_remote(self.ref) else Path(self.ref).resolve().parent
+
+    def output(self, given: str | None, default: str) -> Path:
+        """An output path: --out as given (relative to the working directory, as a SENDCo typed it), else `default`
+        in `folder`."""
+        return Path(given) if given else self.folder / default
 
     def mail(self) -> MailSetup:
-        # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.
-        base_dir = Path.cwd() if is_remote(self.ref) else Path(self.ref).resolve().parent
-        return mail_setup(self.settings, self.runtime, base_dir)
+        return mail_setup(self.settings, self.runtime, self.folder)
 
 
 def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
@@ -336,9 +377,11 @@ class Deployment:
 
     schools: dict[str, School]
     runtime: Runtime
+    # `serve` on this computer: the page's GET reads a workbook the SENDCo has open; its POST's write still refuses.
+    read_while_open: bool = False
 
     def open_register(self, school: School) -> Register:
-        return open_register(school.register, self.runtime, school.settings)
+        return open_register(school.register, self.runtime, school.settings, read_while_open=self.read_while_open)
 
     def mail(self, school: School) -> MailSetup:
         # The function's own disk is gone after each run: KEEPER_STATE_DIR should be lasting storage (DEPLOY.md 4a).
@@ -396,5 +439,6 @@ __all__ = [
     "publisher",
     "read_toml",
     "runtime",
+    "today_from",
     "transport_for",
 ]

@@ -21,13 +21,13 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from typing import Any
 
 from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
 from connectors.mail import MailTransport, OutboxTransport
-from sheet_schema.ar_columns import AR_HEADERS, DATE_FORMAT, ar_row
+from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
@@ -144,6 +144,30 @@ def write_plan(
         header_key=normalise_header,
         # The product's own columns (docs/register.md s5): their whole look is reset on every run.
         owned_headers=frozenset(AR_HEADERS),
+        # Wide enough for their dates and sentences on first sight (docs/register.md s5); the SENDCo's own widths stay.
+        column_widths={h: AR_WIDTHS[h] for h in AR_HEADERS},
+    )
+
+
+def outstanding_plan(
+    evaluation: Evaluation, contributions: Iterable[Contribution], *, today: date, settings: Settings
+) -> WritePlan | None:
+    """The AR outstanding cells alone, from `contributions` as they now stand (outstanding_by_pupil, the one builder):
+    the confirmation page writes them in the same write as Received, so the register never lists as awaited a
+    contribution that came. None when the register has no AR outstanding column yet: confirming never adds a column
+    (the next sweep does)."""
+    if AR_OUTSTANDING not in evaluation.header.ar_columns:
+        return None
+    outstanding = outstanding_by_pupil(contributions, evaluation.pupils)
+    full = write_plan(
+        evaluation, today=today, checked_at=datetime(2000, 1, 1, tzinfo=UTC), settings=settings, outstanding=outstanding
+    )
+    return replace(
+        full,
+        headers=(AR_OUTSTANDING,),
+        rows={key: {AR_OUTSTANDING: cells[AR_OUTSTANDING]} for key, cells in full.rows.items()},
+        owned_headers=frozenset({AR_OUTSTANDING}),
+        column_widths={},
     )
 
 
@@ -380,6 +404,7 @@ __all__ = [
     "ordered_by_urgency",
     "outstanding_after",
     "outstanding_from_tab",
+    "outstanding_plan",
     "previous_statuses",
     "pupil_json",
     "review_pupil",
