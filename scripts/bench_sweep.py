@@ -182,8 +182,8 @@ def sweep_argv(root: Path, register: Path, today: date) -> list[str]:
 
 
 def prepare(tmp: Path, pupils: int, root: Path) -> dict[str, Path]:
-    """The first-run register, and the daily one: the first register after one sweep with the outbox (the ledger
-    beside it; the .eml files are not needed again)."""
+    """The first-run register, and the daily one: the first register after one sweep with the outbox by `root`'s
+    main.py (the ledger beside it; the .eml files are not needed again)."""
     first = build_register(tmp / f"src-first-{pupils}" / "register.xlsx", pupils)
     daily_dir = tmp / f"src-daily-{pupils}"
     daily_dir.mkdir()
@@ -240,6 +240,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", default="none,outbox", help="KEEPER_MAIL values: none, outbox (default both)")
     parser.add_argument("--kinds", default="daily,first", help="daily, first (default both)")
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose main.py is measured (default this one)")
+    parser.add_argument(
+        "--prepare-root",
+        help="the checkout whose first sweep makes the daily register (default --root): compare two checkouts on the "
+        "same registers, and an old, slow one need not make its own",
+    )
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -250,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as name:
         tmp = Path(name)
         for pupils in sizes:
-            sources = prepare(tmp, pupils, root)
+            sources = prepare(tmp, pupils, Path(args.prepare_root).resolve() if args.prepare_root else root)
             for kind in kinds:
                 for mode in modes:
                     today = FIRST_DAY if kind == "first" else NEXT_DAY

@@ -3,9 +3,9 @@ as strictly as Google checks it (the task's name under its queue, an RFC 3339 sc
 base64 body and an OIDC token), 404 for a queue that does not exist and 409 ALREADY_EXISTS for a name it has seen.
 `fail_next` answers the next N calls with `fail_status`, to exercise the connector's bounded retries.
 
-`QueuePolicy` and `dispatch_order` model what the queue then does with the tasks, as Google documents it (a token
+`QueuePolicy` and `TokenBucket` model what the queue then does with the tasks, as Google documents it (a token
 bucket refilled at maxDispatchesPerSecond, maxConcurrentDispatches, and retries after minBackoff doubling
-maxDoublings times up to maxBackoff, at most maxAttempts attempts), for scripts/bench_trust.py and the tests.
+maxDoublings times up to maxBackoff, at most maxAttempts attempts); scripts/bench_trust.py dispatches with them.
 """
 
 from __future__ import annotations
@@ -154,13 +154,6 @@ def fake_cloud_tasks(*queues: str) -> Iterator[FakeCloudTasks]:
         thread.join(timeout=10)
 
 
-@dataclass
-class Attempt:
-    task: str
-    number: int  # 1 for the first attempt
-    at: float  # seconds after the first task was due
-
-
 class TokenBucket:
     """Cloud Tasks' dispatch limiter: `burst` tokens at most, refilled at `rate` a second, one per dispatch."""
 
@@ -180,4 +173,4 @@ class TokenBucket:
         self.updated = now
 
 
-__all__ = ["Attempt", "FakeCloudTasks", "QueuePolicy", "TaskRecord", "TokenBucket", "fake_cloud_tasks"]
+__all__ = ["FakeCloudTasks", "QueuePolicy", "TaskRecord", "TokenBucket", "fake_cloud_tasks"]
