@@ -76,6 +76,10 @@ class WritePlan:
     # Only the first row, top to bottom, whose key is in `rows` gets its cells; later rows with that key are untouched
     # (the Contributions parser emails only the first of duplicate rows, so only that row may record it).
     first_match_only: bool = False
+    # The headers of the product's own columns (sheet_schema's AR columns, given by the caller: an adapter knows no
+    # header). Their cells' whole look (fill, number format, bold) is reset on every write; in any other column only
+    # the value changes, with a date format where a date needs one. Empty: every column is the SENDCo's.
+    owned_headers: frozenset[str] = frozenset()
 
 
 @dataclass

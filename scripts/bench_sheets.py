@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from datetime import date, datetime
 
@@ -28,7 +27,7 @@ def bench(server: FakeSheetsServer, pupils: int) -> dict[str, object]:
     server.reset_log()
     started = time.perf_counter()
     result = run_sweep(
-        open_sheet_register(KEY),
+        open_sheet_register(KEY, emulator_host=server.host),
         today=TODAY,
         settings=Settings(),
         now=lambda: datetime(2025, 10, 1, 7, 0),  # noqa: DTZ001 - a wall-clock stamp for the AR checked cell
@@ -52,7 +51,6 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with FakeSheetsServer() as server:
-        os.environ["SHEETS_EMULATOR_HOST"] = server.host
         rows = [bench(server, n) for n in sizes]
     print(
         f"{'pupils':>8} {'requests':>9} {'reads':>6} {'writes':>7} {'rows written':>13} {'batch KB':>9} {'seconds':>8}"

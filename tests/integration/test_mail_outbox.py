@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from connectors.mail import OutboxTransport, transport_from_env  # noqa: E402
+from connectors.mail import OutboxTransport  # noqa: E402
 from functions.links import LinkSigner  # noqa: E402
 from functions.mailer import FileLedger, send_all, went_keys  # noqa: E402
 from functions.planning import plan_emails, updates_to_write  # noqa: E402
@@ -32,14 +32,6 @@ ROWS = [
 
 def read_outbox(folder: Path) -> list[email.message.EmailMessage]:
     return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
-
-
-def test_default_transport_is_the_outbox_beside_the_register(tmp_path: Path) -> None:
-    transport = transport_from_env({}, {}, tmp_path)
-    assert isinstance(transport, OutboxTransport)
-    assert transport.folder == tmp_path / "outbox"
-    transport = transport_from_env({"KEEPER_OUTBOX": "mail-out"}, {"outbox": "other"}, tmp_path)
-    assert transport.folder == tmp_path / "mail-out"
 
 
 def test_outbox_messages_links_and_privacy(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from datetime import date  # noqa: E402
 
-from connectors.mail import MailError, SendGridTransport, transport_from_env  # noqa: E402
+from connectors.mail import MailError, SendGridTransport  # noqa: E402
 from functions.mailer import FileLedger, MemoryLedger, send_all  # noqa: E402
 from functions.planning import plan_emails  # noqa: E402
 from tests.mail_fixtures import UPN, clock, contribution, pupil, settings  # noqa: E402
@@ -78,17 +78,12 @@ def test_retries_429_then_posts_the_message(invitation_plan, caplog) -> None:
     server = serve(api)
     waits: list[float] = []
     try:
-        transport = transport_from_env(
-            {
-                "KEEPER_MAIL": "sendgrid",
-                "SENDGRID_API_KEY": API_KEY,
-                "SENDGRID_API_HOST": f"http://127.0.0.1:{server.server_port}",
-                "KEEPER_MAIL_FROM": "SEN team <keeper@hillside.example>",
-            },
-            {"sendgrid_sandbox": True},
-            Path("."),
+        transport = SendGridTransport(
+            API_KEY,
+            sender="SEN team <keeper@hillside.example>",
+            host=f"http://127.0.0.1:{server.server_port}",
+            sandbox=True,
         )
-        assert isinstance(transport, SendGridTransport)
         transport._sleep = waits.append
         with caplog.at_level(logging.DEBUG):
             logging.getLogger().setLevel(logging.DEBUG)
@@ -209,6 +204,4 @@ def _message(plan):
 
 def test_missing_key_is_a_clear_error() -> None:
     with pytest.raises(MailError, match="SENDGRID_API_KEY"):
-        transport_from_env({"KEEPER_MAIL": "sendgrid"}, {}, Path("."))
-    with pytest.raises(MailError, match="use outbox"):
-        transport_from_env({"KEEPER_MAIL": "pigeon"}, {}, Path("."))
+        SendGridTransport("", sender="keeper@hillside.example")

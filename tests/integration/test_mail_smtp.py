@@ -30,7 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from connectors.mail import MailError, SmtpTransport, transport_from_env  # noqa: E402
+from connectors.mail import MailError, SmtpTransport  # noqa: E402
 from functions.mailer import FileLedger, MemoryLedger, send_all  # noqa: E402
 from functions.planning import plan_emails  # noqa: E402
 from tests.mail_fixtures import UPN, contribution, pupil, settings  # noqa: E402
@@ -274,18 +274,7 @@ def test_plain_smtp_retries_4xx_and_one_refusal_does_not_stop_the_rest(tmp_path:
     server = start(handler, None)
     waits: list[float] = []
     try:
-        transport = transport_from_env(
-            {
-                "KEEPER_MAIL": "smtp",
-                "KEEPER_SMTP_HOST": "127.0.0.1",
-                "KEEPER_SMTP_PORT": str(server.port),
-                "KEEPER_SMTP_SECURITY": "none",
-                "KEEPER_MAIL_FROM": "keeper@hillside.example",
-            },
-            {"smtp_host": "ignored.example", "smtp_security": "tls"},
-            tmp_path,
-        )
-        assert isinstance(transport, SmtpTransport)
+        transport = SmtpTransport("127.0.0.1", server.port, security="none", sender="keeper@hillside.example")
         transport._sleep = waits.append
         ledger = FileLedger(tmp_path / "ledger.jsonl")
         plan = one_plan()

@@ -35,9 +35,8 @@ YELLOW = "FFFF00"
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
+def server() -> Iterator[FakeSheetsServer]:
     with FakeSheetsServer() as fake:
-        monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
         yield fake
 
 
@@ -107,7 +106,7 @@ def test_sheets_sweep_writes_into_the_sendcos_own_spelling_of_each_column(
 ) -> None:
     path = demo(tmp_path / "register.xlsx", headers=THEIR_HEADERS)
     server.load_workbook(KEY, path)
-    sweep(open_sheet_register(KEY, policy=FAST), tmp_path)
+    sweep(open_sheet_register(KEY, emulator_host=server.host, policy=FAST), tmp_path)
     assert server.request_count == 3  # read, re-read, one batchUpdate
     rows = server.dump(KEY, "Contributions")
     assert header_row_of(rows) == [*THEIR_HEADERS, "AR invited for"]
@@ -171,7 +170,7 @@ def test_workbook_header_key_decides_matching_and_blank_only(tmp_path: Path) -> 
 
 def test_sheets_header_key_decides_matching_and_blank_only(server: FakeSheetsServer) -> None:
     server.load(KEY, {"Contributions": ODD_ROWS})
-    register = open_sheet_register(KEY, policy=FAST)
+    register = open_sheet_register(KEY, emulator_host=server.host, policy=FAST)
     register.read()
     register.write(odd_header_plan(header_key=normalise_header))
     rows = server.dump(KEY, "Contributions")
@@ -221,7 +220,7 @@ def test_workbook_first_match_only(tmp_path: Path, first_match_only: bool, expec
 @pytest.mark.parametrize(("first_match_only", "expected"), [(True, [2, 5, 3]), (False, [2, 5, 2])])
 def test_sheets_first_match_only(server: FakeSheetsServer, first_match_only: bool, expected: list[int]) -> None:
     server.load(KEY, {"Tab": DUPLICATE_ROWS})
-    register = open_sheet_register(KEY, policy=FAST)
+    register = open_sheet_register(KEY, emulator_host=server.host, policy=FAST)
     register.read()
     result = register.write(duplicate_plan(first_match_only))
     assert column(server.dump(KEY, "Tab"), "Chasers") == expected
@@ -274,7 +273,12 @@ def test_sheets_ar_columns_go_after_the_sendcos_coloured_blanks(server: FakeShee
     yellow = {"red": 1.0, "green": 1.0, "blue": 0.0}
     for c in range(29):  # A6:AC6
         sheet.cells.setdefault((5, c), {})["userEnteredFormat"] = {"backgroundColor": yellow}
-    run_sweep(open_sheet_register(KEY, policy=FAST), today=TODAY, settings=Settings(), now=lambda: NOW)
+    run_sweep(
+        open_sheet_register(KEY, emulator_host=server.host, policy=FAST),
+        today=TODAY,
+        settings=Settings(),
+        now=lambda: NOW,
+    )
     assert server.request_count == 3
     reread = server.log[1]
     assert "backgroundColor" in reread.args["fields"][0]  # new columns to add: colours were asked for
@@ -286,7 +290,12 @@ def test_sheets_ar_columns_go_after_the_sendcos_coloured_blanks(server: FakeShee
 
     # The next sweep finds its columns: the re-read asks for values only (no colours), still 3 requests.
     before = server.request_count
-    run_sweep(open_sheet_register(KEY, policy=FAST), today=TODAY, settings=Settings(), now=lambda: NOW)
+    run_sweep(
+        open_sheet_register(KEY, emulator_host=server.host, policy=FAST),
+        today=TODAY,
+        settings=Settings(),
+        now=lambda: NOW,
+    )
     assert server.request_count - before == 3
     assert "backgroundColor" not in server.log[before + 1].args["fields"][0]
     assert server.dump(KEY, "EHCP register")[3].count("AR status") == 1

@@ -67,6 +67,7 @@ def ar_plan() -> WritePlan:
             "Ava Smith": {"AR status": CellWrite("DUE SOON", fill="F8CBAD")},
             "Ben Jones": {"AR status": CellWrite("ON TRACK")},
         },
+        owned_headers=frozenset({"AR status"}),
     )
 
 
@@ -96,6 +97,7 @@ def contrib_plan(*, create: bool = False) -> WritePlan:
         ],
         create_if_missing=create,
         blank_only=frozenset({"Requested", "Received"}),
+        owned_headers=frozenset({"AR invited for"}),
     )
 
 
@@ -200,15 +202,14 @@ def test_workbook_date_typed_after_the_read_wins(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
+def server() -> Iterator[FakeSheetsServer]:
     with FakeSheetsServer() as fake:
-        monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
         yield fake
 
 
 def test_sheets_writes_every_plan_in_one_batch_after_one_reread(server: FakeSheetsServer) -> None:
     server.load(KEY, {"Register": register_rows(), "Contributions": contribution_rows(), "Key": [["key"]]})
-    register = open_sheet_register(KEY, policy=FAST)
+    register = open_sheet_register(KEY, emulator_host=server.host, policy=FAST)
     register.read()
     result = register.write(ar_plan(), contrib_plan())
     assert server.request_count == 3  # read, one re-read of both tabs, one batchUpdate
@@ -227,7 +228,7 @@ def test_sheets_writes_every_plan_in_one_batch_after_one_reread(server: FakeShee
 
 def test_sheets_creates_a_missing_tab_in_the_same_batch(server: FakeSheetsServer) -> None:
     server.load(KEY, {"Register": register_rows()})
-    register = open_sheet_register(KEY, policy=FAST)
+    register = open_sheet_register(KEY, emulator_host=server.host, policy=FAST)
     register.read()
     result = register.write(ar_plan(), contrib_plan(create=True))
     assert server.request_count == 3
@@ -245,7 +246,7 @@ def test_sheets_creates_a_missing_tab_in_the_same_batch(server: FakeSheetsServer
 
 def test_sheets_date_typed_after_the_read_wins(server: FakeSheetsServer) -> None:
     server.load(KEY, {"Register": register_rows(), "Contributions": contribution_rows()})
-    register = open_sheet_register(KEY, policy=FAST)
+    register = open_sheet_register(KEY, emulator_host=server.host, policy=FAST)
     register.read()
     # The SENDCo types the class teacher's Requested date while the sweep runs.
     server.sheet(KEY, "Contributions").cells[(2, 4)] = {
@@ -271,7 +272,7 @@ def test_a_whole_sweep_with_emails_costs_three_requests(server: FakeSheetsServer
     server.load(KEY, {"Register": register, "Contributions": tab})
     outbox = tmp_path / "outbox"
     result = run_sweep(
-        open_sheet_register(KEY, policy=FAST),
+        open_sheet_register(KEY, emulator_host=server.host, policy=FAST),
         today=TODAY,
         settings=Settings(sendco_email="sendco@school.example.org"),
         transport=OutboxTransport(outbox),
@@ -332,7 +333,7 @@ def test_sheets_keeps_the_sendcos_colours_in_their_columns(server: FakeSheetsSer
         for row in (1, 2):
             cell = cells.setdefault((row, column), {})
             cell["userEnteredFormat"] = {"backgroundColor": yellow}
-    register = open_sheet_register(KEY, policy=FAST)
+    register = open_sheet_register(KEY, emulator_host=server.host, policy=FAST)
     register.read()
     register.write(ar_plan(), contrib_plan())
     after = server.dump_cells(KEY, "Contributions")

@@ -1,5 +1,5 @@
 """Parity: the same register swept from an Excel workbook and from a Google Sheet (the fake Sheets API, over a real
-socket, through SHEETS_EMULATOR_HOST) gives the same sweep JSON and writes the same AR cells.
+socket, through open_sheet_register(emulator_host=...)) gives the same sweep JSON and writes the same AR cells.
 
 Every test runs against each server variation in SERVER_MODES (Google's behaviour, a server that ignores `fields` and
 `ranges`, one that sends no grid data, a proto3-minimal one), since a Sheets-compatible server other than Google need
@@ -29,9 +29,8 @@ SERIAL_EPOCH = date(1899, 12, 30)
 
 
 @pytest.fixture(params=list(SERVER_MODES))
-def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheetsServer]:
+def server(request: pytest.FixtureRequest) -> Iterator[FakeSheetsServer]:
     with FakeSheetsServer(**SERVER_MODES[request.param]) as fake:
-        monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
         yield fake
 
 
@@ -89,7 +88,11 @@ def write_register(path: Path, pupils: int, *, seed: int = 7) -> Path:
 def sweep_both(workbook: Path, server: FakeSheetsServer, *, dry_run: bool = False) -> tuple[dict, dict]:
     server.load_workbook(KEY, workbook)
     sheet_result = run_sweep(
-        open_sheet_register(KEY), today=TODAY, settings=Settings(), dry_run=dry_run, now=lambda: CHECKED_AT
+        open_sheet_register(KEY, emulator_host=server.host),
+        today=TODAY,
+        settings=Settings(),
+        dry_run=dry_run,
+        now=lambda: CHECKED_AT,
     )
     excel_result = run_sweep(
         WorkbookRegister(workbook, backup_dir=workbook.parent / "backups"),
@@ -168,7 +171,9 @@ def test_a_row_inserted_mid_sweep_gets_no_other_pupils_results(tmp_path: Path, s
     newcomer = ["Zed Newcomer", None, (TODAY - timedelta(days=3000) - SERIAL_EPOCH).days]
     # A colleague inserts a pupil at the top of the table between the sweep's read and its write.
     server.after_request(server.read_requests, lambda: server.insert_row(KEY, title, header_index + 2, newcomer))
-    result = run_sweep(open_sheet_register(KEY), today=TODAY, settings=Settings(), now=lambda: CHECKED_AT)
+    result = run_sweep(
+        open_sheet_register(KEY, emulator_host=server.host), today=TODAY, settings=Settings(), now=lambda: CHECKED_AT
+    )
     assert result.write is not None
     assert result.write.missing_keys == []
     rows = server.dump(KEY, title)

@@ -37,7 +37,14 @@ def key_of(row: Sequence[object]) -> str | None:
 
 
 def make_plan(rows: Mapping[Hashable, Mapping[str, CellWrite]], sheet: str = "Register") -> WritePlan:
-    return WritePlan(sheet=sheet, headers=HEADERS, find_header_row=find_header, key_of=key_of, rows=rows)
+    return WritePlan(
+        sheet=sheet,
+        headers=HEADERS,
+        find_header_row=find_header,
+        key_of=key_of,
+        rows=rows,
+        owned_headers=frozenset(HEADERS),  # the product's own columns, as the sweep passes sheet_schema's AR headers
+    )
 
 
 FIRST_RESULTS: dict[Hashable, Mapping[str, CellWrite]] = {
