@@ -18,9 +18,9 @@ Each task is created with:
   size is picked by Google from the rate and is not ours to set: stepping keeps even the first minute under quota.
 - an OIDC token for the service account the queue calls the sweep function as (Cloud Run IAM checks it).
 
-Authenticated with the function's service account through google-auth's AuthorizedSession. With
-CLOUD_TASKS_EMULATOR_HOST set (host:port) it talks plain HTTP to that host without credentials, as the other
-connectors do for their emulators; tests point it at tests/fakes/tasks_api.py. Every request has a timeout; 429, 5xx
+Authenticated with the function's service account through google-auth's AuthorizedSession. With an emulator host
+(CLOUD_TASKS_EMULATOR_HOST, read by functions/bootstrap.py) it talks plain HTTP to that host without credentials, as
+the other connectors do for their emulators; tests point it at tests/fakes/tasks_api.py. Every request has a timeout; 429, 5xx
 and dropped connections are retried a bounded number of times.
 """
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -70,7 +69,8 @@ class QueueConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> QueueConfig | None:
-        """KEEPER_TASKS_QUEUE and friends, as deploy.sh sets them; None when no queue is configured."""
+        """KEEPER_TASKS_QUEUE and friends from a mapping (functions/bootstrap.py passes the environment), as deploy.sh
+        sets them; None when no queue is configured."""
         queue = env.get("KEEPER_TASKS_QUEUE", "").strip()
         if not queue:
             return None
@@ -141,15 +141,20 @@ class CloudTasksQueue:
         self._session = session
 
     @classmethod
-    def from_env(cls, config: QueueConfig, env: Mapping[str, str] | None = None, **kwargs: Any) -> CloudTasksQueue:
-        """The emulator (or a fake) when CLOUD_TASKS_EMULATOR_HOST is set, else the real API with default
-        credentials."""
-        env = os.environ if env is None else env
-        host = env.get(EMULATOR_ENV, "").strip()
+    def connect(cls, config: QueueConfig, *, emulator_host: str = "", **kwargs: Any) -> CloudTasksQueue:
+        """The emulator (or a fake) at `emulator_host` (CLOUD_TASKS_EMULATOR_HOST, read by functions/bootstrap.py)
+        over plain HTTP without credentials, else the real API with the runtime's default credentials."""
+        host = emulator_host.strip()
         if host:
             root = host if "://" in host else f"http://{host}"
             return cls(config, session=requests.Session(), api_root=root, **kwargs)
         return cls(config, **kwargs)
+
+    @classmethod
+    def from_env(cls, config: QueueConfig, env: Mapping[str, str], **kwargs: Any) -> CloudTasksQueue:
+        """As connect, with the emulator host from a mapping's CLOUD_TASKS_EMULATOR_HOST (never the process
+        environment)."""
+        return cls.connect(config, emulator_host=env.get(EMULATOR_ENV, ""), **kwargs)
 
     def _http(self) -> requests.Session:
         if self._session is None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from connectors.base import Register
 
-from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
+from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, task_queue, transport_for
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -46,6 +46,17 @@ CONFIG_ENV = "KEEPER_CONFIG"
 REGISTER_ENV = "KEEPER_REGISTER"
 SCHOOL_ID_ENV = "KEEPER_SCHOOL_ID"
 MAIL_ENV = "KEEPER_MAIL"  # the mail transport's kind: read here and nowhere else
+# The trust's Cloud Tasks queue, as scripts/deploy.sh --trust sets it (connectors/queue_tasks.py, QueueConfig).
+TASKS_ENV = (
+    "KEEPER_TASKS_QUEUE",
+    "KEEPER_TASKS_LOCATION",
+    "KEEPER_TASKS_RATE",
+    "KEEPER_TASKS_SERVICE_ACCOUNT",
+    "KEEPER_SWEEP_URL",
+    "KEEPER_PROJECT",
+    "GOOGLE_CLOUD_PROJECT",
+    "CLOUD_TASKS_EMULATOR_HOST",
+)
 _ENV_TEXT = {
     "KEEPER_SCHOOL_NAME": "school_name",
     "KEEPER_SENDCO_NAME": "sendco_name",
@@ -277,6 +288,7 @@ def runtime(env: Env | None = None) -> Runtime:
         sheets_emulator_host=env.get("SHEETS_EMULATOR_HOST", "").strip(),
         credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip(),
         pubsub_emulator_host=env.get("PUBSUB_EMULATOR_HOST", "").strip(),
+        tasks={name: env[name] for name in TASKS_ENV if env.get(name, "").strip()},
     )
 
 
@@ -360,5 +372,6 @@ __all__ = [
     "publisher",
     "read_toml",
     "runtime",
+    "task_queue",
     "transport_for",
 ]

@@ -13,7 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import icalendar
 import jinja2
 
 from connectors.base import CellValue
@@ -121,6 +120,8 @@ def invitation_ics(
 ) -> bytes:
     """An all-day VEVENT (the register holds the meeting's date, not its time) with a stable UID per contributor and
     cycle, so a rescheduled invitation (higher SEQUENCE) moves the event in the contributor's calendar."""
+    import icalendar  # only when an invitation goes: most sweeps send none
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Review Keeper//EHCP annual reviews//EN")
     cal.add("version", "2.0")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.mail import DEFAULT_TIMEOUT
+from connectors.mail_base import DEFAULT_TIMEOUT
 
 from .mailer import DEFAULT_DEADLINE
 
@@ -156,3 +156,6 @@ class Runtime:
     sheets_emulator_host: str = ""
     credentials_file: str = ""
     pubsub_emulator_host: str = ""
+    # A trust's Cloud Tasks queue (KEEPER_TASKS_*, KEEPER_SWEEP_URL; set by scripts/deploy.sh --trust): when named,
+    # dispatch paces the schools through it instead of Pub/Sub (issue 16). Checked by adapters.task_queue.
+    tasks: dict[str, str] = field(default_factory=dict)
