@@ -5,7 +5,7 @@
     python -m scripts.bench_trust --pacing all-at-once     # the old Pub/Sub fan-out: every school at once, no retry
 
 What is real: each school is a Google Sheet in the local Sheets fake (tests/fakes/sheets_api.py) and is swept by the
-product's own cloud job (functions.cloud.sweep_schools, KEEPER_MAIL=none) through the real Sheets connector, with its
+product's own cloud job (functions.cloud.sweep_schools, with mail off) through the real Sheets connector, with its
 timeouts, retries and back-off; the tasks are made by connectors/queue_tasks.py against the Cloud Tasks fake
 (tests/fakes/tasks_api.py), with the rate deploy.sh gives the queue.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import logging
-import os
 import random
 import threading
 import time
@@ -38,8 +37,10 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from connectors.queue_tasks import DEFAULT_RATE, CloudTasksQueue, QueueConfig
-from connectors.sheets import BoundedHTTPClient, RetryPolicy, SheetsRegister
-from functions.cloud import sweep_schools
+from connectors.sheets import SheetsRegister
+from connectors.sheets_http import BoundedHTTPClient, RetryPolicy
+from functions.cloud import school_runner, sweep_schools
+from functions.setting_tables import MailSettings
 from functions.settings import School, Settings
 from tests.fakes.sheets_api import FakeSheetsServer, made_up_register
 from tests.fakes.tasks_api import QueuePolicy, TokenBucket, fake_cloud_tasks
@@ -144,7 +145,11 @@ def run_queue(
         began = clock.now()
         http = BoundedHTTPClient(_anonymous(), base_url=base, policy=RetryPolicy(), sleep=clock.sleep, clock=clock.now)
         result = sweep_schools(
-            schools, [task.school], today=TODAY, open_register=lambda s: SheetsRegister(sheet_key(s.id), http)
+            schools,
+            [task.school],
+            today=TODAY,
+            open_register=lambda s: SheetsRegister(sheet_key(s.id), http),
+            runner=school_runner(_no_mail),
         )
         with lock:
             running -= 1
@@ -184,6 +189,10 @@ def run_queue(
     return morning
 
 
+def _no_mail(school: School) -> Any:
+    raise AssertionError("the schools here send no email (KEEPER_MAIL=none)")
+
+
 def _anonymous() -> Any:
     from google.auth.credentials import AnonymousCredentials
 
@@ -216,7 +225,6 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.ERROR)
     for name in ("", "werkzeug"):  # the product's and the servers' own log lines would drown the result
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    os.environ["KEEPER_MAIL"] = "none"
     ids = [f"school-{n:03d}" for n in range(args.schools)]
     clock = Clock(args.speed)
     sheets = QuotaSheets(clock)
@@ -224,7 +232,8 @@ def main(argv: list[str] | None = None) -> None:
         schools: dict[str, School] = {}
         for i, school in enumerate(ids):
             sheets.load(sheet_key(school), {"EHCP register": made_up_register(args.pupils, TODAY, seed=i)})
-            schools[school] = School(school, sheet_key(school), Settings(school_name=f"School {i}"))
+            settings = Settings(school_name=f"School {i}", mail=MailSettings(kind="none"))
+            schools[school] = School(school, sheet_key(school), settings)
         if args.pacing == "queue":
             due = enqueue(ids, args.rate)
             policy = QueuePolicy(args.rate, args.burst, args.concurrency)
