@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import CellValue
 from review_rules.dates import format_date
@@ -23,6 +21,9 @@ from sheet_schema.model import ReviewedPupil
 
 from .plan_model import CellUpdate, ContributionKey, DueEmail, EmailDecisions, InvitationEvent, Kind, MailPlanSettings
 from .planning import plan_decisions
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -69,6 +70,8 @@ class EmailPlan:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when an email is rendered: a sweep with mail off never needs it
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         # Names and notes come from a spreadsheet anyone may type into: HTML is always escaped.
