@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from review_rules.model import ReviewClock, Status
@@ -69,9 +70,10 @@ class Contribution:
     def is_received(self) -> bool:
         return self.received is not None or self.received_marked
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str, str]:
-        """What identifies this row wherever the SENDCo moves it: pupil, role and email (not the row number)."""
+        """What identifies this row wherever the SENDCo moves it: pupil, role and email (not the row number). Worked
+        out once per row: a sweep asks for it several times per row (issue 16)."""
         return contribution_key(self.pupil_ref, self.role, self.email or "")
 
 
