@@ -11,9 +11,10 @@ from connectors.base import CellValue, RegisterData, RegisterError
 from review_rules.clock import compute_review
 from review_rules.model import ReviewClock, Status
 from review_rules.school_days import SchoolCalendar, calendar_for
-from sheet_schema.ar_columns import AR_STATUS
+from sheet_schema.ar_columns import AR_STATUS, near_miss_notes
 from sheet_schema.contributions import (
     CONTRIBUTIONS_SHEET,
+    find_contributions_header,
     find_contributions_tab,
     outstanding_by_pupil,
     parse_contributions,
@@ -35,6 +36,8 @@ class Evaluation:
     header: HeaderMatch
     pupils: list[ReviewedPupil]
     rows: list[list[CellValue]]
+    # Sentences about the register as a whole (a SENDCo column that looks like one of the product's).
+    notes: tuple[str, ...] = ()
 
 
 def _planned_meeting_warning(record: PupilRecord, clock: ReviewClock, header: HeaderMatch) -> str:
@@ -95,7 +98,17 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     calendar = calendar_for(settings.rules.closures)  # shared: bank holidays and closures are built once a process
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
-    return Evaluation(data.source, header, pupils, rows)
+    return Evaluation(data.source, header, pupils, rows, tuple(_look_alike_notes(data, header, rows)))
+
+
+def _look_alike_notes(data: RegisterData, header: HeaderMatch, rows: list[list[CellValue]]) -> list[str]:
+    """The register's and the Contributions tab's columns whose headers look like the product's own (issue 10 item 5)."""
+    notes = near_miss_notes(rows[header.header_row - 1], sheet=header.sheet, header_row=header.header_row)
+    tab = find_contributions_tab(data.sheets)
+    found = find_contributions_header(tab.rows) if tab is not None else None
+    if tab is not None and found is not None:
+        notes += near_miss_notes(tab.rows[found[0] - 1], sheet=tab.title, header_row=found[0])
+    return notes
 
 
 def _tab(data: RegisterData, name: str = CONTRIBUTIONS_SHEET) -> tuple[str | None, list[list[CellValue]]]:

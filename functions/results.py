@@ -188,6 +188,8 @@ def print_summary(result: SweepResult, settings: Settings, out: TextIO = sys.std
     issues = sum(1 for p in result.pupils if p.warnings and p.status is not Status.INVALID)
     if issues:
         print(f"\n{issues} other rows have warnings: see the AR issues column.", file=out)
+    for note in ev.notes:
+        print(f"\n{note}", file=out)
     if result.dry_run:
         print("\nDry run: nothing was written.", file=out)
     elif result.write is not None:

@@ -9,14 +9,14 @@ goes out. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from review_rules.model import ReviewClock, Status
 
-from .ar_columns import AR_INVITED_FOR
+from .ar_columns import AR_INVITED_FOR, is_own_header, near_miss, own_header_key
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
 from .fields import normalise_header
 from .model import ReviewedPupil
@@ -86,13 +86,21 @@ def contribution_key(pupil_ref: object, role: object, email: object) -> tuple[st
     return (_fold(pupil_ref), _fold(canonical), _fold(email))
 
 
+def contributions_header_key(text: object) -> str:
+    """How a Contributions header cell matches: the SENDCo's columns as the parser reads them ("E-mail" is Email), the
+    product's own "AR invited for" only exactly (trimmed), so a look-alike of theirs is never written."""
+    if is_own_header(text) or near_miss(text) is not None:
+        return "\x00" + own_header_key(text)  # never equal to a normalised header (letters and digits only)
+    return normalise_header(text)
+
+
 def find_contributions_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
     """The 1-based header row and header -> 0-based column, searching the first 15 rows (titles may sit above)."""
-    wanted = {normalise_header(h): h for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)}
+    wanted = {contributions_header_key(h): h for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)}
     for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
         for col, value in enumerate(row):
-            header = wanted.get(normalise_header(value))
+            header = wanted.get(contributions_header_key(value))
             if header is not None and header not in columns:
                 columns[header] = col
         # Pupil and Email are what the product cannot work without; Role makes it unmistakably this table.
@@ -125,9 +133,14 @@ def _chasers(value: object) -> int:
     raise CellError(f"is {show_value(value)}, which is not a number of chasers")
 
 
-def parse_contributions(rows: Sequence[Sequence[object]]) -> tuple[list[Contribution], list[str]]:
+def parse_contributions(
+    rows: Sequence[Sequence[object]], formulas: Collection[tuple[int, int]] = frozenset()
+) -> tuple[list[Contribution], list[str]]:
     """Every contribution on the tab, and messages for the SENDCo. A bad row is reported and left out (so it gets no
-    emails until fixed); it never stops the others. A tab with no header row yields one message."""
+    emails until fixed); it never stops the others. A tab with no header row yields one message. `formulas`: the
+    tab's formula cells, 0-based (row, column) (connectors.base.SheetData)."""
+    from .contribution_formulas import formula_problem  # it reads this module's headers: imported when used
+
     messages: list[str] = []
     found = find_contributions_header(rows)
     if found is None:
@@ -194,7 +207,10 @@ def parse_contributions(rows: Sequence[Sequence[object]]) -> tuple[list[Contribu
             role = role_text or "Other"
         email_text = cell_text(at(EMAIL)).strip()
         email: str | None = None
-        if email_text:
+        blocked = formula_problem(index, values, columns, formulas) if formulas else None
+        if blocked is not None:
+            messages.append(blocked)
+        elif email_text:
             if _EMAIL.match(email_text):
                 email = email_text
             else:
@@ -245,7 +261,11 @@ def _name_forms(pupil: ReviewedPupil) -> set[str]:
 
 def pupil_matches(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
     """Every pupil the row could mean: by UPN when the Pupil cell is a UPN, else by name."""
-    ref = contribution.pupil_ref.strip()
+    return pupils_for_ref(contribution.pupil_ref, pupils)
+
+
+def pupils_for_ref(pupil_ref: str, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
+    ref = pupil_ref.strip()
     if _looks_like_upn(ref):
         upn = ref.replace(" ", "").upper()
         return [p for p in pupils if p.record.upn and p.record.upn.upper() == upn]
@@ -386,6 +406,7 @@ __all__ = [
     "Contribution",
     "canonical_role",
     "contribution_key",
+    "contributions_header_key",
     "find_contributions_header",
     "find_contributions_tab",
     "in_cycle",
