@@ -20,6 +20,7 @@ from .ar_columns import AR_INVITED_FOR, is_own_header, near_miss, own_header_key
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
 from .fields import normalise_header
 from .model import ReviewedPupil
+from .numbers import parse_count
 from .roles import PARENT, ROLES, canonical_role
 
 CONTRIBUTIONS_SHEET = "Contributions"
@@ -42,7 +43,22 @@ DATE_HEADERS: tuple[str, ...] = (REQUESTED, RECEIVED, LAST_CHASED, INVITED_FOR)
 
 # Text a SENDCo types in Received to say "it came" without a date.
 _RECEIVED_WORDS = frozenset({"y", "yes", "received", "done", "x", "\u2713", "\u2714", "\u2611", "true", "in"})
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+# An address is at most 254 characters (RFC 5321 4.5.3.1.3); longer text is not one, and is refused before any check.
+_EMAIL_MAX = 254
+_NOT_IN_ADDRESS = re.compile(r"[@\s<>,;\"]")
+
+
+def _is_address(text: str) -> bool:
+    """local@domain with a dot inside the domain, no space or separator: checked by hand, not by a backtracking
+    pattern (this one was quadratic on a long domain with many dots)."""
+    local, at, domain = text.partition("@")
+    if not at or len(text) > _EMAIL_MAX or not local or not domain:
+        return False
+    if _NOT_IN_ADDRESS.search(local) or _NOT_IN_ADDRESS.search(domain):
+        return False
+    return "." in domain[1:-1]
+
+
 _UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 _HEADER_SEARCH_ROWS = 15
 
@@ -122,15 +138,8 @@ def key_of_row(values: Sequence[object], columns: dict[str, int]) -> tuple[str, 
 
 
 def _chasers(value: object) -> int:
-    if is_blank(value):
-        return 0
-    if isinstance(value, bool):
-        raise CellError(f"is {show_value(value)}, which is not a number of chasers")
-    if isinstance(value, int | float) and float(value).is_integer() and value >= 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise CellError(f"is {show_value(value)}, which is not a number of chasers")
+    """The Chasers cell through the one numeric reader (sheet_schema.numbers): blank is 0."""
+    return parse_count(value, "a number of chasers") or 0
 
 
 def parse_contributions(
@@ -211,7 +220,7 @@ def parse_contributions(
         if blocked is not None:
             messages.append(blocked)
         elif email_text:
-            if _EMAIL.match(email_text):
+            if _is_address(email_text):
                 email = email_text
             else:
                 messages.append(
@@ -298,7 +307,7 @@ def seed_parent_rows(pupils: Sequence[ReviewedPupil], contributions: Sequence[Co
         if not (record.upn or record.name.strip()):
             continue
         email = record.parent_email.strip()
-        if not _EMAIL.match(email):
+        if not _is_address(email):
             continue
         out.append(
             Contribution(
