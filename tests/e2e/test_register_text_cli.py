@@ -158,3 +158,16 @@ def test_control_characters_never_crash_report_records_or_calendar(
     assert not any(b < 0x20 and b not in (0x0D, 0x0A, 0x09) for b in raw)
     summaries = [str(e["summary"]) for e in Calendar.from_ical(raw).walk("VEVENT")]
     assert any("Ann S." in s for s in summaries)
+
+
+def test_a_line_break_in_the_school_name_stops_calendar_with_one_sentence(tmp_path: Path) -> None:
+    """issue 10 item 12: the calendar ended in an AssertionError traceback; settings are now checked on load."""
+    register = workbook(tmp_path / "register.xlsx", [pupil("Ann Smith")])
+    (tmp_path / "keeper.toml").write_text('school_name = "Oak\\nBcc: all@example.org"\n', encoding="utf-8")
+    out = tmp_path / "reviews.ics"
+    proc = run_main("calendar", str(register), "--today", TODAY, "--out", str(out))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "school_name has a line break" in proc.stderr
+    assert not out.exists()
