@@ -109,7 +109,11 @@ def test_the_link_page_survives_a_hostile_contributions_tab(tmp_path: Path) -> N
     client = Client(serve_app(Confirmations(dep.schools, signer, dep.open_register, lambda: TODAY)))
     tab = openpyxl.load_workbook(register)["Contributions"]
     tokens = []
-    for row in tab.iter_rows(min_row=2, max_col=len(CONTRIBUTION_HEADER), values_only=True):
+    # Each request reads the whole hostile workbook again (as the page does), so a sample of rows: the first few of the
+    # all-hostile rows and every third of the rows with one hostile cell, which links can find.
+    rows = list(tab.iter_rows(min_row=2, max_col=len(CONTRIBUTION_HEADER), values_only=True))
+    n = len(HOSTILE)
+    for row in rows[:6] + rows[n::3]:
         pupil, role, _, email = (cell_text(v) for v in row[:4])
         tokens.append(signer.token(pupil_ref=pupil, role=role, email=email, meeting=TODAY + timedelta(days=30)))
     tokens += ["", "A" * 100_000, "%00", "..%2F..%2Fetc", "\u202e" * 50]
