@@ -33,6 +33,7 @@ from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
 from functions.evaluate import london_today
 from functions.links import LinkConfigError
 from functions.logs import use_cloud_logging
+from functions.plan_cloud import JobError, job_of_body, job_of_message, plan_schools
 from functions.reporting import OutputError
 from functions.results import links_note, print_summary
 from functions.settings import SettingsError
@@ -144,6 +145,16 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from functions.plan_command import plan_command
+
+    here = bootstrap.local(args.register, args.config)
+    return plan_command(
+        here.register(), here.settings, today=_today(args.today), weeks=args.weeks, as_json=args.json,
+        dry_run=args.dry_run, accept=args.accept, la_list=args.la_list,
+    )  # fmt: skip
+
+
 def _report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("register", help="the register: an .xlsx/.xlsm workbook, or a Google Sheet URL or key")
     parser.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
@@ -207,6 +218,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="reviews.ics", help="the .ics file, or a folder for reviews.ics (default reviews.ics)"
     )
     calendar.set_defaults(func=cmd_calendar)
+
+    plan = sub.add_parser(
+        "plan",
+        help="propose a meeting date for every unbooked review, spread to fit your capacity ([capacity] settings)",
+        description="Example: python main.py plan register.xlsx --weeks 20 --dry-run   (then --accept all)",
+    )
+    _report_args(plan)
+    plan.add_argument("--weeks", type=int, help="plan the next N school weeks (default: up to each deadline, max 52)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--dry-run", action="store_true", help="plan and report, but write nothing")
+    plan.add_argument(
+        "--accept", help="copy suggestions into the planned meeting column (blank cells only): ROW, UPN or all"
+    )
+    plan.add_argument("--la-list", help="the LA's termly list (CSV or .xlsx) to compare with the register")
+    plan.set_defaults(func=cmd_plan)
 
     serve = sub.add_parser(
         "serve",
@@ -281,9 +307,12 @@ def sweep_event(cloud_event) -> None:
         # Acknowledged, not raised: a malformed message would fail the same way on every redelivery.
         _cloud_log.error("ignored a Pub/Sub message that names no known school", extra={"event": "BadRequest"})
         return
-    result = sweep_schools(
-        dep.schools, [school], today=london_today(), open_register=dep.open_register, runner=school_runner(dep.mail)
-    )
+    if job_of_message(cloud_event.data) == "plan":  # the monthly plan (dispatch {"job": "plan"}): no emails
+        result = plan_schools(dep.schools, [school], today=london_today(), open_register=dep.open_register)
+    else:
+        result = sweep_schools(
+            dep.schools, [school], today=london_today(), open_register=dep.open_register, runner=school_runner(dep.mail)
+        )
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")
 
@@ -295,8 +324,11 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
 
     use_cloud_logging()
     try:
+        job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         dep = bootstrap.deployment()
-        return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime)))
+        return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime), job))
+    except JobError as exc:
+        return _json_reply({"ok": False, "error": str(exc)}, 400)
     except SettingsError as exc:
         return _json_reply({"ok": False, "error": str(exc)}, 500)
     except PublishError as exc:
