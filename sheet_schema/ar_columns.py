@@ -52,7 +52,7 @@ AR_HEADERS: tuple[str, ...] = (
 # Exactly the headers the product writes: a column is the product's only when its header is one of these, as written,
 # after trimming the spaces around it. "A.R. checked", "AR-Status" or "ar status " are the SENDCo's own columns, which
 # the product never writes (docs/register.md s5: cells the SENDCo typed are never changed).
-OWN_HEADERS: frozenset[str] = frozenset((*AR_HEADERS, AR_INVITED_FOR))
+OWN_HEADERS: frozenset[str] = frozenset((*AR_HEADERS, AR_INVITED_FOR, AR_SUGGESTED))
 
 
 def own_header_key(text: object) -> str:

@@ -16,9 +16,9 @@ from typing import Any
 
 from review_rules.model import ReviewClock, Status
 
-from .ar_columns import AR_INVITED_FOR, is_own_header, near_miss, own_header_key
+from .ar_columns import AR_INVITED_FOR
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
-from .fields import normalise_header
+from .fields import plan_header_key
 from .model import ReviewedPupil
 from .numbers import parse_count
 from .roles import PARENT, ROLES, canonical_role
@@ -105,9 +105,7 @@ def contribution_key(pupil_ref: object, role: object, email: object) -> tuple[st
 def contributions_header_key(text: object) -> str:
     """How a Contributions header cell matches: the SENDCo's columns as the parser reads them ("E-mail" is Email), the
     product's own "AR invited for" only exactly (trimmed), so a look-alike of theirs is never written."""
-    if is_own_header(text) or near_miss(text) is not None:
-        return "\x00" + own_header_key(text)  # never equal to a normalised header (letters and digits only)
-    return normalise_header(text)
+    return plan_header_key(text)
 
 
 def find_contributions_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
