@@ -173,6 +173,8 @@ def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None
     display = header_text(sender_name or name)
     message["From"] = formataddr((display, address)) if display else address
     message["To"] = email.to
+    if email.cc:
+        message["Cc"] = ", ".join(email.cc)
     # A pupil's name from the register is in the subject: no control character may break or forge a header line.
     message["Subject"] = header_text(email.subject)
     message["Date"] = formatdate(localtime=False)

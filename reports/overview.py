@@ -43,6 +43,7 @@ from .common import (
     year_label,
 )
 from .compliance import NOT_RECORDED, caseload, compliance_measures
+from .la_figures import add_la_sheet
 
 STATUS_ORDER: tuple[Status, ...] = (
     Status.OVERDUE,
@@ -249,7 +250,7 @@ def write_overview(
     start_row = len(header) + 1  # a blank row between the heading lines and the table
     with replaced_atomically(out) as tmp:
         _write_workbook(tmp, school_name, header, start_row, summary, compliance, due, per_pupil, pupils, months,
-                        overdue_before)  # fmt: skip
+                        overdue_before, today=today)  # fmt: skip
     return out
 
 
@@ -265,6 +266,7 @@ def _write_workbook(
     pupils: Sequence[ReviewedPupil],
     months: Sequence[tuple[date, int]],
     overdue_before: int,
+    today: date | None = None,
 ) -> None:
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         summary.to_excel(writer, sheet_name="Summary", index=False, startrow=start_row)
@@ -328,6 +330,8 @@ def _write_workbook(
         ):
             cell.fill = PatternFill("solid", start_color=STATUS_FILLS[p.status])
         ws.column_dimensions[get_column_letter(len(per_pupil.columns))].width = 60
+        if today is not None:
+            add_la_sheet(book, pupils, today=today)  # issue 14: each LA's record after the meeting
         _no_formulas(book)
 
 
