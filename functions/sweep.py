@@ -28,7 +28,8 @@ from typing import Any
 from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
 from connectors.mail_base import MailTransport
 from connectors.outbox import OutboxTransport
-from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row
+from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row, own_header_key
+from sheet_schema.contribution_formulas import formula_issues
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
@@ -37,10 +38,10 @@ from sheet_schema.contributions import (
     REQUESTED,
     Contribution,
     find_contributions_header,
+    find_contributions_tab,
     outstanding_by_pupil,
     parse_contributions,
 )
-from sheet_schema.fields import normalise_header
 from sheet_schema.header import find_header
 from sheet_schema.model import HeaderMatch, ReviewedPupil
 from sheet_schema.validate import row_key
@@ -99,10 +100,13 @@ def write_plan(
     checked_at: datetime,
     settings: Settings,
     outstanding: Mapping[int, str] | None = None,
+    more_issues: Mapping[int, Sequence[str]] | None = None,
 ) -> WritePlan:
     """The AR cells for every pupil, keyed the way the adapter will find their rows again at write time.
-    `outstanding`: pupil row -> the AR outstanding cell (awaited contributions and their chasers)."""
+    `outstanding`: pupil row -> the AR outstanding cell (awaited contributions and their chasers); `more_issues`:
+    pupil row -> further sentences for its AR issues (a Contributions formula that blocks a step)."""
     outstanding = outstanding or {}
+    more_issues = more_issues or {}
     header = evaluation.header
     mapping = settings.headers
 
@@ -133,6 +137,9 @@ def write_plan(
     for key, pupil in keyed:
         if key is None or counts[key] > 1:
             continue  # identical rows: neither can be told apart from the other, so neither is written
+        extra = tuple(more_issues.get(pupil.record.row, ()))
+        if extra:
+            pupil = replace(pupil, warnings=(*pupil.warnings, *extra))
         cells = ar_row(pupil, today=today, checked_at=checked_at, outstanding=outstanding.get(pupil.record.row, ""))
         rows[key] = {h: _cell(v) for h, v in cells.items()}
     return WritePlan(
@@ -141,8 +148,9 @@ def write_plan(
         find_header_row=find_header_row,
         key_of=key_of,
         rows=rows,
-        # The AR columns are found as the parser finds headers ("AR status:" is AR status), so none is added twice.
-        header_key=normalise_header,
+        # The product's columns are exactly its own headers (trimmed): "AR-Status" or "A.R. checked" are the SENDCo's
+        # and never written (docs/register.md s5); a warning names such look-alikes (Evaluation.notes).
+        header_key=own_header_key,
         # The product's own columns (docs/register.md s5): their whole look is reset on every run.
         owned_headers=frozenset(AR_HEADERS),
         # Wide enough for their dates and sentences on first sight (docs/register.md s5); the SENDCo's own widths stay.
@@ -232,7 +240,11 @@ def run_sweep(
     if dry_run:
         return result
     checked_at = (now or _london_now)()
-    plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding)
+    tab = find_contributions_tab(data.sheets)
+    blocked = formula_issues(tab.rows, tab.formulas, evaluation.pupils) if tab is not None else {}
+    plan = write_plan(
+        evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding, more_issues=blocked
+    )
     # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
     result.write = register.write(plan, *extra_plans, *la_plans)
     if result.mail is not None and extra_plans and result.write.more:
@@ -259,7 +271,8 @@ def _email_step(
     """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
     outstanding cells."""
     title, rows = _tab(data, CONTRIBUTIONS_SHEET)
-    contributions, issues = parse_contributions(rows)
+    tab = find_contributions_tab(data.sheets)
+    contributions, issues = parse_contributions(rows, tab.formulas if tab is not None else frozenset())
     try:
         mail_settings = mail_plan_settings(settings, signer)
     except ValueError as exc:
