@@ -22,6 +22,7 @@ from .cells import CellError, cell_text, is_blank, parse_date, show_value
 from .fields import plan_header_key
 from .model import ReviewedPupil
 from .numbers import parse_count
+from .pupil_index import PupilIndex, looks_like_upn
 from .roles import PARENT, ROLES, canonical_role
 
 CONTRIBUTIONS_SHEET = "Contributions"
@@ -60,7 +61,6 @@ def _is_address(text: str) -> bool:
     return "." in domain[1:-1]
 
 
-_UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 _HEADER_SEARCH_ROWS = 15
 
 
@@ -253,51 +253,6 @@ def parse_contributions(
     return out, messages
 
 
-def _looks_like_upn(text: str) -> bool:
-    return bool(_UPN.match(text.replace(" ", "").upper()))
-
-
-def _name_forms(pupil: ReviewedPupil) -> set[str]:
-    record = pupil.record
-    forms = {_fold(record.name)}
-    # "Surname, Forename" is how many MIS exports write names.
-    parts = record.name.split()
-    if len(parts) >= 2:
-        forms.add(_fold(f"{parts[-1]}, {' '.join(parts[:-1])}"))
-        forms.add(_fold(f"{parts[-1]} {' '.join(parts[:-1])}"))
-    return forms
-
-
-class PupilIndex(list[ReviewedPupil]):
-    """The register's pupils, in order (a list, read-only by convention), that find a pupil by UPN or name form through
-    a dict. A sweep matches every Contributions row to its pupil, several times over; scanning every pupil per row made
-    it quadratic in the register's size (issue 16). The dicts are built on the first look-up, and again if the list's
-    length has changed since."""
-
-    _by_upn: dict[str, list[ReviewedPupil]]
-    _by_name: dict[str, list[ReviewedPupil]]
-    _indexed = -1  # the length the dicts were built for
-
-    def _index(self) -> None:
-        if self._indexed == len(self):
-            return
-        self._by_upn, self._by_name = {}, {}
-        for pupil in self:
-            if pupil.record.upn:
-                self._by_upn.setdefault(pupil.record.upn.upper(), []).append(pupil)
-            for form in _name_forms(pupil):
-                self._by_name.setdefault(form, []).append(pupil)
-        self._indexed = len(self)
-
-    def by_upn(self, upn: str) -> list[ReviewedPupil]:
-        self._index()
-        return list(self._by_upn.get(upn, ()))
-
-    def by_name(self, folded: str) -> list[ReviewedPupil]:
-        self._index()
-        return list(self._by_name.get(folded, ()))
-
-
 def pupil_matches(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
     """Every pupil the row could mean, in register order: by UPN when the Pupil cell is a UPN, else by name. Pass a
     PupilIndex when matching many rows; any other sequence is indexed for this one call."""
@@ -307,7 +262,7 @@ def pupil_matches(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -
 def pupils_for_ref(pupil_ref: str, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
     index = pupils if isinstance(pupils, PupilIndex) else PupilIndex(pupils)
     ref = pupil_ref.strip()
-    if _looks_like_upn(ref):
+    if looks_like_upn(ref):
         return index.by_upn(ref.replace(" ", "").upper())
     return index.by_name(_fold(ref))
 
