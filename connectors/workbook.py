@@ -69,8 +69,12 @@ class WorkbookRegister:
         *,
         backup_dir: Path | None = None,
         now: Callable[[], datetime] = _local_now,
+        read_while_open: bool = False,
     ) -> None:
         self.path = Path(path)
+        # Reading while Excel has the file open is harmless (the contributor's page only shows it); writing still
+        # refuses, and the submission waits beside the register (connectors/submission_queue.py).
+        self.read_while_open = read_while_open
         self.backup_dir = backup_dir if backup_dir is not None else self.path.parent / BACKUP_FOLDER
         self.now = now
         self._loaded: _Loaded | None = None
@@ -89,7 +93,8 @@ class WorkbookRegister:
 
     def _load(self) -> _Loaded:
         check_is_workbook(self.path)
-        refuse_if_open(self.path)
+        if not self.read_while_open:
+            refuse_if_open(self.path)
         stat = self.path.stat()
         keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         lost_parts, rich_text = inspect_parts(self.path)

@@ -28,7 +28,8 @@ from typing import Any
 
 import jinja2
 
-from connectors.base import CellValue, CellWrite, Register, RegisterError, WritePlan
+from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan
+from connectors.storage_base import StorageError
 from review_rules.dates import format_date
 from sheet_schema.cells import cell_text, is_blank
 from sheet_schema.contributions import (
@@ -43,6 +44,7 @@ from sheet_schema.contributions import (
 )
 from sheet_schema.fields import normalise_header
 
+from .advice_page import AdviceDesk, Posted
 from .links import (
     LinkClaim,
     LinkConfigError,
@@ -79,7 +81,20 @@ label{display:block;font-weight:600;margin:1.25rem 0 0.25rem}
 textarea{width:100%;min-height:6rem;font:inherit;padding:0.5rem;border:2px solid #1b1b1b;border-radius:4px}
 button{margin-top:1.25rem;min-height:3rem;width:100%;font:inherit;font-weight:700;color:#fff;background:#0b5a2b;border:2px solid #0b5a2b;border-radius:6px;padding:0.6rem 1rem;cursor:pointer}
 button:hover{background:#084420}
-textarea:focus,button:focus{outline:3px solid #fd0;outline-offset:2px;box-shadow:0 0 0 5px #1b1b1b}
+textarea:focus,button:focus,input:focus,a:focus{outline:3px solid #fd0;outline-offset:2px;box-shadow:0 0 0 5px #1b1b1b}
+h2{font-size:1.25rem;margin:0 0 0.5rem}
+fieldset{border:0;padding:0;margin:1.25rem 0 0}
+legend{font-weight:600;padding:0;margin-bottom:0.25rem}
+.check{display:flex;align-items:center;gap:0.75rem;margin:0.5rem 0}
+.check input{width:1.75rem;height:1.75rem;margin:0;flex:none;accent-color:#0b5a2b}
+.check label{margin:0;font-weight:400}
+input[type=file]{display:block;width:100%;font:inherit;padding:0.5rem;border:2px dashed #1b1b1b;border-radius:4px}
+.note{border-left:6px solid #1d4f91;background:#eef3fa;padding:0.5rem 1rem}
+a{color:#1d4f91}
+button.secondary{color:#1b1b1b;background:#fff;border-color:#1b1b1b}
+button.secondary:hover{background:#eee}
+h2.other{margin-top:2.5rem;padding-top:1rem;border-top:1px solid #b1b4b6}
+ul{padding-left:1.25rem}
 .panel{border-left:6px solid #0b5a2b;padding:0.5rem 1rem;background:#eef6f0;margin:0 0 1rem}
 .panel.problem{border-color:#a3161a;background:#fbeeee}
 .school{color:#3d3d3d;font-size:1rem;margin:0}
@@ -122,7 +137,9 @@ def _environment() -> jinja2.Environment:
 class ConfirmPage:
     """One page to show: which one (`kind`), its HTTP status and what it says."""
 
-    kind: str  # ask, thanks, already, expired, broken, wrong_school, not_found, unavailable
+    # ask, thanks, already, expired, broken, wrong_school, not_found, unavailable; with the role's form (issue 12):
+    # form, advice_thanks, advice_queued, closed, too_large
+    kind: str
     status: int
     context: Mapping[str, Any] = field(default_factory=dict)
     wrote: bool = False
@@ -167,6 +184,11 @@ class _Located:
     contribution: Contribution
     claim: LinkClaim
     pupils: list[Any] | None
+    data: RegisterData | None = None
+
+    @property
+    def pupil(self) -> Any:
+        return match_pupil(self.contribution, self.pupils) if self.pupils else None
 
 
 class _Problem(Exception):
@@ -256,8 +278,11 @@ class Confirmations:
         signer: LinkSigner,
         open_register: Callable[[School], Register],
         today: Callable[[], date],
+        desk: AdviceDesk | None = None,
     ) -> None:
         self.schools = schools
+        # The role's form (functions/advice_page.py); None keeps the plain "I've sent it" page.
+        self.desk = desk
         # Verified without a school binding: the claim's own school picks the register, and an unknown one is refused.
         self.signer = signer
         self.open_register = open_register
@@ -337,14 +362,14 @@ class Confirmations:
             pupils: list[Any] | None = evaluate(data, today=today, settings=school.settings).pupils
         except RegisterError:
             pupils = None  # the page can still say who it is from the Contributions row alone
-        return _Located(school, register, contribution, claim, pupils)
+        return _Located(school, register, contribution, claim, pupils, data)
 
     def _guarded(self, action: Callable[[], ConfirmPage], what: str) -> ConfirmPage:
         try:
             page = action()
         except _Problem as problem:
             page = problem.page
-        except (RegisterError, SettingsError, LinkConfigError, OSError) as exc:
+        except (RegisterError, SettingsError, LinkConfigError, StorageError, OSError) as exc:
             # Never a stack trace for a contributor; the class name only in the log (the text may quote a cell).
             log.error("confirm %s failed", what, extra={"event": type(exc).__name__, "outcome": "unavailable"})
             page = ConfirmPage("unavailable", 503, self._school_context(None))
@@ -359,11 +384,32 @@ class Confirmations:
         def action() -> ConfirmPage:
             located = self._locate(token)
             context = self._row_context(located, (token or "").strip())
+            if self.desk is not None and located.data is not None:
+                outcome = self.desk.view(located.school, located.contribution, located.data, located.pupil)
+                return ConfirmPage(outcome.kind, outcome.status, {**context, **outcome.context})
             if located.contribution.is_received:
                 return ConfirmPage("already", 200, context)
             return ConfirmPage("ask", 200, context)
 
         return self._guarded(action, "show")
+
+    def submit(self, token: str | None, posted: Posted | None) -> ConfirmPage:
+        """POST of the role's form: the answers and files kept, the Advice row and Received written in one write.
+        `posted` None: the request was too large and was not read."""
+
+        def action() -> ConfirmPage:
+            if posted is None:  # unread, so not even the link is known: nothing can be written
+                return ConfirmPage("too_large", 413, self._school_context(None))
+            located = self._locate(token)
+            context = self._row_context(located, (token or "").strip())
+            if self.desk is None or located.data is None:
+                raise self._problem("unavailable", 503, located.school)
+            outcome = self.desk.take(
+                located.school, located.register, located.contribution, located.data, located.pupil, posted
+            )
+            return ConfirmPage(outcome.kind, outcome.status, {**context, **outcome.context}, wrote=outcome.wrote)
+
+        return self._guarded(action, "submit")
 
     def record(self, token: str | None, note: str | None = None) -> ConfirmPage:
         """POST: write Received (today) and the note on the link's own row, once."""
