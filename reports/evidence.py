@@ -33,12 +33,12 @@ PFA_AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
          "self-care", "budget"),
     ),
     (
-        "Friends, relationships and community",
+        "Participating in society (friends, relationships and community)",
         ("friend", "club", "communit", "social", "relationship", "activit", "sport", "hobby", "hobbies", "leisure",
          "group", "youth"),
     ),
     (
-        "Good health",
+        "Being healthy",
         ("health", "doctor", "gp", "medic", "therap", "sleep", "eat", "diet", "exercise", "mental", "wellbeing",
          "anxiety", "hospital", "nurse", "camhs", "dentist", "fit"),
     ),
@@ -144,51 +144,35 @@ def _entries(document: DocxDocument, entries: Sequence[Entry], *, quote: bool) -
                     paragraph.style = document.styles["Quote"]
 
 
-def add_evidence(document: DocxDocument, compiled: CompiledEvidence) -> None:
-    """The evidence sections, appended to a python-docx document (reports/record.py's review record)."""
-    document.add_heading("What contributors said", level=1)
-    document.add_heading("The child's or young person's views", level=2)
-    if compiled.child:
-        _entries(document, compiled.child, quote=True)
-    else:
-        document.add_paragraph("Not yet received: record the child's views, in their own words, before the meeting.")
-    document.add_heading("Parents' and carers' views", level=2)
-    if compiled.parents:
-        _entries(document, compiled.parents, quote=False)
-    else:
-        document.add_paragraph("Not yet received.")
-    document.add_heading("Advice", level=2)
+def add_views(document: DocxDocument, entries: Sequence[Entry], *, child: bool) -> bool:
+    """The child's (quoted, in their own words) or the parents' views under the current heading; False when none."""
+    if not entries:
+        return False
+    _entries(document, entries, quote=child)
+    return True
+
+
+def add_advice(document: DocxDocument, compiled: CompiledEvidence, *, level: int = 1) -> None:
+    """Each contribution under its role with its date, the reports kept (received date, SHA-256), what is awaited."""
+    document.add_heading("Advice received", level=level)
     if compiled.advice:
         _entries(document, compiled.advice, quote=False)
     else:
-        document.add_paragraph("None received through the product yet.")
-    if compiled.pfa:
-        document.add_heading("Preparing for adulthood: what was said", level=2)
-        document.add_paragraph(
-            "Drawn from the young person's aspirations, the parents' hopes and every recommendation (CoP 8.9-8.12); "
-            "check each line sits in the right area before the meeting."
-        )
-        for area, items in compiled.pfa:
-            document.add_heading(area, level=3)
-            if not items:
-                document.add_paragraph("Nothing yet: discuss at the meeting.")
-            for source, sentence in items:
-                document.add_paragraph(f"{source}: {sentence}", style="List Bullet")
-    document.add_heading("Reports attached", level=2)
+        document.add_paragraph("None received through the contributors' links yet.")
+    document.add_heading("Reports attached", level=level + 1)
     if compiled.reports:
         table = document.add_table(rows=1, cols=4)
         table.style = "Table Grid"
         for cell, text in zip(table.rows[0].cells, ("File", "From", "Received", "SHA-256"), strict=True):
             cell.text = text
         for report in compiled.reports:
-            cells = table.add_row().cells
-            for cell, text in zip(
-                cells, (report.name, report.role, f"{report.received:%d/%m/%Y}", report.sha256), strict=True
-            ):
+            values = (report.name, report.role, f"{report.received:%d/%m/%Y}", report.sha256)
+            for cell, text in zip(table.add_row().cells, values, strict=True):
                 cell.text = text
+        document.add_paragraph("The files are in the pupil's evidence folder; the SHA-256 identifies each exactly.")
     else:
-        document.add_paragraph("No reports have been sent through the product.")
-    document.add_heading("Still outstanding", level=2)
+        document.add_paragraph("No reports have been sent through the contributors' links.")
+    document.add_heading("Still outstanding", level=level + 1)
     if compiled.outstanding:
         for item in compiled.outstanding:
             document.add_paragraph(item, style="List Bullet")
@@ -196,4 +180,42 @@ def add_evidence(document: DocxDocument, compiled: CompiledEvidence) -> None:
         document.add_paragraph("Nothing: every contribution asked for has arrived.")
 
 
-__all__ = ["OTHER_AREA", "PFA_AREAS", "CompiledEvidence", "Entry", "KeptReport", "add_evidence", "compile_evidence"]
+def pfa_lines(compiled: CompiledEvidence, area: str) -> tuple[tuple[str, str], ...]:
+    """(source, sentence) for one preparing-for-adulthood area, as compiled."""
+    return next((items for name, items in compiled.pfa if name == area), ())
+
+
+def add_pfa_lines(document: DocxDocument, items: Sequence[tuple[str, str]]) -> None:
+    for source, sentence in items:
+        document.add_paragraph(f"{source}: {sentence}", style="List Bullet")
+
+
+def add_evidence(document: DocxDocument, compiled: CompiledEvidence) -> None:
+    """Every evidence section in order, for a document of its own (reports/record.py places them in the record)."""
+    document.add_heading("The child's or young person's views", level=2)
+    if not add_views(document, compiled.child, child=True):
+        document.add_paragraph("Not yet received: record the child's views, in their own words, before the meeting.")
+    document.add_heading("Parents' and carers' views", level=2)
+    if not add_views(document, compiled.parents, child=False):
+        document.add_paragraph("Not yet received.")
+    add_advice(document, compiled, level=2)
+    if compiled.pfa:
+        document.add_heading("Preparing for adulthood: what was said", level=2)
+        for area, items in compiled.pfa:
+            document.add_heading(area, level=3)
+            add_pfa_lines(document, items)
+
+
+__all__ = [
+    "OTHER_AREA",
+    "PFA_AREAS",
+    "CompiledEvidence",
+    "Entry",
+    "KeptReport",
+    "add_advice",
+    "add_evidence",
+    "add_pfa_lines",
+    "add_views",
+    "compile_evidence",
+    "pfa_lines",
+]

@@ -81,8 +81,10 @@ def test_pfa_areas_from_aspirations_and_recommendations() -> None:
     assert ("EP", "Leo should visit the local college.") in areas["Employment and higher education"]
     assert ("EP", "He needs help to travel by bus.") in areas["Independent living"]
     assert ("Parent/carer", "We hope he can live in his own flat one day.") in areas["Independent living"]
-    assert ("The young person", "I want to see my friends.") in areas["Friends, relationships and community"]
-    assert ("EP", "Weekly CAMHS sessions should continue.") in areas["Good health"]
+    assert ("The young person", "I want to see my friends.") in areas[
+        "Participating in society (friends, relationships and community)"
+    ]
+    assert ("EP", "Weekly CAMHS sessions should continue.") in areas["Being healthy"]
     assert ("EP", "Keep the visual timetable.") in areas[OTHER_AREA]
     assert compile_evidence(SUBMISSIONS, [], pfa_required=False).pfa == ()
 
@@ -93,6 +95,13 @@ def test_rendered_child_first_in_their_own_words() -> None:
     text = [p.text for p in document.paragraphs]
     child = text.index("The child's or young person's views")
     parents = text.index("Parents' and carers' views")
-    assert child < parents < text.index("Advice")
+    assert child < parents < text.index("Advice received")
     assert "\u201cFootball\u201d" in text[child:parents]
     assert document.tables[0].rows[1].cells[3].text == "ab" * 32
+
+
+def test_pfa_areas_are_the_records_own() -> None:
+    from reports import record
+    from reports.evidence import PFA_AREAS
+
+    assert tuple(area for area, _ in PFA_AREAS) == record.PFA_AREAS
