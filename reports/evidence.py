@@ -17,7 +17,7 @@ from datetime import date
 
 from docx.document import Document as DocxDocument
 
-from sheet_schema.advice import FORMS, Submission, form_kind, newest_per_contributor
+from sheet_schema.advice import FORMS, Submission, form_kind, newest_per_contributor, pupil_key
 from sheet_schema.contributions import Contribution, contribution_key
 
 # The four preparing-for-adulthood areas (CoP 8.9) and words that place a sentence in one.
@@ -62,6 +62,7 @@ class KeptReport:
     role: str
     received: date
     sha256: str
+    folder: str = ""  # the pupil's evidence folder (sheet_schema.advice.pupil_key of the contributor's row)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,11 @@ def compile_evidence(
     child = tuple(_entry(s) for s in newest if form_kind(s.role) == "child")
     parents = tuple(_entry(s) for s in newest if form_kind(s.role) == "parent")
     advice = tuple(_entry(s) for s in newest if form_kind(s.role) not in {"child", "parent"})
-    reports = tuple(KeptReport(f.name, s.role, s.submitted_at.date(), f.sha256) for s in newest for f in s.files)
+    reports = tuple(
+        KeptReport(f.name, s.role, s.submitted_at.date(), f.sha256, pupil_key(s.pupil_ref))
+        for s in newest
+        for f in s.files
+    )
     submitted = {s.contribution_key for s in newest}
     outstanding = tuple(
         f"{c.role}{f' ({c.name})' if c.name else ''}"
