@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -213,12 +213,43 @@ def record_papers_sent(register: Register, went: Sequence[PapersEmail], today: d
         register.write(papers_sent_plan([e.contribution.key for e in went], today))
 
 
+def download(
+    token: str | None, *, signer: PapersSigner, folder_for: Mapping[str, Path], today: date
+) -> tuple[bytes, int, dict[str, str]]:
+    """GET /papers?t=...: the pack as an attachment for a genuine, unexpired link; otherwise a page saying what to do.
+    Only a pack the product published can be served: the link names it by its digest, and the folder is the school's
+    own (never a path from the request)."""
+    from .confirm import SECURITY_HEADERS, ConfirmPage
+
+    try:
+        claim = signer.verify(token or "", today=today)
+        folder = folder_for.get(claim.school)
+        if folder is None:
+            raise PapersLinkError("This link is not for this service.")
+        path = served_copy(folder, claim.pack)
+        body = path.read_bytes()
+    except PapersLinkError as err:
+        page = ConfirmPage("expired" if err.expired else "broken", 410 if err.expired else 400)
+        return page.html().encode("utf-8"), page.status, dict(SECURITY_HEADERS)
+    except OSError:
+        page = ConfirmPage("not_found", 404)
+        return page.html().encode("utf-8"), page.status, dict(SECURITY_HEADERS)
+    log.info("papers downloaded", extra={"outcome": "downloaded"})
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Type": "application/pdf",
+        "Content-Disposition": 'attachment; filename="review-papers.pdf"',
+    }
+    return body, 200, headers
+
+
 __all__ = [
     "PAPERS_SENT",
     "PapersClaim",
     "PapersEmail",
     "PapersLinkError",
     "PapersSigner",
+    "download",
     "papers_emails",
     "papers_sent_plan",
     "publish",

@@ -109,3 +109,26 @@ def test_papers_pack_and_links(tmp_path: Path) -> None:
         sending=sending,
     )
     assert len(list(outbox.glob("*.eml"))) == 2
+
+
+def test_download_serves_only_a_genuine_unexpired_link(tmp_path: Path) -> None:
+    from functions.papers import download, publish
+
+    signer = PapersSigner("papers-secret-0123456789abcdef", "https://keeper.example.org")
+    pack = signer.pack_id("B801200005001", date(2026, 12, 10))
+    source = tmp_path / "pack.pdf"
+    source.write_bytes(two_page_pdf())
+    publish(source, tmp_path, pack)
+    token = signer.link(pack, "ep@example.org", date(2026, 12, 10)).split("t=")[1]
+    body, status, headers = download(token, signer=signer, folder_for={"": tmp_path}, today=TODAY)
+    assert status == 200
+    assert body == source.read_bytes()
+    assert headers["Content-Type"] == "application/pdf"
+    assert headers["Cache-Control"] == "no-store"
+    _, status, _ = download(token, signer=signer, folder_for={"": tmp_path}, today=date(2026, 12, 11))
+    assert status == 410
+    forged = (
+        PapersSigner("another-secret-000000000000000").link(pack, "ep@example.org", date(2026, 12, 10)).split("t=")[1]
+    )
+    assert download(forged, signer=signer, folder_for={"": tmp_path}, today=TODAY)[1] == 400
+    assert download(None, signer=signer, folder_for={"": tmp_path}, today=TODAY)[1] == 400
