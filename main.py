@@ -520,8 +520,21 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
         return _json_reply({"ok": False, "error": str(exc)}, 502)
 
 
+def _open_for_confirm(school: School) -> Register:
+    # The contributor's page may read a workbook the SENDCo has open in Excel; writing still waits (the queue).
+    if school.register_is_sheet:
+        return open_register(school.register)
+    from connectors.workbook import WorkbookRegister
+
+    return WorkbookRegister(Path(school.register), read_while_open=True)
+
+
 def _confirmations() -> Confirmations:
-    return Confirmations(load_schools(), LinkSigner.from_env(), open_school_register, london_today)
+    from functions.evidence_setup import advice_desk
+
+    return Confirmations(
+        load_schools(), LinkSigner.from_env(), _open_for_confirm, london_today, advice_desk(dict(os.environ))
+    )
 
 
 @functions_framework.http
@@ -536,10 +549,9 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
         _cloud_log.error("confirm is not configured", extra={"event": type(exc).__name__})
         page = ConfirmPage("unavailable", 503)
     else:
-        if request.method == "POST":
-            page = service.record(request.form.get("t"), request.form.get("note"))
-        else:
-            page = service.show(request.args.get("t"))
+        from functions.advice_page import answer
+
+        page = answer(request, service)
     return page.html(), page.status, dict(SECURITY_HEADERS)
 
 
