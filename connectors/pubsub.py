@@ -12,7 +12,6 @@ publish can deliver a message twice, which is harmless: a sweep is safe to run t
 from __future__ import annotations
 
 import base64
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -53,14 +52,19 @@ class PubSubPublisher:
         self._session = session
 
     @classmethod
-    def from_env(cls, project: str, topic: str, env: Mapping[str, str] | None = None, **kwargs: Any) -> PubSubPublisher:
-        """The emulator (or a fake) when PUBSUB_EMULATOR_HOST is set, else the real API with default credentials."""
-        env = os.environ if env is None else env
-        host = env.get(EMULATOR_ENV, "").strip()
+    def connect(cls, project: str, topic: str, *, emulator_host: str = "", **kwargs: Any) -> PubSubPublisher:
+        """The emulator (or a fake) when `emulator_host` (PUBSUB_EMULATOR_HOST, read by functions/bootstrap.py) is
+        given, else the real API with default credentials."""
+        host = emulator_host.strip()
         if host:
             root = host if "://" in host else f"http://{host}"
             return cls(project, topic, session=requests.Session(), api_root=root, **kwargs)
         return cls(project, topic, **kwargs)
+
+    @classmethod
+    def from_env(cls, project: str, topic: str, env: Mapping[str, str], **kwargs: Any) -> PubSubPublisher:
+        """As connect, with the emulator host from a mapping's PUBSUB_EMULATOR_HOST (never the process environment)."""
+        return cls.connect(project, topic, emulator_host=env.get(EMULATOR_ENV, ""), **kwargs)
 
     @property
     def topic_path(self) -> str:

@@ -12,18 +12,17 @@ import base64
 import binascii
 import json
 import logging
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.base import Register, RegisterError
 
+from .results import SweepResult
 from .settings import School, SettingsError
-from .sweep import SweepResult, mail_setup, run_sweep
+from .sweep import MailSetup, run_sweep
 
 log = logging.getLogger("review_keeper.cloud")
 
@@ -49,40 +48,39 @@ OUTBOX_IN_CLOUD = (
 MAIL_OFF = "Emails are off in this deployment (KEEPER_MAIL=none): the sweep wrote the AR columns only."
 
 
-def cloud_mail_kind(school: School, env: Mapping[str, str]) -> str:
-    """The transport the sweep would use, resolved as connectors.mail.transport_from_env does: KEEPER_MAIL, else [mail]
-    transport in keeper.toml, else the outbox."""
-    mail = school.settings.extra.get("mail") or {}
-    configured = mail.get("transport") if isinstance(mail, Mapping) else None
-    return str(env.get("KEEPER_MAIL") or configured or "outbox").strip().lower()
-
-
-def default_runner(school: School, register: Register, today: date, dry_run: bool) -> SweepResult:
-    """A school's sweep with its emails, sent by SMTP or SendGrid (KEEPER_MAIL); KEEPER_STATE_DIR should name lasting
-    storage for the sent-ledger, because the function's own disk is gone after each run (DEPLOY.md, step 4a).
+def school_runner(mail_for: Callable[[School], MailSetup]) -> SweepRunner:
+    """A school's sweep with its emails, sent by SMTP or SendGrid (KEEPER_MAIL). `mail_for` builds the school's
+    transport, ledger and signer (functions/bootstrap.py); KEEPER_STATE_DIR should name lasting storage for the
+    sent-ledger, because the function's own disk is gone after each run (DEPLOY.md, step 4a).
 
     With KEEPER_MAIL=none, or an outbox (unset, or "outbox"), the sweep writes the AR columns and plans no email: an
     outbox's .eml files would vanish with the disk, yet the sheet and the ledger would record them as sent (Requested,
     Chasers), so switching to SendGrid later would never send those requests. The outbox case is logged as a WARNING,
     once per school per sweep, with the fix. A dry run does the same, so it shows what the real run would do."""
-    kind = cloud_mail_kind(school, os.environ)
-    if kind in (NO_MAIL, "outbox"):
-        if kind == "outbox":
-            log.warning(OUTBOX_IN_CLOUD, extra={"school": school.id, "event": "OutboxInCloud", "outcome": "no-email"})
-        result = run_sweep(register, today=today, settings=school.settings, dry_run=dry_run)
-        result.extra["mail_off"] = OUTBOX_IN_CLOUD if kind == "outbox" else MAIL_OFF
-        return result
-    base_dir = Path(os.environ.get("KEEPER_STATE_DIR", ".")) / school.id
-    mail = mail_setup(school.settings, os.environ, base_dir, school_id=school.id)
-    return run_sweep(
-        register,
-        today=today,
-        settings=school.settings,
-        dry_run=dry_run,
-        transport=mail.transport,
-        ledger=mail.ledger,
-        signer=mail.signer,
-    )
+
+    def run(school: School, register: Register, today: date, dry_run: bool) -> SweepResult:
+        kind = school.settings.mail.kind
+        if kind in (NO_MAIL, "outbox"):
+            if kind == "outbox":
+                log.warning(
+                    OUTBOX_IN_CLOUD, extra={"school": school.id, "event": "OutboxInCloud", "outcome": "no-email"}
+                )
+            result = run_sweep(register, today=today, settings=school.settings, dry_run=dry_run)
+            result.extra["mail_off"] = OUTBOX_IN_CLOUD if kind == "outbox" else MAIL_OFF
+            return result
+        mail = mail_for(school)
+        return run_sweep(
+            register,
+            today=today,
+            settings=school.settings,
+            dry_run=dry_run,
+            transport=mail.transport,
+            ledger=mail.ledger,
+            signer=mail.signer,
+            deadline=mail.deadline,
+        )
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,7 @@ def sweep_schools(
     *,
     today: date,
     open_register: Callable[[School], Register],
-    runner: SweepRunner = default_runner,
+    runner: SweepRunner,
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Sweep each school in turn. One school's broken register never stops the others; it is reported in the result
@@ -221,11 +219,10 @@ __all__ = [
     "BadRequest",
     "Publisher",
     "SweepRequest",
-    "cloud_mail_kind",
-    "default_runner",
     "dispatch_schools",
     "parse_sweep_body",
     "school_from_message",
     "school_id",
+    "school_runner",
     "sweep_schools",
 ]

@@ -9,7 +9,7 @@ holder could do anyway. The token travels in the POST body, never in a URL the b
 
 The row is found by the link's contribution key (pupil, role and email; functions/links.py), never by row number, and
 at write time: the adapter calls `key_of` on the sheet as it is then, so a row the SENDCo moved is still found, and a
-Received date the SENDCo typed meanwhile is never overwritten (register.md section 6: "a date the SENDCo typed always
+Received date the SENDCo typed meanwhile is never overwritten (docs/register.md s6: "a date the SENDCo typed always
 wins"). A second POST finds Received filled and writes nothing.
 """
 
@@ -31,6 +31,7 @@ import jinja2
 from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan
 from connectors.storage_base import StorageError
 from review_rules.dates import format_date
+from sheet_schema.ar_columns import DATE_FORMAT
 from sheet_schema.cells import cell_text, is_blank
 from sheet_schema.contributions import (
     CONTRIBUTIONS_SHEET,
@@ -38,6 +39,7 @@ from sheet_schema.contributions import (
     RECEIVED,
     Contribution,
     find_contributions_header,
+    find_contributions_tab,
     key_of_row,
     match_pupil,
     parse_contributions,
@@ -45,6 +47,7 @@ from sheet_schema.contributions import (
 from sheet_schema.fields import normalise_header
 
 from .advice_page import AdviceDesk, Posted
+from .evaluate import evaluate
 from .links import (
     LinkClaim,
     LinkConfigError,
@@ -56,12 +59,10 @@ from .links import (
     LinkWrongSchool,
 )
 from .settings import DEFAULT_SENDCO_NAME, School, SettingsError
-from .sweep import evaluate
 
 log = logging.getLogger("review_keeper.confirm")
 
 PAGES = Path(__file__).parent / "pages"
-DATE_FORMAT = "dd/mm/yyyy"
 NOTE_LIMIT = 1000  # characters: enough for "sent by post on Tuesday", short enough that a cell stays readable
 
 # The page's only stylesheet; the Content-Security-Policy allows exactly this text by its hash, so no other style and
@@ -159,7 +160,7 @@ def clean_note(text: str | None) -> str:
 
 
 def _display_name(contribution: Contribution, pupils: list[Any] | None) -> str:
-    """First name and surname initial, the most the page may show (DESIGN.md); never a UPN."""
+    """First name and surname initial, the most the page may show (ARCHITECTURE.md); never a UPN."""
     if pupils:
         pupil = match_pupil(contribution, pupils)
         if pupil is not None and pupil.record.short_name:
@@ -184,6 +185,7 @@ class _Located:
     contribution: Contribution
     claim: LinkClaim
     pupils: list[Any] | None
+    sheet: str = CONTRIBUTIONS_SHEET  # the tab's title as the SENDCo typed it ("contributions" is the same tab)
     data: RegisterData | None = None
 
     @property
@@ -224,7 +226,9 @@ class _OneRowCells(Mapping[str, CellWrite]):
         return len(self._cells())
 
 
-def received_plan(target: tuple[str, str, str], today: date, note: str = "") -> WritePlan:
+def received_plan(
+    target: tuple[str, str, str], today: date, note: str = "", *, sheet: str = CONTRIBUTIONS_SHEET
+) -> WritePlan:
     """A plan that writes Received (and appends the note) on the first row whose key is `target` and whose Received
     cell is still blank when the adapter writes; any other row, or a row already received, is left alone."""
     state: dict[str, Any] = {"columns": {}, "matched": False}
@@ -255,7 +259,7 @@ def received_plan(target: tuple[str, str, str], today: date, note: str = "") -> 
         return target
 
     return WritePlan(
-        sheet=CONTRIBUTIONS_SHEET,
+        sheet=sheet,
         headers=(RECEIVED, NOTES),
         find_header_row=find_header_row,
         key_of=key_of,
@@ -353,7 +357,7 @@ class Confirmations:
             raise self._problem("unavailable", 503) from None
         register = self.open_register(school)
         data = register.read()
-        sheet = next((s for s in data.sheets if s.title == CONTRIBUTIONS_SHEET), None)
+        sheet = find_contributions_tab(data.sheets)
         contributions, _ = parse_contributions(sheet.rows) if sheet is not None else ([], [])
         contribution = self.signer.find_row(claim, contributions)
         if contribution is None:
@@ -362,7 +366,9 @@ class Confirmations:
             pupils: list[Any] | None = evaluate(data, today=today, settings=school.settings).pupils
         except RegisterError:
             pupils = None  # the page can still say who it is from the Contributions row alone
-        return _Located(school, register, contribution, claim, pupils, data)
+        return _Located(
+            school, register, contribution, claim, pupils, sheet.title if sheet else CONTRIBUTIONS_SHEET, data
+        )
 
     def _guarded(self, action: Callable[[], ConfirmPage], what: str) -> ConfirmPage:
         try:
@@ -420,7 +426,7 @@ class Confirmations:
             if located.contribution.is_received:
                 return ConfirmPage("already", 200, context)
             today = self.today()
-            plan = received_plan(located.contribution.key, today, clean_note(note))
+            plan = received_plan(located.contribution.key, today, clean_note(note), sheet=located.sheet)
             result = located.register.write(plan)
             if located.contribution.key in result.missing_keys:
                 # Someone filled Received (or removed the row) between reading and writing: look again.

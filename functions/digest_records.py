@@ -22,18 +22,22 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from reports.common import contribution_lines as records_lines
 from review_rules.model import Status
-from sheet_schema.contributions import CHASERS, REQUESTED, Contribution, match_pupil
+from review_rules.periods import DUE_SOON_DAYS
+from sheet_schema.contributions import Contribution
 from sheet_schema.model import ReviewedPupil
 
-from .planning import Attachment, EmailPlan, OutgoingEmail, updates_to_write
+from .contribution_writes import updates_to_write
+from .rendering import Attachment, EmailPlan, OutgoingEmail
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("review_keeper.digest_records")
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# "Reviews within the next four weeks": the meeting (planned, else hold-by) from today to today + 28 days.
-RECORD_WINDOW_DAYS = 28
+# "Reviews within the next four weeks": the meeting (planned, else hold-by) from today to the end of the DUE SOON
+# window (docs/rules.md s9), so every review the SENDCo is about to hold has its record in hand.
+RECORD_WINDOW_DAYS = DUE_SOON_DAYS
 
 
 @dataclass(frozen=True)
@@ -71,29 +75,12 @@ def meetings_soon(pupils: Sequence[ReviewedPupil], today: date, days: int = RECO
 def contribution_lines(
     contributions: Iterable[Contribution], pupils: Sequence[ReviewedPupil], plan: EmailPlan | None = None
 ) -> dict[int, list[Any]]:
-    """pupil row -> ContributionLine list, matched as functions/reporting.py does. With `plan`, the Parent/carer rows
-    it seeds are included and Requested / Chasers show today's emails as sent: the record then matches the sheet as
-    it will be after this sweep."""
-    from reports.common import ContributionLine
-
-    cells = updates_to_write(plan) if plan is not None else {}
-    seeded = plan.new_rows if plan is not None else ()
-    out: dict[int, list[ContributionLine]] = {}
-    for c in (*contributions, *seeded):
-        pupil = match_pupil(c, pupils)
-        if pupil is None:
-            continue
-        done = cells.get(c.key, {})
-        out.setdefault(pupil.record.row, []).append(
-            ContributionLine(
-                role=c.role,
-                name=c.name,
-                requested=done.get(REQUESTED, c.requested),
-                received=c.received,
-                chasers=int(done.get(CHASERS, c.chasers)),
-            )
-        )
-    return out
+    """pupil row -> ContributionLine list, as `main.py records` lists them (reports.common.contribution_lines). With
+    `plan`, the Parent/carer rows it seeds are included and Requested / Chasers show today's emails as sent: the record
+    then matches the sheet as it will be after this sweep."""
+    if plan is None:
+        return records_lines(contributions, pupils)
+    return records_lines((*contributions, *plan.new_rows), pupils, updates_to_write(plan))
 
 
 def _with_sentence(email: OutgoingEmail, count: int) -> OutgoingEmail:

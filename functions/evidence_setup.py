@@ -1,10 +1,10 @@
-"""Where each school's evidence goes (docs/register.md s8), built from settings: beside an Excel register, a folder
-and a queue; beside a Google Sheet, Google Drive (drive.file scope) and a queue under the state directory. The
-environment arrives as a mapping from the composition root; nothing here reads os.environ."""
+"""Where each school's evidence goes (docs/register.md s8), built from typed settings (functions/bootstrap.py):
+beside an Excel register, a folder and a queue; beside a Google Sheet, Google Drive (drive.file scope) and a queue
+under the state directory. Nothing here reads the environment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,10 +14,9 @@ from connectors.storage_folder import FolderEvidenceStore
 from connectors.submission_queue import QUEUE_FOLDER, SubmissionQueue
 
 from .advice_page import AdviceDesk
+from .setting_tables import Runtime
 from .settings import School
 
-DRIVE_EMULATOR_ENV = "DRIVE_EMULATOR_HOST"  # like SHEETS_EMULATOR_HOST: tests and demos, anonymous credentials
-STATE_DIR_ENV = "KEEPER_STATE_DIR"
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -26,13 +25,13 @@ def london_now() -> datetime:
     return datetime.now(LONDON).replace(tzinfo=None)
 
 
-def evidence_store(school: School, env: Mapping[str, str]) -> EvidenceStore:
+def evidence_store(school: School, rt: Runtime) -> EvidenceStore:
     if not school.register_is_sheet:
         return FolderEvidenceStore.beside(Path(school.register))
     from connectors.storage_drive import GOOGLE_API, DriveEvidenceStore, drive_session
 
-    emulator = env.get(DRIVE_EMULATOR_ENV)
-    session = drive_session(emulator=bool(emulator), credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS"))
+    emulator = rt.drive_emulator_host
+    session = drive_session(emulator=bool(emulator), credentials_file=rt.credentials_file or None)
     return DriveEvidenceStore(
         session,
         share_with=school.settings.sendco_email or None,
@@ -40,23 +39,22 @@ def evidence_store(school: School, env: Mapping[str, str]) -> EvidenceStore:
     )
 
 
-def submission_queue(school: School, env: Mapping[str, str]) -> SubmissionQueue:
+def submission_queue(school: School, rt: Runtime) -> SubmissionQueue:
     if not school.register_is_sheet:
         return SubmissionQueue.beside(Path(school.register))
-    state = Path(env.get(STATE_DIR_ENV) or ".")
-    return SubmissionQueue(state / (school.id or "school") / QUEUE_FOLDER)
+    return SubmissionQueue(rt.state_dir / (school.id or "school") / QUEUE_FOLDER)
 
 
-def advice_desk(env: Mapping[str, str], now: Callable[[], datetime] = london_now) -> AdviceDesk:
+def advice_desk(rt: Runtime, now: Callable[[], datetime] = london_now) -> AdviceDesk:
     stores: dict[str, EvidenceStore] = {}
 
     def store_for(school: School) -> EvidenceStore:
         # One store a school for the process: the Drive folder ids it found are remembered between requests.
         if school.id not in stores:
-            stores[school.id] = evidence_store(school, env)
+            stores[school.id] = evidence_store(school, rt)
         return stores[school.id]
 
-    return AdviceDesk(store_for=store_for, queue_for=lambda s: submission_queue(s, env), now=now)
+    return AdviceDesk(store_for=store_for, queue_for=lambda s: submission_queue(s, rt), now=now)
 
 
-__all__ = ["DRIVE_EMULATOR_ENV", "advice_desk", "evidence_store", "london_now", "submission_queue"]
+__all__ = ["advice_desk", "evidence_store", "london_now", "submission_queue"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -84,8 +83,9 @@ class LinkSigner:
         self.school = school
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, school: str = "") -> LinkSigner:
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str], school: str = "") -> LinkSigner:
+        """From a mapping of KEEPER_LINK_SECRET and KEEPER_BASE_URL. The product's own signer is built by
+        functions/bootstrap.py; the process environment is never read here."""
         return cls(env.get(SECRET_ENV, ""), env.get(BASE_URL_ENV, ""), school)
 
     def digest(self, text: str) -> str:
@@ -178,16 +178,12 @@ def _token_from(token_or_link: str) -> str:
     return text
 
 
-def make_link(
-    *, pupil_ref: str, role: str, email: str, meeting: date, school: str = "", env: Mapping[str, str] | None = None
-) -> str:
+def make_link(*, pupil_ref: str, role: str, email: str, meeting: date, school: str = "", env: Mapping[str, str]) -> str:
     """A contributor's link, with the secret and base URL from KEEPER_LINK_SECRET and KEEPER_BASE_URL."""
     return LinkSigner.from_env(env, school).make_link(pupil_ref=pupil_ref, role=role, email=email, meeting=meeting)
 
 
-def verify_link(
-    token: str, *, now: date | datetime, school: str = "", env: Mapping[str, str] | None = None
-) -> LinkClaim:
+def verify_link(token: str, *, now: date | datetime, school: str = "", env: Mapping[str, str]) -> LinkClaim:
     """Check a link or its token with the secret from KEEPER_LINK_SECRET. Raises LinkExpired, LinkTampered,
     LinkMalformed, LinkWrongSchool (all LinkError)."""
     return LinkSigner.from_env(env, school).verify(token, now=now)

@@ -33,7 +33,7 @@ from typing import Literal, Protocol
 
 from connectors.mail import MailError, MailTransport
 
-from .planning import EmailPlan, OutgoingEmail
+from .rendering import EmailPlan, OutgoingEmail
 
 log = logging.getLogger("review_keeper.mailer")
 

@@ -20,12 +20,12 @@ from reports.record import record_file_name
 from sheet_schema.advice import pupil_key
 from sheet_schema.contributions import CONTRIBUTIONS_SHEET, match_pupil, parse_contributions
 
+from .evaluate import evaluate
 from .evidence_records import evidence_by_row
 from .mailer import Ledger
 from .papers import PapersSigner, papers_emails, publish, record_papers_sent, send_papers
 from .reporting import records_job, select_pupils
 from .settings import Settings
-from .sweep import evaluate
 
 
 @dataclass

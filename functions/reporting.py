@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from connectors.base import Register, RegisterError
-from sheet_schema.contributions import CONTRIBUTIONS_SHEET, match_pupil, parse_contributions
+from reports.common import contribution_lines
+from sheet_schema.contributions import find_contributions_tab, parse_contributions
 from sheet_schema.model import ReviewedPupil
 
+from .evaluate import Evaluation, evaluate
 from .settings import Settings
-from .sweep import Evaluation, evaluate
 
 OVERVIEW_NAME = "report.xlsx"
 CALENDAR_NAME = "reviews.ics"
@@ -121,22 +121,11 @@ def records_folder(out_dir: Path) -> Path:
 
 
 def _evaluate(register: Register, today: date, settings: Settings) -> tuple[Evaluation, dict[int, list]]:
-    from reports.common import ContributionLine
-
     data = register.read()
     evaluation = evaluate(data, today=today, settings=settings)
-    rows = next((s.rows for s in data.sheets if s.title == CONTRIBUTIONS_SHEET), [])
-    contributions, _ = parse_contributions(rows)
-    by_row: dict[int, list[ContributionLine]] = defaultdict(list)
-    for c in contributions:
-        pupil = match_pupil(c, evaluation.pupils)
-        if pupil is not None:
-            by_row[pupil.record.row].append(
-                ContributionLine(
-                    role=c.role, name=c.name, requested=c.requested, received=c.received, chasers=c.chasers
-                )
-            )
-    return evaluation, dict(by_row)
+    tab = find_contributions_tab(data.sheets)
+    contributions, _ = parse_contributions(tab.rows if tab is not None else [])
+    return evaluation, contribution_lines(contributions, evaluation.pupils)
 
 
 def select_pupils(pupils: Sequence[ReviewedPupil], which: str | None) -> list[ReviewedPupil]:

@@ -1,12 +1,11 @@
-"""The school's settings: `keeper.toml` (beside the register, or --config), overridden by `KEEPER_*` environment
-variables. Defaults are the spec's. A bad setting is one clear sentence naming the setting and the fix."""
+"""The school's settings, typed: what keeper.toml's tables mean and how each is checked. Pure: reading the file and
+the `KEEPER_*` environment is functions/bootstrap.py's job, which builds these records and checks every one on load.
+Defaults are the spec's. A bad setting is one clear sentence naming the setting and the fix."""
 
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -16,16 +15,29 @@ from typing import Any
 from review_rules.model import Anchor, Period, RuleSettings
 from sheet_schema.model import Field
 
+# Re-exported: callers find every setting's type here.
+from .setting_tables import (  # noqa: F401
+    MAIL_KEYS,
+    MAIL_KINDS,
+    SMTP_SECURITY,
+    WEEKDAYS,
+    ChaserSettings,
+    DigestSettings,
+    MailSettings,
+    SettingsError,
+    _err,
+    _table,
+    chasers_from,
+    check_text,
+    digest_from,
+)
+
 CONFIG_NAME = "keeper.toml"
 # The SENDCo's name when keeper.toml gives none: a role, not a name, so pages that would say "It tells SENDCo ..."
 # say "the SENDCo" instead (functions/confirm.py).
 DEFAULT_SENDCO_NAME = "SENDCo"
 # Years for which default closures are filled in around configured term dates.
 _DEFAULT_CLOSURE_YEARS = range(2000, 2071)
-
-
-class SettingsError(Exception):
-    """A setting the product cannot use. `str(err)` names the file, the setting and the fix."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,10 @@ class Settings:
     headers: Mapping[str, str] = field(default_factory=dict)  # the school's header text -> field name
     rules: RuleSettings = field(default_factory=RuleSettings)
     source: str = "defaults"  # where the settings came from, for reports and messages
-    # Everything else in the file (mail, links ...) is kept for the jobs that read it.
+    chasers: ChaserSettings = field(default_factory=ChaserSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    mail: MailSettings = field(default_factory=MailSettings)  # the defaults until the bootstrap merges [mail] and env
+    # The file's tables as written (mail, chasers, digest, schools), for jobs not yet reading the typed fields above.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -49,10 +64,6 @@ class Settings:
             f"anchor={r.anchor.value}, period={r.period.value}, transfer after years {years}, "
             f"phase deadline {'inclusive' if r.phase_deadline_inclusive else 'before the date'}, {closures}"
         )
-
-
-def _err(where: str, what: str) -> SettingsError:
-    return SettingsError(f"{where}: {what}")
 
 
 def _as_date(value: Any, where: str, key: str) -> date:
@@ -180,9 +191,7 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     kwargs: dict[str, Any] = {}
     for key in ("school_name", "sendco_name", "sendco_email", "register_sheet"):
         if key in raw:
-            if not isinstance(raw[key], str) or not raw[key].strip():
-                raise _err(where, f"{key} must be some text in quotes.")
-            kwargs[key] = raw[key].strip()
+            kwargs[key] = check_text(raw[key], key, where)
     headers = raw.get("headers", {})
     if not isinstance(headers, Mapping):
         raise _err(where, '[headers] must map your column headers to fields, e.g. "Child\'s name" = "name".')
@@ -205,66 +214,14 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     if closures:
         rules = replace(rules, closures=closures_with_defaults(closures))
     kwargs["rules"] = rules
+    kwargs["chasers"] = chasers_from(raw, where)
+    kwargs["digest"] = digest_from(raw, where)
+    _table(raw, "mail", MAIL_KEYS, where)  # its values are checked with the environment's, by the bootstrap
+    # Nothing is read from [links]: the link secret and address are KEEPER_LINK_SECRET and KEEPER_BASE_URL.
+    _table(raw, "links", (), where)
     kwargs["extra"] = {k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest"}}
     kwargs["source"] = where
     return Settings(**kwargs)
-
-
-_ENV_STR = {
-    "KEEPER_SCHOOL_NAME": "school_name",
-    "KEEPER_SENDCO_NAME": "sendco_name",
-    "KEEPER_SENDCO_EMAIL": "sendco_email",
-    "KEEPER_REGISTER_SHEET": "register_sheet",
-}
-
-
-def apply_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
-    """`KEEPER_*` variables win over the file."""
-    changes: dict[str, Any] = {attr: env[var].strip() for var, attr in _ENV_STR.items() if env.get(var, "").strip()}
-    rules_raw: dict[str, Any] = {}
-    if env.get("KEEPER_ANCHOR"):
-        rules_raw["anchor"] = env["KEEPER_ANCHOR"]
-    if env.get("KEEPER_PERIOD"):
-        rules_raw["period"] = env["KEEPER_PERIOD"]
-    if env.get("KEEPER_TRANSFER_AFTER_YEARS"):
-        try:
-            rules_raw["transfer_after_years"] = [int(y) for y in env["KEEPER_TRANSFER_AFTER_YEARS"].split(",")]
-        except ValueError:
-            raise SettingsError(
-                "KEEPER_TRANSFER_AFTER_YEARS must be year groups separated by commas, e.g. 6,11."
-            ) from None
-    if rules_raw:
-        changes["rules"] = replace(settings.rules, **_rules_from(rules_raw, "environment"))
-    return replace(settings, **changes) if changes else settings
-
-
-def read_toml(path: Path, where_to_look: str) -> dict[str, Any]:
-    """A settings file's tables, or one sentence saying what is wrong with the file."""
-    if not path.is_file():
-        raise SettingsError(f"{path}: no such settings file; {where_to_look}.")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path.name}: this is not valid TOML ({exc}); fix that line and run again.") from None
-    except UnicodeDecodeError:
-        raise SettingsError(f"{path.name}: this is not a text file; save it as UTF-8 text.") from None
-
-
-def load_settings(
-    config: Path | None = None, register: Path | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
-    """--config FILE, else keeper.toml beside the register, else the defaults; then the environment."""
-    env = os.environ if env is None else env
-    path = config
-    if path is None and register is not None:
-        beside = register.parent / CONFIG_NAME
-        path = beside if beside.is_file() else None
-    if path is None:
-        settings = Settings()
-    else:
-        raw = read_toml(path, "check the path given to --config")
-        settings = settings_from_mapping(raw, where=path.name)
-    return apply_environment(settings, env)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -285,9 +242,6 @@ def load_settings(
 # Secrets (SMTP passwords, API keys, the link secret) never go in the file: the deployment sets them as environment
 # variables from Secret Manager (`--set-secrets`), so a keeper.toml can be shared or committed without leaking them.
 
-CONFIG_ENV = "KEEPER_CONFIG"
-REGISTER_ENV = "KEEPER_REGISTER"
-SCHOOL_ID_ENV = "KEEPER_SCHOOL_ID"
 DEFAULT_SCHOOL_ID = "school"
 _SCHOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SCHOOL_ONLY = {"id", "register", "name"}
@@ -381,40 +335,16 @@ def schools_from_mapping(
     return out
 
 
-def load_schools(
-    config: Path | None = None, env: Mapping[str, str] | None = None, *, register: str | None = None
-) -> dict[str, School]:
-    """Every school this deployment looks after, by id.
+_MOVED_TO_BOOTSTRAP = frozenset(
+    {"CONFIG_ENV", "REGISTER_ENV", "SCHOOL_ID_ENV", "apply_environment", "load_schools", "load_settings", "read_toml"}
+)
 
-    The settings file is `config`, else (when no `register` is given) $KEEPER_CONFIG, else keeper.toml in the working
-    directory (the function's source folder when deployed), else keeper.toml beside the register, as load_settings. With a [[schools]] array: one School per entry (the environment's
-    KEEPER_SCHOOL_NAME and the like are not applied: they could only be right for one of them). Without one: a single
-    school made by `load_settings`, with id $KEEPER_SCHOOL_ID (default "school") and the register `register`, else
-    $KEEPER_REGISTER; no register at all is a SettingsError.
-    """
-    env = os.environ if env is None else env
-    path = config
-    # A register named on the command line brings its own keeper.toml (beside it), as `main.py sweep` does.
-    if path is None and register is None and env.get(CONFIG_ENV, "").strip():
-        path = Path(env[CONFIG_ENV].strip())
-    if path is None and register is None and Path(CONFIG_NAME).is_file():
-        path = Path(CONFIG_NAME)
-    raw: Mapping[str, Any] = {}
-    if path is not None:
-        raw = read_toml(path, f"check {CONFIG_ENV} or --config")
-    base = path.resolve().parent if path is not None else Path.cwd()
-    if "schools" in raw:
-        return schools_from_mapping(raw, where=path.name if path else CONFIG_NAME, base=base)
-    ref = register or env.get(REGISTER_ENV, "").strip()
-    if not ref:
-        raise SettingsError(
-            f"No register: give one on the command line, set {REGISTER_ENV}, or list schools with [[schools]] in "
-            f"{CONFIG_NAME}."
-        )
-    school_id = env.get(SCHOOL_ID_ENV, "").strip() or DEFAULT_SCHOOL_ID
-    if not _SCHOOL_ID.match(school_id):
-        raise SettingsError(f'{SCHOOL_ID_ENV} is "{school_id}"; use lower-case letters, digits and hyphens.')
-    register_ref = _register_ref(ref, "the register", base if register is None else Path.cwd())
-    register_path = None if not register_ref.lower().endswith((".xlsx", ".xlsm")) else Path(register_ref)
-    settings = load_settings(path, register_path, env)
-    return {school_id: School(school_id, register_ref, settings)}
+
+def __getattr__(name: str) -> Any:
+    # Reading keeper.toml and the environment moved to functions/bootstrap.py (which imports this module, hence the
+    # lazy import); the old names stay importable from here until every caller imports them from there.
+    if name in _MOVED_TO_BOOTSTRAP:
+        from . import bootstrap
+
+        return getattr(bootstrap, name)
+    raise AttributeError(name)

@@ -1,7 +1,6 @@
-"""The sweep: read the register -> validate rows -> compute each review's clock -> plan and send today's emails ->
-write the AR columns and the Contributions cells back, in one write.
-
-Connectors come in as arguments (built by main.py), so tests hand in a workbook on disk or a local fake server.
+"""The sweep: read the register -> evaluate it (functions/evaluate.py) -> plan and send today's emails -> write the AR
+columns and the Contributions cells back, in one write. Orchestration only: the connectors, the mail transport, the
+ledger, the link signer and the email step's time limit come in as arguments, built by functions/bootstrap.py.
 
 Crash between sending and writing: every email is recorded in the sent-ledger before and after it goes
 (functions/mailer.py). The next sweep plans nothing the ledger holds and re-issues the Contributions cells (Requested,
@@ -9,32 +8,27 @@ Chasers, Last chased) from the ledger's dates, so nothing is sent twice. The wor
 but was never confirmed (a crash inside the SMTP conversation, or a mail server that stopped answering once it had the
 message): it counts as sent, so it may be lost, never doubled; the next chaser (7 days on) covers it.
 
-Time: the email step stops at KEEPER_MAIL_DEADLINE seconds (240 by default) or after 3 transient failures in a row, so
-a stalled mail server cannot run the function into its 540 s limit before the write: the write records what went, and
-the emails not tried wait for the next sweep. If the ledger itself is lost (a Cloud Function's temporary disk, with no
-KEEPER_LEDGER on lasting storage), a crash after sending and before the write would send that day's emails again."""
+Time: the email step stops at `deadline` seconds (KEEPER_MAIL_DEADLINE, 240 by default) or after 3 transient failures
+in a row, so a stalled mail server cannot run the function into its 540 s limit before the write: the write records
+what went, and the emails not tried wait for the next sweep. If the ledger itself is lost (a Cloud Function's temporary
+disk, with no KEEPER_LEDGER on lasting storage), a crash after sending and before the write would send that day's
+emails again."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.utils import parseaddr
-from pathlib import Path
 from typing import Any
 
-from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan, WriteResult
-from connectors.mail import MailError, MailTransport, OutboxTransport, transport_from_env
-from review_rules.clock import compute_review
-from review_rules.model import ReviewClock, Status
-from review_rules.school_days import SchoolCalendar, calendar_for
-from sheet_schema.ar_columns import AR_HEADERS, AR_STATUS, ar_row
+from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
+from connectors.mail import MailTransport, OutboxTransport
+from sheet_schema.ar_columns import AR_HEADERS, DATE_FORMAT, ar_row
 from sheet_schema.contributions import (
-    CHASERS,
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
     INVITED_FOR,
@@ -42,222 +36,44 @@ from sheet_schema.contributions import (
     REQUESTED,
     Contribution,
     find_contributions_header,
-    match_pupil,
+    outstanding_by_pupil,
     parse_contributions,
 )
 from sheet_schema.fields import normalise_header
-from sheet_schema.header import check_required, choose_register, find_header
-from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
-from sheet_schema.validate import row_key, validate_rows
+from sheet_schema.header import find_header
+from sheet_schema.model import HeaderMatch, ReviewedPupil
+from sheet_schema.validate import row_key
 
+from .contribution_writes import contributions_write_plan, rows_to_append, updates_to_write
 from .digest_records import attach_records_enabled, attach_review_records, contribution_lines
-from .links import SECRET_ENV, LinkSigner
-from .mailer import (
-    DEFAULT_DEADLINE,
-    LEDGER_NAME,
-    FileLedger,
-    Ledger,
-    MemoryLedger,
-    SendOutcome,
-    send_all,
-    went_keys,
+from .evaluate import (
+    Evaluation,
+    _london_now,
+    _tab,
+    evaluate,
+    london_today,
+    outstanding_from_tab,
+    previous_statuses,
+    review_pupil,
 )
-from .planning import (
-    DATE_FORMAT,
-    EmailPlan,
-    contributions_write_plan,
-    mail_plan_settings,
-    plan_emails,
-    rows_to_append,
-    updates_to_write,
-)
+from .links import LinkSigner
+from .mailer import DEFAULT_DEADLINE, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
+from .planning import mail_plan_settings
+from .rendering import EmailPlan, plan_emails
+from .results import URGENCY, MailReport, SweepResult, ordered_by_urgency, pupil_json
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("review_keeper.sweep")
 
-# The order a SENDCo wants to read them in: what is late first, what needs nothing last.
-URGENCY: tuple[Status, ...] = (
-    Status.OVERDUE,
-    Status.DUE_SOON,
-    Status.INVALID,
-    Status.PREPARE,
-    Status.ON_TRACK,
-    Status.INACTIVE,
-)
-
 
 @dataclass(frozen=True)
-class Evaluation:
-    """The register understood: where its table is and every pupil's computed review."""
+class MailSetup:
+    """What the email step needs, built by functions/bootstrap.py from the school's settings."""
 
-    source: str
-    header: HeaderMatch
-    pupils: list[ReviewedPupil]
-    rows: list[list[CellValue]]
-
-
-EMAIL_KEYS = ("kind", "to", "pupil_row", "subject")
-
-
-@dataclass
-class MailReport:
-    """What the email step did, for the summary and the JSON."""
-
-    sent: list[dict[str, Any]]  # {"kind", "to", "pupil_row", "subject"}: sent, or would be with --dry-run
-    failures: list[dict[str, Any]]  # the same keys plus "error": not sent; the next sweep tries them again
-    notes: list[str]  # Contributions tab problems and other sentences for the SENDCo
-    outbox: str | None  # the outbox folder when emails go there (KEEPER_MAIL=outbox)
-    transport: str  # "outbox" | "smtp" | "sendgrid" | the class name
-    appended_rows: int = 0  # Parent/carer rows added to the Contributions tab
-    created_tab: bool = False
-    records_attached: int = 0  # review records on the digest (issue 6); sent, or would be with --dry-run
-    # The same keys plus "error": handed over with no answer, so they may have gone; counted as sent, never resent.
-    unconfirmed: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class SweepResult:
-    today: date
-    evaluation: Evaluation
-    dry_run: bool
-    write: WriteResult | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    mail: MailReport | None = None  # None: the sweep ran without the email step (no transport given)
-
-    @property
-    def pupils(self) -> list[ReviewedPupil]:
-        return self.evaluation.pupils
-
-    def counts(self) -> Counter[Status]:
-        return Counter(p.status for p in self.pupils)
-
-    def to_json(self) -> dict[str, Any]:
-        """register.md section 7, exactly."""
-        out: dict[str, Any] = {"today": self.today.isoformat(), "pupils": [pupil_json(p) for p in self.pupils]}
-        if self.mail is not None:
-            out["emails"] = self.mail.sent
-            out["email_failures"] = self.mail.failures
-            out["email_unconfirmed"] = self.mail.unconfirmed
-        out.update(self.extra)
-        return out
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d is not None else None
-
-
-def pupil_json(pupil: ReviewedPupil) -> dict[str, Any]:
-    clock = pupil.clock
-    record = pupil.record
-    out: dict[str, Any] = {
-        "row": record.row,
-        "name": record.name,
-        "upn": record.upn,
-        "status": pupil.status.value,
-        "window_end": None,
-        "meeting_latest": None,
-        "meeting_target": None,
-        "requests_from": None,
-        "contributions_due": None,
-        "invites_by": None,
-        "nc_year_at_review": None,
-        "pfa_required": None,
-        "phase_transfer": None,
-        "after_meeting": None,
-        "errors": list(pupil.errors),
-        "warnings": list(pupil.warnings),
-    }
-    if clock is None:
-        return out
-    out.update(
-        {
-            "window_end": _iso(clock.window_end),
-            "meeting_latest": _iso(clock.meeting_latest),
-            "meeting_target": _iso(clock.meeting_target),
-            "requests_from": _iso(clock.requests_from),
-            "contributions_due": _iso(clock.contributions_due),
-            "invites_by": _iso(clock.invites_by),
-            "nc_year_at_review": clock.nc_year_at_review,
-            "pfa_required": clock.pfa_required,
-        }
-    )
-    if clock.phase_transfer is not None:
-        t = clock.phase_transfer
-        out["phase_transfer"] = {
-            "transfer_date": _iso(t.transfer_date),
-            "final_by": _iso(t.final_by),
-            "meeting_latest": _iso(t.meeting_latest),
-        }
-    if clock.after_meeting is not None:
-        a = clock.after_meeting
-        out["after_meeting"] = {
-            "report_due": _iso(a.report_due),
-            "decision_due": _iso(a.decision_due),
-            "final_plan_due": _iso(a.final_plan_due),
-            "late": list(a.late),
-        }
-    return out
-
-
-def _planned_meeting_warning(record: PupilRecord, clock: ReviewClock, header: HeaderMatch) -> str:
-    column = header.header_text.get(Field.PLANNED_MEETING, "Planned meeting")
-    return (
-        f'row {record.row}: "{column}" is {clock.meeting_date:%d/%m/%Y}, after the deadline for this review '
-        f"({clock.meeting_latest:%d/%m/%Y}); move the meeting earlier or record why it cannot be."
-    )
-
-
-def review_pupil(
-    record: PupilRecord, header: HeaderMatch, *, today: date, settings: Settings, calendar: SchoolCalendar
-) -> ReviewedPupil:
-    """One row's clock. A rule that cannot be computed for odd data becomes an error on that row, never a crash."""
-    if not record.valid or record.facts is None:
-        return ReviewedPupil(record, None, Status.INVALID, record.errors, record.warnings)
-    try:
-        clock = compute_review(record.facts, today, settings.rules, calendar)
-    except (ValueError, OverflowError) as exc:
-        log.warning("row %s could not be computed: %s", record.row, type(exc).__name__)
-        message = (
-            f"row {record.row}: the dates on this row cannot be worked out ({exc}); check the date of birth, "
-            "plan and review dates."
-        )
-        return ReviewedPupil(record, None, Status.INVALID, (*record.errors, message), record.warnings)
-    warnings = record.warnings
-    if clock.planned_after_deadline:
-        warnings = (*warnings, _planned_meeting_warning(record, clock, header))
-    return ReviewedPupil(record, clock, clock.status, record.errors, warnings)
-
-
-def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluation:
-    """Find the table, validate every row and compute every clock. Raises RegisterError only for a register that
-    cannot be read at all (no table, no required columns); one bad row never stops the others."""
-    sheets = [(s.title, s.rows) for s in data.sheets]
-    if not sheets:
-        raise RegisterError(f"{data.source} has no worksheets; add your register to a worksheet and run again.")
-    if settings.register_sheet is not None and settings.register_sheet not in {t for t, _ in sheets}:
-        names = ", ".join(f'"{t}"' for t, _ in sheets)
-        raise RegisterError(
-            f'{data.source} has no worksheet called "{settings.register_sheet}" (it has {names}); '
-            "fix register_sheet in keeper.toml."
-        )
-    header = choose_register(sheets, sheet_name=settings.register_sheet, mapping=settings.headers)
-    if header is None:
-        if all(not any(v not in (None, "") for row in rows for v in row) for _, rows in sheets):
-            raise RegisterError(f"{data.source} is empty; put your register in it (one row per pupil) and run again.")
-        raise RegisterError(
-            f"{data.source} has no row of column headers the product recognises in the first 15 rows of any sheet; "
-            "it needs at least a Name, a Date of birth and an EHCP issued or Last review column (or map your own "
-            "headers in keeper.toml under [headers])."
-        )
-    missing = check_required(header)
-    if missing:
-        raise RegisterError(f'{data.source}, sheet "{header.sheet}": ' + " ".join(missing))
-    rows = next(r for t, r in sheets if t == header.sheet)
-    records = validate_rows(rows, header, today=today)
-    calendar = calendar_for(settings.rules.closures)  # shared: bank holidays and closures are built once a process
-    pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
-    log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
-    return Evaluation(data.source, header, pupils, rows)
+    transport: MailTransport | None  # None: KEEPER_MAIL=none, the school sends no emails
+    ledger: Ledger
+    signer: LinkSigner | None  # None: no KEEPER_LINK_SECRET, so emails ask for a reply instead of carrying a link
+    deadline: float = DEFAULT_DEADLINE  # seconds the email step may take
 
 
 def _cell(value: Any) -> CellWrite:
@@ -330,81 +146,6 @@ def write_plan(
     )
 
 
-def mail_deadline(settings: Settings, env: Mapping[str, str]) -> float:
-    """Seconds the email step may take: KEEPER_MAIL_DEADLINE, else [mail] deadline in keeper.toml, else 240. A Cloud
-    Function is stopped at 540 s; the register's read and its one write need the rest."""
-    raw: object = (env.get("KEEPER_MAIL_DEADLINE") or "").strip() or (settings.extra.get("mail") or {}).get("deadline")
-    if raw in (None, ""):
-        return DEFAULT_DEADLINE
-    try:
-        seconds = float(str(raw))
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0 or seconds == float("inf"):
-        raise SettingsError(f'KEEPER_MAIL_DEADLINE is "{raw}"; give the seconds the email step may take, e.g. 240.')
-    return seconds
-
-
-def ledger_path(settings: Settings, env: Mapping[str, str], base_dir: Path) -> Path:
-    """KEEPER_LEDGER, else [mail] ledger in keeper.toml, else review-keeper-sent.jsonl in `base_dir` (beside the
-    register). Relative paths are taken from `base_dir`. On Cloud Functions the local disk is temporary: point this at
-    lasting storage (a mounted bucket or file share) or a crash between sending and writing may send twice."""
-    configured = (env.get("KEEPER_LEDGER") or "").strip() or str((settings.extra.get("mail") or {}).get("ledger", ""))
-    path = Path(configured) if configured.strip() else Path(LEDGER_NAME)
-    return path if path.is_absolute() else base_dir / path
-
-
-@dataclass(frozen=True)
-class MailSetup:
-    transport: MailTransport | None  # None: KEEPER_MAIL=none, the school sends no emails
-    ledger: Ledger
-    signer: LinkSigner | None
-
-
-def mail_setup(
-    settings: Settings, env: Mapping[str, str], base_dir: Path, *, school_id: str | None = None
-) -> MailSetup:
-    """The transport (KEEPER_MAIL: outbox (the default: an outbox/ folder in `base_dir` or KEEPER_OUTBOX), smtp,
-    sendgrid, or none for no emails at all), the sent-ledger and the
-    link signer (None when KEEPER_LINK_SECRET is unset: emails then ask for a reply instead of carrying a link).
-    `base_dir` is the register's folder, or the working directory for a Google Sheet."""
-    mail_settings = settings.extra.get("mail", {}) or {}
-    kind = str(env.get("KEEPER_MAIL") or mail_settings.get("transport") or "").strip().lower()
-    transport: MailTransport | None = None
-    if kind != "none":  # "none": this school sends no emails (the AR columns are still written)
-        try:
-            transport = transport_from_env(env, mail_settings, base_dir)
-        except MailError as exc:
-            raise SettingsError(str(exc)) from None
-    # Links carry the school's id (the confirm page opens that school's register): the trust's [[schools]] id, or
-    # KEEPER_SCHOOL_ID, or none for a one-school install (the confirm page then has only one register to open).
-    school = school_id if school_id is not None else env.get("KEEPER_SCHOOL_ID", "").strip()
-    signer = LinkSigner.from_env(env, school=school) if env.get(SECRET_ENV, "").strip() else None
-    return MailSetup(transport, FileLedger(ledger_path(settings, env, base_dir)), signer)
-
-
-def _tab(data: RegisterData, name: str) -> tuple[str | None, list[list[CellValue]]]:
-    """The tab called `name` (ignoring case and spaces: Excel and Sheets treat "contributions" as the same name)."""
-    wanted = " ".join(name.split()).casefold()
-    for sheet in data.sheets:
-        if " ".join(sheet.title.split()).casefold() == wanted:
-            return sheet.title, sheet.rows
-    return None, []
-
-
-def previous_statuses(evaluation: Evaluation) -> dict[int, CellValue]:
-    """pupil row -> the "AR status" cell as the register holds it before this sweep writes (empty when the register has
-    no AR status column yet: every urgent review is then new to the SENDCo)."""
-    column = evaluation.header.ar_columns.get(AR_STATUS)
-    if column is None:
-        return {}
-    out: dict[int, CellValue] = {}
-    for pupil in evaluation.pupils:
-        values = evaluation.rows[pupil.record.row - 1]
-        out[pupil.record.row] = values[column] if column < len(values) else None
-    return out
-
-
 def _email_json(outcome: SendOutcome) -> dict[str, Any]:
     e = outcome.email
     return {"kind": e.kind, "to": e.to, "pupil_row": e.pupil_row, "subject": e.subject}
@@ -418,22 +159,7 @@ def outstanding_after(
     plan: EmailPlan, contributions: Iterable[Contribution], pupils: Sequence[ReviewedPupil], sent_keys: set[str]
 ) -> dict[int, str]:
     """The AR outstanding cell per pupil row, counting what went out today: "EP, Class teacher (2 chasers)"."""
-    cells = updates_to_write(plan, sent_keys)
-    parts: dict[int, list[str]] = {}
-    for c in (*contributions, *plan.new_rows):
-        done = cells.get(c.key, {})
-        requested = done.get(REQUESTED, c.requested)
-        chasers = int(done.get(CHASERS, c.chasers))
-        if requested is None or c.is_received:
-            continue
-        pupil = match_pupil(c, pupils)
-        if pupil is None or pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
-            continue
-        if requested < pupil.clock.meeting_anchor:
-            continue  # asked for an earlier review: history, not awaited
-        label = c.role + (f" ({chasers} chaser{'s' if chasers != 1 else ''})" if chasers else "")
-        parts.setdefault(pupil.record.row, []).append(label)
-    return {row: ", ".join(labels) for row, labels in parts.items()}
+    return outstanding_by_pupil((*contributions, *plan.new_rows), pupils, updates_to_write(plan, sent_keys))
 
 
 def _transport_name(transport: MailTransport) -> str:
@@ -451,18 +177,11 @@ def run_sweep(
     transport: MailTransport | None = None,
     ledger: Ledger | None = None,
     signer: LinkSigner | None = None,
-    env: Mapping[str, str] | None = None,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> SweepResult:
-    """One sweep. The email step runs when a `transport` is given, or `env` to build one from (mail_setup, with the
-    working directory as the base for the outbox and ledger); without either the sweep writes the AR columns only.
+    """One sweep. The email step runs when a `transport` is given; without one the sweep writes the AR columns only.
     `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
-    and nothing written, and the result lists the emails that would go. The email step's time limit is
-    KEEPER_MAIL_DEADLINE from `env` (else the process environment) or [mail] deadline (mail_deadline)."""
-    if transport is None and env is not None:
-        setup = mail_setup(settings, env, Path(os.getcwd()))
-        transport = setup.transport
-        ledger = ledger or setup.ledger
-        signer = signer or setup.signer
+    and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take."""
     data = register.read()
     evaluation = evaluate(data, today=today, settings=settings)
     result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
@@ -470,7 +189,6 @@ def run_sweep(
     outstanding: dict[int, str] = {}
     if transport is not None:
         ledger = ledger if ledger is not None else MemoryLedger()
-        deadline = mail_deadline(settings, env if env is not None else os.environ)
         extra_plans, outstanding = _email_step(
             data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
             transport=transport, ledger=ledger, signer=signer, deadline=deadline,
@@ -490,24 +208,6 @@ def run_sweep(
         result.mail.created_tab = result.write.more[0].created_sheet
     log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
     return result
-
-
-def outstanding_from_tab(data: RegisterData, evaluation: Evaluation) -> dict[int, str]:
-    """pupil row -> the AR outstanding text, read from the Contributions tab as it stands (nothing planned or sent)."""
-    _, rows = _tab(data, CONTRIBUTIONS_SHEET)
-    if not rows:
-        return {}
-    contributions, _ = parse_contributions(rows)
-    parts: dict[int, list[str]] = {}
-    for c in contributions:
-        if c.is_received or c.requested is None:
-            continue
-        pupil = match_pupil(c, evaluation.pupils)
-        if pupil is None or pupil.clock is None:
-            continue
-        label = c.role + (f" ({c.chasers} chaser{'s' if c.chasers != 1 else ''})" if c.chasers else "")
-        parts.setdefault(pupil.record.row, []).append(label)
-    return {row: ", ".join(labels) for row, labels in parts.items()}
 
 
 def _email_step(
@@ -621,37 +321,31 @@ def _sending_notes(outcomes: Sequence[SendOutcome]) -> list[str]:
     return notes
 
 
-def _london_now() -> datetime:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Europe/London"))
-
-
-def london_today() -> date:
-    return _london_now().date()
-
-
-def ordered_by_urgency(pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
-    rank = {s: i for i, s in enumerate(URGENCY)}
-
-    def sort_key(p: ReviewedPupil) -> tuple[int, date, int]:
-        latest = p.clock.meeting_latest if p.clock else date.max
-        return (rank[p.status], latest, p.record.row)
-
-    return sorted(pupils, key=sort_key)
-
-
+# Evaluate, results and the mail set-up moved out of this module; their names stay importable from here until every
+# caller imports them from functions.evaluate, functions.results and functions.bootstrap.
 __all__ = [
+    "URGENCY",
     "Evaluation",
     "MailReport",
     "MailSetup",
     "SweepResult",
     "evaluate",
-    "ledger_path",
-    "mail_deadline",
-    "mail_setup",
+    "london_today",
+    "ordered_by_urgency",
     "outstanding_after",
+    "outstanding_from_tab",
     "previous_statuses",
+    "pupil_json",
+    "review_pupil",
     "run_sweep",
     "write_plan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # mail_deadline now lives in the composition root, which imports this module: loaded on first use.
+    if name == "mail_deadline":
+        from . import bootstrap
+
+        return getattr(bootstrap, name)
+    raise AttributeError(name)

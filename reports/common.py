@@ -1,7 +1,7 @@
 """What every report shares: how dates and year groups read, the "computed for ... with settings ..." statement, the
 rule behind each date, safe file names and the privacy-preserving pupil key.
 
-Personal data (DESIGN.md): reports name a pupil by first name and surname initial where they leave the school (file
+Personal data (ARCHITECTURE.md): reports name a pupil by first name and surname initial where they leave the school (file
 names, calendar events); a date of birth or UPN never appears in any report.
 """
 
@@ -12,34 +12,81 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from review_rules.dates import format_date
 from review_rules.model import Anchor, Period, ReviewClock, RuleSettings
+from review_rules.periods import (
+    CONTRIBUTIONS_BEFORE_INVITES_DAYS,
+    DECISION_DAYS,
+    DECISION_WEEKS_DAYS,
+    FINAL_AFTER_MEETING_DAYS,
+    FINAL_AFTER_NOTICE_DAYS,
+    INVITES_DAYS,
+    PAPERS_DAYS,
+    REPORT_DAYS,
+    REQUESTS_DAYS,
+    REQUESTS_EXTENDED_DAYS,
+)
 
-# The status as the SENDCo reads it in the "AR status" column (register.md section 5): one table for the register
+# The status as the SENDCo reads it in the "AR status" column (docs/register.md s5): one table for the register
 # and the reports.
 from sheet_schema.ar_columns import STATUS_LABELS as STATUS_LABELS
+from sheet_schema.contributions import CHASERS, REQUESTED, Contribution, in_cycle, match_pupil
 from sheet_schema.model import ReviewedPupil
 
 
 @dataclass(frozen=True)
 class ContributionLine:
-    """One piece of advice requested for a review (register.md section 6, the Contributions tab)."""
+    """One piece of advice requested for a review (docs/register.md s6, the Contributions tab)."""
 
     role: str  # Parent/carer, Class teacher, EP, SALT, ...
     name: str
     requested: date | None
     received: date | None
     chasers: int = 0
+    # "yes" or a tick in Received: it came, date unknown (docs/register.md s6).
+    received_marked: bool = False
 
     @property
     def outstanding(self) -> bool:
-        return self.received is None
+        return self.received is None and not self.received_marked
+
+
+def contribution_lines(
+    contributions: Iterable[Contribution],
+    pupils: Sequence[ReviewedPupil],
+    sent: Mapping[tuple[str, str, str], Mapping[str, Any]] | None = None,
+) -> dict[int, list[ContributionLine]]:
+    """pupil row -> the ContributionLines a review record lists: this review's rows only (a row asked for before the
+    last review is history, as for AR outstanding: sheet_schema.contributions.in_cycle). `sent`: per row key, the
+    Requested / Chasers today's emails write, so the record matches the sheet as it will be after the sweep."""
+    done = sent or {}
+    out: dict[int, list[ContributionLine]] = {}
+    for c in contributions:
+        pupil = match_pupil(c, pupils)
+        if pupil is None:
+            continue
+        cells = done.get(c.key, {})
+        requested = cells.get(REQUESTED, c.requested)
+        if pupil.clock is not None and not in_cycle(c, pupil.clock, requested):
+            continue
+        out.setdefault(pupil.record.row, []).append(
+            ContributionLine(
+                role=c.role,
+                name=c.name,
+                requested=requested,
+                received=c.received,
+                chasers=int(cells.get(CHASERS, c.chasers)),
+                received_marked=c.received_marked,
+            )
+        )
+    return out
 
 
 def uk_date(d: date | None) -> str:
@@ -51,7 +98,8 @@ def uk_date(d: date | None) -> str:
 
 def uk_month(d: date) -> str:
     """A month as a heading: "Nov 2025"."""
-    return f"{d:%b %Y}"
+    # From format_date, not strftime: English month names whatever the machine's locale.
+    return format_date(d).split(" ", 2)[2]
 
 
 def year_label(nc_year: int) -> str:
@@ -113,23 +161,40 @@ def computed_for_statement(today: date, settings: RuleSettings) -> str:
     return f"Computed for {uk_date(today)} with settings: " + "; ".join(settings_lines(settings)) + "."
 
 
+def _weeks(days: int) -> int:
+    """A statutory period from review_rules.periods, in the weeks the regulations state it in."""
+    return days // 7
+
+
 # The rule behind each date, for when the clock carries no `explain` text of its own. Keys are ReviewClock /
 # AfterMeeting field names.
 RULES: dict[str, str] = {
     "window_end": "Last day of the 12 months starting with the anchor date (CFA 2014 s44(1); CoP 9.166)",
     "meeting_latest": (
-        "Latest meeting date that leaves the LA's 4-week decision inside the 12 months (CoP 9.169; reg 20(10))"
+        f"Latest meeting date that leaves the LA's {_weeks(DECISION_WEEKS_DAYS)}-week decision inside the 12 months "
+        "(CoP 9.169; reg 20(10))"
     ),
     "meeting_target": "The latest school day on or before the hold-by date (CoP 9.169; reg 20(10))",
-    "requests_from": "Start requesting advice: 6 weeks before the meeting (10 weeks for Year 9+ or a phase transfer)",
-    "contributions_due": "Advice back 3 weeks before the meeting, leaving a week to compile it (reg 20(4))",
-    "invites_by": "At least two weeks' notice of the meeting (reg 20(3))",
-    "papers_by": "Advice and information circulated at least two weeks before the meeting (reg 20(4))",
-    "report_due": "School's report to the LA and everyone invited within 2 weeks of the meeting (reg 20(7)-(8))",
-    "decision_due": "LA decides to maintain, amend or cease within 4 weeks of the meeting (reg 20(10))",
+    "requests_from": (
+        f"Start requesting advice: {_weeks(REQUESTS_DAYS)} weeks before the meeting ({_weeks(REQUESTS_EXTENDED_DAYS)} "
+        "weeks for Year 9+ or a phase transfer)"
+    ),
+    "contributions_due": (
+        f"Advice back {_weeks(INVITES_DAYS + CONTRIBUTIONS_BEFORE_INVITES_DAYS)} weeks before the meeting, leaving "
+        f"{_weeks(CONTRIBUTIONS_BEFORE_INVITES_DAYS)} week to compile it (reg 20(4))"
+    ),
+    "invites_by": f"At least {_weeks(INVITES_DAYS)} weeks' notice of the meeting (reg 20(3))",
+    "papers_by": f"Advice and information circulated at least {_weeks(PAPERS_DAYS)} weeks before the meeting (reg 20(4))",
+    "report_due": (
+        f"School's report to the LA and everyone invited within {_weeks(REPORT_DAYS)} weeks of the meeting "
+        "(reg 20(7)-(8))"
+    ),
+    "decision_due": (
+        f"LA decides to maintain, amend or cease within {_weeks(DECISION_DAYS)} weeks of the meeting (reg 20(10))"
+    ),
     "final_plan_due": (
-        "If amended: final plan within 8 weeks of the proposed amendments, at most 12 weeks after the meeting "
-        "(reg 22(3); R (L, M and P) v Devon CC [2022])"
+        f"If amended: final plan within {_weeks(FINAL_AFTER_NOTICE_DAYS)} weeks of the proposed amendments, at most "
+        f"{_weeks(FINAL_AFTER_MEETING_DAYS)} weeks after the meeting (reg 22(3); R (L, M and P) v Devon CC [2022])"
     ),
     "final_by": "Phase transfer: the plan reviewed and amended before 15 Feb (31 Mar for post-16) (reg 18)",
     "end_of_compulsory_school": (
@@ -171,7 +236,7 @@ _UID_SALT = "review-keeper/calendar/v1"
 def pupil_key_hash(pupil: ReviewedPupil, *, extra: str = "") -> str:
     """A stable, opaque key for one pupil: a salted SHA-256 of the UPN (or name + date of birth when there is none).
 
-    The register matches rows the same way (register.md section 5), so the key survives sorting and inserted rows.
+    The register matches rows the same way (docs/register.md s5), so the key survives sorting and inserted rows.
     """
     record = pupil.record
     if record.upn:

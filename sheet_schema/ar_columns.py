@@ -1,4 +1,4 @@
-"""The product's own columns (register.md section 5): their headers, and what goes in them for one pupil.
+"""The product's own columns (docs/register.md s5): their headers, and what goes in them for one pupil.
 
 Pure: values come out as `ARValue`s (text, a date, or a timestamp, with a fill for the status); the adapters turn them
 into cells. Every header starts with "AR " so nobody mistakes them for the SENDCo's own."""
@@ -10,20 +10,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from review_rules.dates import format_date
+from review_rules.dates import format_date as uk_date  # "Fri 7 Nov 2025"; the name main.py and older code import
 from review_rules.model import ReviewClock, ReviewFacts, Status
 
 from .model import ReviewedPupil
 
-AR_STATUS = "AR status"
-AR_HOLD_BY = "AR hold meeting by"
-AR_WINDOW_ENDS = "AR window ends"
-AR_NEXT_ACTION = "AR next action"
-AR_YEAR9 = "AR year 9+"
-AR_PHASE = "AR phase transfer"
-AR_AFTER = "AR after meeting"
-AR_OUTSTANDING = "AR outstanding"
-AR_ISSUES = "AR issues"
-AR_CHECKED = "AR checked"
+# The one place the prefix and the headers are stated (docs/register.md s5): the adapters, the header reader and the
+# Contributions tab's own column take them from here.
+AR_PREFIX = "AR "
+
+AR_STATUS = f"{AR_PREFIX}status"
+AR_HOLD_BY = f"{AR_PREFIX}hold meeting by"
+AR_WINDOW_ENDS = f"{AR_PREFIX}window ends"
+AR_NEXT_ACTION = f"{AR_PREFIX}next action"
+AR_YEAR9 = f"{AR_PREFIX}year 9+"
+AR_PHASE = f"{AR_PREFIX}phase transfer"
+AR_AFTER = f"{AR_PREFIX}after meeting"
+AR_OUTSTANDING = f"{AR_PREFIX}outstanding"
+AR_ISSUES = f"{AR_PREFIX}issues"
+AR_CHECKED = f"{AR_PREFIX}checked"
+# The product's column on the Contributions tab: the meeting date each contributor was last invited to.
+AR_INVITED_FOR = f"{AR_PREFIX}invited for"
 
 AR_HEADERS: tuple[str, ...] = (
     AR_STATUS,
@@ -47,7 +54,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.INACTIVE: "INACTIVE",
 }
 
-# Red, amber, yellow, green, grey, grey (register.md section 5): pale enough that black text stays readable.
+# Red, amber, yellow, green, grey, grey (docs/register.md s5): pale enough that black text stays readable.
 STATUS_FILLS: dict[Status, str] = {
     Status.OVERDUE: "F4B6B6",
     Status.DUE_SOON: "F8CBAD",
@@ -68,11 +75,6 @@ class ARValue:
     value: str | date | datetime | None
     number_format: str | None = None
     fill: str | None = None
-
-
-def uk_date(d: date) -> str:
-    """ "Fri 7 Nov 2025": the form a SENDCo reads at a glance."""
-    return format_date(d)
 
 
 def transfer_label(from_year: int, to_post16: bool) -> str:
@@ -122,24 +124,34 @@ def next_action(clock: ReviewClock, facts: ReviewFacts, today: date) -> str:
 
 
 def after_meeting_text(clock: ReviewClock, facts: ReviewFacts, today: date) -> str:
-    """The LA clock after the last meeting: the most pressing late step, else the next pending one, else blank."""
+    """The LA clock after the last meeting: the most pressing late step, else the next pending one, else blank.
+
+    A step the register has no column for is never LATE (the SENDCo could not record it done): it says when it was
+    due and which column to add (docs/register.md s5)."""
     after = clock.after_meeting
     if after is None:
         return ""
-    late = []
-    if "final_plan_due" in after.late and after.final_plan_due:
-        late.append(f"FINAL PLAN LATE (due {uk_date(after.final_plan_due)})")
-    if "decision_due" in after.late:
-        late.append(f"LA DECISION LATE (due {uk_date(after.decision_due)})")
-    if "report_due" in after.late:
-        late.append(f"REPORT LATE (due {uk_date(after.report_due)})")
-    if late:
-        return "; ".join(late)
-    if facts.report_sent is None and today <= after.report_due:
+    # (words, the column that records the step) per step, in the order shown.
+    steps = {
+        "final_plan_due": ("FINAL PLAN", "Amended plan", after.final_plan_due, "Final amended plan"),
+        "decision_due": ("LA DECISION", "LA decision", after.decision_due, "LA decision date"),
+        "report_due": ("REPORT", "Report to LA", after.report_due, "Report sent"),
+    }
+    shown = [f"{late} LATE (due {uk_date(due)})" for step, (late, _, due, _) in steps.items()
+             if step in after.late and due is not None]  # fmt: skip
+    shown += [f"{words} was due {uk_date(due)}: add a column '{column}' to record it"
+              for step, (_, words, due, column) in steps.items() if step in after.due_without_column and due]  # fmt: skip
+    if shown:
+        return "; ".join(shown)
+
+    def recorded(d: date | None) -> bool:  # a date earlier than the meeting is the previous cycle's (rules s8)
+        return d is not None and d >= after.meeting_held
+
+    if not recorded(facts.report_sent) and today <= after.report_due:
         return f"Report to LA due {uk_date(after.report_due)}"
-    if facts.la_decision is None and today <= after.decision_due:
+    if not recorded(facts.la_decision) and today <= after.decision_due:
         return f"LA decision due {uk_date(after.decision_due)}"
-    if after.final_plan_due is not None and facts.final_plan is None and today <= after.final_plan_due:
+    if after.final_plan_due is not None and not recorded(facts.final_plan) and today <= after.final_plan_due:
         return f"Amended plan due {uk_date(after.final_plan_due)}"
     return ""
 
@@ -193,4 +205,5 @@ def ar_row(pupil: ReviewedPupil, *, today: date, checked_at: datetime, outstandi
 
 
 def _short(d: date) -> str:
+    """ "7 Nov 2025": format_date without the weekday."""
     return format_date(d).split(" ", 1)[1]

@@ -1,4 +1,4 @@
-"""The Contributions tab (register.md section 6): one row per piece of advice requested for a review.
+"""The Contributions tab (docs/register.md s6): one row per piece of advice requested for a review.
 
 The SENDCo owns every cell; the product fills Requested, Chasers and Last chased as it emails, and Received when a
 contributor confirms, and only ever a blank cell (or a count going up). One product column, "AR invited for", records
@@ -9,15 +9,18 @@ goes out. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from review_rules.model import Status
+from review_rules.model import ReviewClock, Status
 
+from .ar_columns import AR_INVITED_FOR
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
 from .fields import normalise_header
 from .model import ReviewedPupil
+from .roles import PARENT, ROLES, canonical_role
 
 CONTRIBUTIONS_SHEET = "Contributions"
 
@@ -32,55 +35,10 @@ LAST_CHASED = "Last chased"
 NOTES = "Notes"
 # The product's own column, appended after the SENDCo's: the meeting date the contributor was last invited to.
 # Kept out of Notes on purpose: Notes is the SENDCo's free text and the product never edits what they typed.
-INVITED_FOR = "AR invited for"
+INVITED_FOR = AR_INVITED_FOR
 
 CONTRIBUTION_HEADERS: tuple[str, ...] = (PUPIL, ROLE, NAME, EMAIL, REQUESTED, RECEIVED, CHASERS, LAST_CHASED, NOTES)
 DATE_HEADERS: tuple[str, ...] = (REQUESTED, RECEIVED, LAST_CHASED, INVITED_FOR)
-
-PARENT = "Parent/carer"
-ROLES: tuple[str, ...] = (
-    PARENT,
-    "Class teacher",
-    "Subject teacher",
-    "EP",
-    "SALT",
-    "OT",
-    "Social worker",
-    "Health",
-    "Young person",
-    "Other",
-)
-
-# Words SENDCos write for the same roles; matched after normalise_header (letters and digits only).
-_ROLE_ALIASES: dict[str, str] = {
-    "parent": PARENT,
-    "carer": PARENT,
-    "parentcarer": PARENT,
-    "parentsandcarers": PARENT,
-    "parents": PARENT,
-    "mum": PARENT,
-    "dad": PARENT,
-    "teacher": "Class teacher",
-    "formtutor": "Class teacher",
-    "tutor": "Class teacher",
-    "educationalpsychologist": "EP",
-    "psychologist": "EP",
-    "speechandlanguage": "SALT",
-    "speechandlanguagetherapist": "SALT",
-    "slt": "SALT",
-    "occupationaltherapist": "OT",
-    "occupationaltherapy": "OT",
-    "socialcare": "Social worker",
-    "sw": "Social worker",
-    "nhs": "Health",
-    "schoolnurse": "Health",
-    "paediatrician": "Health",
-    "pupil": "Young person",
-    "child": "Young person",
-    "student": "Young person",
-    "yp": "Young person",
-}
-_ROLE_INDEX: dict[str, str] = {normalise_header(r): r for r in ROLES} | _ROLE_ALIASES
 
 # Text a SENDCo types in Received to say "it came" without a date.
 _RECEIVED_WORDS = frozenset({"y", "yes", "received", "done", "x", "\u2713", "\u2714", "\u2611", "true", "in"})
@@ -124,13 +82,8 @@ def _fold(text: object) -> str:
 def contribution_key(pupil_ref: object, role: object, email: object) -> tuple[str, str, str]:
     """Case- and space-insensitive (pupil, role, email): the row key used to write back and to sign links."""
     role_text = cell_text(role)
-    canonical = _ROLE_INDEX.get(normalise_header(role_text), role_text)
+    canonical = canonical_role(role_text) or role_text
     return (_fold(pupil_ref), _fold(canonical), _fold(email))
-
-
-def canonical_role(text: object) -> str | None:
-    """The role as listed in ROLES, or None when not recognised."""
-    return _ROLE_INDEX.get(normalise_header(text))
 
 
 def find_contributions_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
@@ -359,22 +312,69 @@ def row_values(contribution: Contribution) -> list[object]:
     ]
 
 
+def is_contributions_tab(title: object) -> bool:
+    """Is this tab the Contributions tab? Case and spaces ignored: Excel and Sheets treat "contributions" and
+    "Contributions" as one name, so the SENDCo may have typed either (docs/register.md s6)."""
+    return _fold(title) == _fold(CONTRIBUTIONS_SHEET)
+
+
+def find_contributions_tab(sheets: Iterable[Any]) -> Any | None:
+    """The Contributions tab among `sheets` (anything with a `title`), or None: the one finder the sweep, the confirm
+    page and the reports share."""
+    return next((sheet for sheet in sheets if is_contributions_tab(sheet.title)), None)
+
+
+def in_cycle(contribution: Contribution, clock: ReviewClock, requested: date | None = None) -> bool:
+    """A row asked for before this cycle's anchor (the last review held) belongs to an earlier review: history, not
+    something to chase, count as awaited or list in this review's record. The SENDCo clears Requested or adds a row to
+    ask again."""
+    requested = contribution.requested if requested is None else requested
+    return requested is None or requested >= clock.meeting_anchor
+
+
+def is_awaited(contribution: Contribution, pupil: ReviewedPupil | None, requested: date | None = None) -> bool:
+    """Asked for this review and not yet received: what "AR outstanding" lists. `requested` overrides the row's own
+    date (an email sent today, or one the sent-ledger recovered). A row asked for before this cycle's anchor belongs
+    to an earlier review (history, not awaited); INVALID and INACTIVE pupils await nothing (docs/register.md s4)."""
+    requested = contribution.requested if requested is None else requested
+    if requested is None or contribution.is_received:
+        return False
+    if pupil is None or pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
+        return False
+    return in_cycle(contribution, pupil.clock, requested)
+
+
+def outstanding_label(role: str, chasers: int) -> str:
+    """One awaited contribution as the AR outstanding cell shows it: "EP" or "Class teacher (2 chasers)"."""
+    return role + (f" ({chasers} chaser{'s' if chasers != 1 else ''})" if chasers else "")
+
+
+def outstanding_by_pupil(
+    contributions: Iterable[Contribution],
+    pupils: Sequence[ReviewedPupil],
+    sent: Mapping[tuple[str, str, str], Mapping[str, Any]] | None = None,
+) -> dict[int, str]:
+    """pupil row -> the AR outstanding cell, e.g. "EP, Class teacher (2 chasers)": the one builder, used by the sweep
+    with mail on (`sent`: per row key, the Requested / Chasers the emails that went today will write) and with mail
+    off (`sent` None: the tab as the SENDCo keeps it)."""
+    done = sent or {}
+    parts: dict[int, list[str]] = {}
+    for contribution in contributions:
+        cells = done.get(contribution.key, {})
+        requested = cells.get(REQUESTED, contribution.requested)
+        pupil = match_pupil(contribution, pupils)
+        if pupil is None or not is_awaited(contribution, pupil, requested):
+            continue
+        chasers = int(cells.get(CHASERS, contribution.chasers))
+        parts.setdefault(pupil.record.row, []).append(outstanding_label(contribution.role, chasers))
+    return {row: ", ".join(labels) for row, labels in parts.items()}
+
+
 def outstanding_text(
     pupil: ReviewedPupil, contributions: Sequence[Contribution], pupils: Sequence[ReviewedPupil]
 ) -> str:
-    """The AR outstanding cell: contributions requested and still awaited, e.g. "EP, Class teacher (2 chasers)"."""
-    parts: list[str] = []
-    for contribution in contributions:
-        if contribution.is_received or contribution.requested is None:
-            continue
-        if match_pupil(contribution, pupils) is not pupil:
-            continue
-        if contribution.chasers:
-            plural = "" if contribution.chasers == 1 else "s"
-            parts.append(f"{contribution.role} ({contribution.chasers} chaser{plural})")
-        else:
-            parts.append(contribution.role)
-    return ", ".join(parts)
+    """The AR outstanding cell for one pupil (see outstanding_by_pupil)."""
+    return outstanding_by_pupil(contributions, pupils).get(pupil.record.row, "")
 
 
 __all__ = [
@@ -387,8 +387,14 @@ __all__ = [
     "canonical_role",
     "contribution_key",
     "find_contributions_header",
+    "find_contributions_tab",
+    "in_cycle",
+    "is_awaited",
+    "is_contributions_tab",
     "key_of_row",
     "match_pupil",
+    "outstanding_by_pupil",
+    "outstanding_label",
     "outstanding_text",
     "parse_contributions",
     "pupil_matches",

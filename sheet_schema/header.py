@@ -1,4 +1,4 @@
-"""Finding the register's table in a workbook (register.md section 1).
+"""Finding the register's table in a workbook (docs/register.md s1).
 
 The header row may sit below title rows, merged banners (which arrive as one value and then None cells) and blank rows,
 so the first 15 rows are searched for a row whose cells name at least three known fields.
@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .ar_columns import AR_HEADERS
+from .contributions import is_contributions_tab
 from .fields import FIELD_LABELS, field_for_header, fold_header, is_product_header, normalise_header
 from .model import Field, HeaderMatch
 
 MIN_FIELDS = 3
 DEFAULT_MAX_SCAN = 15
-# The product's own tab of advice requests (register.md section 6) is never the register.
-CONTRIBUTIONS_SHEET = "contributions"
-
 _PRODUCT_HEADERS = {normalise_header(h): h for h in AR_HEADERS}
 
 
@@ -110,7 +108,7 @@ def choose_register(
         name = next(n for n, r in sheets if r is wanted[0])
         return find_header(wanted[0], sheet=name, mapping=mapping)
     for name, rows in sheets:
-        if fold_header(name).casefold() == CONTRIBUTIONS_SHEET:
+        if is_contributions_tab(name):  # the product's own tab of advice requests is never the register
             continue
         match = find_header(rows, sheet=name, mapping=mapping)
         if match is not None:
@@ -123,7 +121,7 @@ def _label(header: HeaderMatch, field: Field) -> str:
 
 
 def check_required(header: HeaderMatch) -> list[str]:
-    """Sentences for each required column the register lacks (register.md section 2): a name (or forename and
+    """Sentences for each required column the register lacks (docs/register.md s2): a name (or forename and
     surname), a date of birth, and a plan date or a last review date. An empty list means the register can be read."""
     where = f'the header row (row {header.header_row}) of sheet "{header.sheet}"'
     problems: list[str] = []

@@ -21,8 +21,8 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
+from functions.evaluate import london_today
 from functions.links import LinkSigner
-from functions.sweep import london_today
 from scripts.make_demo import contribution_rows, write_demo_register
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 
 from functions.confirm import ConfirmPage
+from functions.evaluate import london_today
 from functions.reporting import OutputError, calendar_target, lock_files, overview_target, records_folder
-from functions.sweep import london_today
 from scripts.make_demo import write_demo_register
 from tests.e2e.cloud_fixtures import app_client, contributions
 from tests.e2e.conftest import run_main
@@ -50,7 +50,8 @@ def test_demo_link_confirms_through_serve_and_fills_received(tmp_path: Path, mon
     link = link_in(eml)
     token = link.split("t=", 1)[1]
     before = contributions(register)
-    # What `main.py serve demo/register.xlsx` sets up (cmd_serve), then the same app functions-framework serves.
+    # `main.py serve demo/register.xlsx` hands the bootstrap this register and the keeper.toml beside it; the cloud's
+    # confirm target gets the same from these variables (tests/e2e/test_confirm_browser.py runs serve itself).
     for name in ("KEEPER_SCHOOL_ID", "KEEPER_BASE_URL", "KEEPER_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
@@ -274,3 +275,31 @@ def test_default_sendco_name_reads_as_the_sendco(tmp_path: Path) -> None:
     assert service._school_context(school)["sendco_name"] is None
     named = School("school", str(tmp_path / "r.xlsx"), Settings(sendco_name="Ms Patel"))
     assert service._school_context(named)["sendco_name"] == "Ms Patel"
+
+
+def test_serve_answers_as_the_cloud_page_does_without_touching_the_environment(tmp_path: Path) -> None:
+    """`serve` builds its deployment from the register it is given (never by editing os.environ) and answers GET,
+    HEAD and other methods as the cloud's confirm target does."""
+    import os
+
+    from werkzeug.test import Client
+
+    import main
+    from functions import bootstrap
+    from functions.confirm import SECURITY_HEADERS
+
+    register = write_demo_register(tmp_path / "register.xlsx", today=date.fromisoformat(TODAY))
+    before = dict(os.environ)
+    dep = bootstrap.deployment({"KEEPER_LINK_SECRET": "a-long-random-test-secret"}, register=str(register))
+    client = Client(main.serve_app(main._confirmations(dep)))
+    assert dict(os.environ) == before
+    shown = client.get("/confirm?t=not-a-token")
+    assert shown.status_code == 400
+    assert "This link does not work" in shown.get_data(as_text=True)
+    assert shown.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    head = client.head("/confirm?t=not-a-token")
+    assert head.status_code == 400
+    assert head.get_data() == b""
+    refused = client.put("/confirm")
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "GET, HEAD, POST"

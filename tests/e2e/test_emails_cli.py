@@ -324,7 +324,7 @@ def test_a_stalled_mail_server_still_leaves_time_to_write_what_went(tmp_path: Pa
 
     from aiosmtpd.controller import Controller
 
-    from connectors.mail import transport_from_env
+    from functions.bootstrap import transport_for
 
     class TakesOneThenStalls:
         def __init__(self) -> None:
@@ -348,7 +348,6 @@ def test_a_stalled_mail_server_still_leaves_time_to_write_what_went(tmp_path: Pa
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     path = make_register(tmp_path / "school")
-    settings = load_settings(None, path)
     env = {
         "KEEPER_MAIL": "smtp",
         "KEEPER_SMTP_HOST": "127.0.0.1",
@@ -358,6 +357,7 @@ def test_a_stalled_mail_server_still_leaves_time_to_write_what_went(tmp_path: Pa
         "KEEPER_MAIL_TIMEOUT": "1",
         "KEEPER_MAIL_DEADLINE": "3",
     }
+    settings = load_settings(None, path, env)  # the bootstrap, with this environment
     ledger = FileLedger(path.parent / LEDGER_NAME)
     try:
         started = datetime.now()
@@ -365,9 +365,9 @@ def test_a_stalled_mail_server_still_leaves_time_to_write_what_went(tmp_path: Pa
             WorkbookRegister(path),
             today=date(2025, 9, 30),
             settings=settings,
-            transport=transport_from_env(env, {}, path.parent),
+            transport=transport_for(settings.mail, path.parent),
             ledger=ledger,
-            env=env,
+            deadline=settings.mail.deadline,
         )
         elapsed = (datetime.now() - started).total_seconds()
         handler.stalled = False
@@ -375,9 +375,9 @@ def test_a_stalled_mail_server_still_leaves_time_to_write_what_went(tmp_path: Pa
             WorkbookRegister(path),
             today=date(2025, 9, 30),
             settings=settings,
-            transport=transport_from_env(env, {}, path.parent),
+            transport=transport_for(settings.mail, path.parent),
             ledger=ledger,
-            env=env,
+            deadline=settings.mail.deadline,
         )
     finally:
         controller.stop()
@@ -449,7 +449,6 @@ def test_an_email_in_doubt_is_recorded_as_sent_and_never_resent(tmp_path: Path) 
                 settings=settings,
                 transport=SmtpTransport("127.0.0.1", port, security="none", sender="reviews@school.example.org"),
                 ledger=ledger,
-                env={},
             )
             for _ in range(2)
         ]

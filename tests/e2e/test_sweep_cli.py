@@ -42,7 +42,7 @@ def _snapshot(path: Path) -> dict[tuple[str, str], tuple]:
     out: dict[tuple[str, str], tuple] = {}
     for ws in wb.worksheets:
         if ws.title == "Contributions":
-            # The product fills Requested, Chasers and Last chased there and appends Parent/carer rows (register.md
+            # The product fills Requested, Chasers and Last chased there and appends Parent/carer rows (docs/register.md
             # section 6); tests/e2e/test_emails_cli.py checks that tab, and that a date the SENDCo typed is kept.
             continue
         ar_cols = set()
@@ -208,9 +208,9 @@ def test_spec_worked_examples_through_the_whole_sweep(tmp_path: Path) -> None:
         tmp_path / "r.xlsx",
         [
             HEADER,
-            # review-rules.md s4: last meeting 2025-06-20, LA decision 2025-07-10.
+            # docs/rules.md s4: last meeting 2025-06-20, LA decision 2025-07-10.
             ["Ann Example", date(2017, 1, 10), date(2020, 1, 1), date(2025, 6, 20), date(2025, 7, 10), None, None],
-            # review-rules.md s4: plan issued 2025-03-10, no review yet.
+            # docs/rules.md s4: plan issued 2025-03-10, no review yet.
             ["Ben Example", date(2016, 2, 10), date(2025, 3, 10), None, None, None, None],
         ],
     )
@@ -221,7 +221,7 @@ def test_spec_worked_examples_through_the_whole_sweep(tmp_path: Path) -> None:
 
 
 def test_spec_phase_transfer_example_through_the_whole_sweep(tmp_path: Path) -> None:
-    # review-rules.md s5: Year 5 review held 2024-04-15, transfer 2025-09-01. Born 1 May 2014: aged 9 on
+    # docs/rules.md s5: Year 5 review held 2024-04-15, transfer 2025-09-01. Born 1 May 2014: aged 9 on
     # 31 Aug 2023, so Year 5 in 2023/24 and Year 6 in 2024/25.
     path = _write(
         tmp_path / "r.xlsx",
@@ -295,6 +295,37 @@ def test_bad_setting_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_main("sweep", str(path), "--today", TODAY)
     assert proc.returncode == 2
     assert 'rules.anchor is "meting"' in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "expected"),
+    [
+        ('[mail]\ndeadline = "soon"\n', {}, 'keeper.toml [mail] deadline is "soon"; give the seconds'),
+        ("", {"KEEPER_MAIL": "pigeon"}, 'KEEPER_MAIL is "pigeon"; use outbox'),
+        ('sendco_name = "Ms Patel\\nBcc: all@example.org"\n', {}, "sendco_name has a line break"),
+    ],
+    ids=["toml-deadline", "env-transport", "newline-in-name"],
+)
+def test_a_bad_setting_stops_the_command_before_the_register_is_read(
+    tmp_path: Path, toml: str, env: dict[str, str], expected: str
+) -> None:
+    """The settings are checked on load: a register that does not exist is never reached, and one that does is left
+    byte for byte as it was."""
+    (tmp_path / "keeper.toml").write_text(toml, encoding="utf-8")
+    missing = run_main("sweep", str(tmp_path / "no-such-register.xlsx"), "--today", TODAY, env=env)
+    assert missing.returncode == 2
+    assert expected in missing.stderr
+    assert "no-such-register" not in missing.stderr
+    path = _write(tmp_path / "r.xlsx", [HEADER, ["Ann Example", date(2015, 1, 10), date(2024, 1, 1)]])
+    before = path.read_bytes()
+    for command in ("sweep", "report"):
+        proc = run_main(command, str(path), "--today", TODAY, env=env, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert expected in proc.stderr
+    assert path.read_bytes() == before
+    assert not (tmp_path / "outbox").exists()
+    assert not (tmp_path / "report.xlsx").exists()
 
 
 def test_settings_change_the_clock(tmp_path: Path) -> None:

@@ -284,7 +284,7 @@ def test_publisher_retries_a_bounded_number_of_times() -> None:
     waits: list[float] = []
     with fake_pubsub("projects/p/topics/t") as fake:
         fake.fail_next = 2
-        publisher = PubSubPublisher.from_env("p", "t", {"PUBSUB_EMULATOR_HOST": fake.host}, sleep=waits.append)
+        publisher = PubSubPublisher.connect("p", "t", emulator_host=fake.host, sleep=waits.append)
         assert publisher.publish([b"a", b"b"]) == ["1", "2"]
         assert fake.calls == 3
         assert len(waits) == 2

@@ -80,3 +80,17 @@ def test_every_column_is_filled_for_a_valid_and_an_invalid_row() -> None:
     assert cells["AR status"].value == "INVALID"
     assert cells["AR issues"].value == '"DOB" is blank. Type it.'  # the row number is the cell's own row
     assert cells["AR hold meeting by"].value is None
+
+
+def test_every_product_header_starts_with_the_one_prefix() -> None:
+    # docs/register.md s5: the AR columns, and the Contributions tab's own column, all start with "AR ".
+    from sheet_schema.ar_columns import AR_INVITED_FOR, AR_PREFIX
+    from sheet_schema.contributions import INVITED_FOR
+    from sheet_schema.fields import is_product_header
+
+    assert AR_PREFIX == "AR "
+    assert INVITED_FOR == AR_INVITED_FOR == "AR invited for"
+    for header in (*AR_HEADERS, INVITED_FOR):
+        assert header.startswith(AR_PREFIX)
+        assert is_product_header(header.lower())
+    assert not is_product_header("Area")

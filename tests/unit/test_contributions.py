@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from review_rules.model import Status
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,
     PARENT,
+    find_contributions_tab,
     match_pupil,
+    outstanding_by_pupil,
     outstanding_text,
     parse_contributions,
     seed_parent_rows,
@@ -122,3 +125,36 @@ def test_outstanding_text() -> None:
         contribution(5, "OT", "o@n.example"),
     ]
     assert outstanding_text(p, rows, [p]) == "EP (2 chasers), Class teacher"
+
+
+def test_outstanding_leaves_out_history_and_pupils_who_await_nothing() -> None:
+    p = pupil()
+    anchor = p.clock.meeting_anchor  # type: ignore[union-attr]
+    history = contribution(2, "EP", "ep@la.example", requested=anchor - timedelta(days=1), chasers=3)
+    current = contribution(3, "Class teacher", "t@s.example", requested=anchor)
+    assert outstanding_text(p, [history, current], [p]) == "Class teacher"
+    left = pupil(row=9, name="Dan Eve", upn=None, status=Status.INACTIVE)
+    for_left = contribution(4, "SALT", "s@n.example", pupil_ref="Dan Eve", requested=anchor)
+    assert outstanding_by_pupil([current, for_left], [p, left]) == {7: "Class teacher"}
+
+
+def test_outstanding_counts_what_went_today() -> None:
+    p = pupil()
+    anchor = p.clock.meeting_anchor  # type: ignore[union-attr]
+    ep = contribution(2, "EP", "ep@la.example", requested=anchor, chasers=1)
+    teacher = contribution(3, "Class teacher", "t@s.example")
+    went = {ep.key: {"Chasers": 2}, teacher.key: {"Requested": anchor + timedelta(days=3)}}
+    assert outstanding_by_pupil([ep, teacher], [p], went) == {7: "EP (2 chasers), Class teacher"}
+    assert outstanding_by_pupil([ep, teacher], [p]) == {7: "EP (1 chaser)"}
+
+
+@dataclass(frozen=True)
+class _Tab:
+    title: str
+
+
+def test_the_tab_is_found_whatever_its_case_and_spacing() -> None:
+    for title in ("Contributions", "contributions", " CONTRIBUTIONS ", "contributions  "):
+        tabs = [_Tab("Register"), _Tab(title)]
+        assert find_contributions_tab(tabs) is tabs[1]
+    assert find_contributions_tab([_Tab("Register"), _Tab("Contribution log")]) is None

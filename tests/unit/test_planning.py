@@ -9,15 +9,9 @@ import icalendar
 import pytest
 
 from connectors.base import CellValue
-from functions.planning import (
-    chaser_key,
-    contributions_write_plan,
-    digest_key,
-    plan_emails,
-    request_key,
-    rows_to_append,
-    updates_to_write,
-)
+from functions.contribution_writes import contributions_write_plan, rows_to_append, updates_to_write
+from functions.planning import chaser_key, digest_key, request_key
+from functions.rendering import plan_emails
 from review_rules.model import Status
 from sheet_schema.contributions import CHASERS, INVITED_FOR, LAST_CHASED, REQUESTED
 from tests.mail_fixtures import UPN, clock, contribution, pupil, settings
@@ -373,3 +367,38 @@ def test_the_digest_names_the_hold_by_school_day_not_the_legal_latest() -> None:
     (digest,) = [e for e in plan.emails if e.kind == "digest"]
     assert "meeting needed by Fri 14 Nov 2025" in digest.text
     assert "Sat 15 Nov 2025" not in digest.text
+
+
+def test_the_planner_decides_in_plain_data_and_loads_no_templates() -> None:
+    """Issue 11: planning decides, rendering writes. The decisions carry the template's data, not its words."""
+    import subprocess
+    import sys
+
+    from functions.planning import plan_decisions
+
+    p = pupil(clock(requests_from=date(2025, 10, 6)), parent_email=None)
+    decisions = plan_decisions([p], teacher_only(), today=date(2025, 10, 7), settings=settings(sendco_email=None))
+    (due,) = decisions.due
+    assert (due.kind, due.to, due.reason_key) == (
+        "request",
+        TEACHER,
+        request_key(p.clock.meeting_anchor, due.contribution_key),
+    )  # type: ignore[union-attr,arg-type]
+    assert due.context["pupil"] == "Amira K."
+    assert due.context["due"] == date(2025, 10, 24)
+    assert due.invitation is None
+    assert not hasattr(due, "text")
+    assert not hasattr(due, "subject")
+    # Importing the planner pulls in neither Jinja nor icalendar (a fresh interpreter, so nothing is cached).
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, functions.planning; print(sorted({'jinja2', 'icalendar'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -7,8 +7,9 @@ from dataclasses import replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 
+from functions.contribution_writes import rows_to_append, updates_to_write
 from functions.mailer import MemoryLedger, send_all, went_keys
-from functions.planning import plan_emails, rows_to_append, updates_to_write
+from functions.rendering import plan_emails
 from review_rules.model import Status
 from sheet_schema.contributions import CHASERS, INVITED_FOR, LAST_CHASED, REQUESTED, Contribution
 from tests.mail_fixtures import UPN, clock, contribution, pupil, settings

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.settings import SettingsError, load_schools, load_settings
+from functions.bootstrap import load_schools, load_settings
+from functions.settings import SettingsError
 
 TRUST = """
 school_name = "ignored for schools"

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from functions.bootstrap import apply_environment, deployment, load_settings, runtime
 from functions.settings import (
     Settings,
     SettingsError,
-    apply_environment,
     closures_from_terms,
     closures_with_defaults,
-    load_settings,
     settings_from_mapping,
 )
 from review_rules.model import Anchor, Period
@@ -25,7 +24,7 @@ def test_defaults_are_the_specs() -> None:
     assert s.rules.period is Period.TWELVE_MONTHS
     assert s.rules.transfer_after_years == (6, 11)
     assert s.rules.phase_deadline_inclusive is False
-    assert s.rules.closures is None  # the default closures every year (review-rules.md s2)
+    assert s.rules.closures is None  # the default closures every year (docs/rules.md s2)
 
 
 def test_a_full_file(tmp_path: Path) -> None:
@@ -126,3 +125,81 @@ def test_environment_wins_over_the_file() -> None:
         apply_environment(Settings(), {"KEEPER_TRANSFER_AFTER_YEARS": "six"})
     with pytest.raises(SettingsError, match=r'rules\.anchor is "x"'):
         apply_environment(Settings(), {"KEEPER_ANCHOR": "x"})
+
+
+# Every [mail], [chasers], [digest] and [links] value and every KEEPER_* variable is checked when the settings load:
+# (keeper.toml text, environment, what the one sentence must say).
+BAD_ON_LOAD = [
+    ('[mail]\ndeadline = "soon"\n', {}, 'keeper.toml [mail] deadline is "soon"; give the seconds the email step'),
+    ("", {"KEEPER_MAIL_DEADLINE": "inf"}, 'KEEPER_MAIL_DEADLINE is "inf"'),
+    ("[mail]\ntimeout = 0\n", {}, 'keeper.toml [mail] timeout is "0"'),
+    ('[mail]\ntransport = "pigeon"\n', {}, 'keeper.toml [mail] transport is "pigeon"; use outbox (the default)'),
+    ("", {"KEEPER_MAIL": "pigeon"}, 'KEEPER_MAIL is "pigeon"'),
+    ('[mail]\nsmtp_port = "x"\n', {}, 'keeper.toml [mail] smtp_port is "x"; use a number such as 587'),
+    ("", {"KEEPER_SMTP_PORT": "70000"}, 'KEEPER_SMTP_PORT is "70000"'),
+    ("", {"KEEPER_SMTP_SECURITY": "ssl"}, 'KEEPER_SMTP_SECURITY is "ssl"; use starttls, tls or none'),
+    ('[mail]\nsendgrid_sandbox = "maybe"\n', {}, 'keeper.toml [mail] sendgrid_sandbox is "maybe"; use true or false'),
+    ('[mail]\nsmtp_hots = "x"\n', {}, "mail.smtp_hots is not a setting"),
+    ("[chasers]\nevery_days = 0\n", {}, "chasers.every_days must be a whole number of days"),
+    ("[chasers]\nmax = true\n", {}, "chasers.max must be a whole number"),
+    ('[digest]\nday = "someday"\n', {}, 'digest.day is "someday"'),
+    ('[digest]\nattach_records = "yes"\n', {}, "digest.attach_records must be true or false"),
+    ('[links]\nbase_url = "https://x.example"\n', {}, "links.base_url is not a setting"),
+    ('school_name = "Oak\\nBcc: all@example.org"\n', {}, "school_name has a line break"),
+    ("", {"KEEPER_SENDCO_NAME": "Ms\rPatel"}, "KEEPER_SENDCO_NAME has a line break"),
+    ("", {"KEEPER_MAIL_FROM": "a@b.example\nBcc: c@d.example"}, "KEEPER_MAIL_FROM has a line break"),
+]
+
+
+@pytest.mark.parametrize(("text", "env", "fragment"), BAD_ON_LOAD)
+def test_every_setting_is_checked_on_load(tmp_path: Path, text: str, env: dict[str, str], fragment: str) -> None:
+    path = tmp_path / "keeper.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path, None, env=env)
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_mail_settings_are_typed_with_the_environment_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "keeper.toml"
+    path.write_text(
+        '[mail]\ntransport = "smtp"\nsmtp_host = "smtp.file.example"\nsmtp_port = 587\nfrom = "a@file.example"\n'
+        'deadline = 120\n[chasers]\nevery_days = 5\nmax = 2\n[digest]\nday = "Friday"\nattach_records = false\n',
+        encoding="utf-8",
+    )
+    s = load_settings(path, None, env={"KEEPER_SMTP_HOST": "smtp.env.example", "KEEPER_SMTP_PASSWORD": "hunter2"})
+    assert (s.mail.kind, s.mail.smtp_host, s.mail.smtp_port) == ("smtp", "smtp.env.example", 587)
+    assert (s.mail.sender, s.mail.deadline, s.mail.smtp_password) == ("a@file.example", 120.0, "hunter2")
+    assert "hunter2" not in repr(s)  # secrets never reach a log line through a repr
+    assert (s.chasers.every_days, s.chasers.max) == (5, 2)
+    assert (s.digest.weekday, s.digest.attach_records) == (4, False)
+    defaults = load_settings(None, None, env={})
+    assert (defaults.mail.kind, defaults.mail.deadline, defaults.digest.weekday) == ("outbox", 240.0, 0)
+    assert load_settings(None, None, env={"KEEPER_MAIL": " None "}).mail.kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"KEEPER_BASE_URL": "keeper.example.org"}, 'KEEPER_BASE_URL is "keeper.example.org"'),
+        ({"KEEPER_SCHOOL_ID": "Oak Academy"}, 'KEEPER_SCHOOL_ID is "Oak Academy"'),
+    ],
+)
+def test_the_deployment_variables_are_checked_on_load(env: dict[str, str], fragment: str) -> None:
+    with pytest.raises(SettingsError, match=fragment):
+        runtime(env)
+
+
+def test_serve_names_its_register_without_touching_the_process_environment(tmp_path: Path) -> None:
+    import os
+
+    register = tmp_path / "register.xlsx"
+    (tmp_path / "keeper.toml").write_text('school_name = "Oakfield"\n', encoding="utf-8")
+    before = dict(os.environ)
+    dep = deployment({"KEEPER_LINK_SECRET": "s", "KEEPER_STATE_DIR": "/state"}, register=str(register))
+    assert dict(os.environ) == before
+    (school,) = dep.schools.values()
+    assert school.register == str(register.resolve())
+    assert school.settings.school_name == "Oakfield"  # keeper.toml beside the register
+    assert dep.runtime.state_dir == Path("/state")

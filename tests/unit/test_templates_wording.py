@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from functions.planning import render
+from functions.rendering import render
 
 TODAY = date(2025, 10, 1)
 SATURDAY_LATEST = date(2025, 11, 22)  # meeting_latest can fall on a weekend ...

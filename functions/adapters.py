@@ -1,0 +1,111 @@
+"""The adapters, built from typed settings (functions/bootstrap.py reads and checks them): the register (a workbook or
+a Google Sheet), the mail transport, the sent-ledger, the link signer and the Pub/Sub publisher. Jobs receive them as
+arguments; nothing here reads the environment."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Register, RegisterError
+from connectors.mail import MailError, MailTransport, OutboxTransport, SendGridTransport, SmtpTransport
+
+from .links import LinkSigner
+from .mailer import LEDGER_NAME, FileLedger
+from .setting_tables import MailSettings, Runtime, SettingsError
+from .settings import Settings
+from .sweep import MailSetup
+
+
+def is_sheet(ref: str) -> bool:
+    """A Google Sheet URL or key (anything that is not a file here)."""
+    if Path(ref).exists():
+        return False
+    if "docs.google.com/spreadsheets" in ref:
+        return True
+    from connectors.sheets import is_sheet_reference
+
+    return is_sheet_reference(ref)
+
+
+def open_register(ref: str, rt: Runtime, *, read_while_open: bool = False) -> Register:
+    """A workbook path, or a Google Sheet URL or key."""
+    if is_sheet(ref):
+        from connectors.sheets import open_sheet_register
+
+        try:
+            return open_sheet_register(ref, emulator_host=rt.sheets_emulator_host, credentials_file=rt.credentials_file)
+        except RegisterError:
+            if "docs.google.com" in ref or "://" in ref:
+                raise
+            # A bare spreadsheet key and no way to reach Google: far more often a mistyped file name (no .xlsx).
+            raise RegisterError(
+                f"{ref} was not found, and it is not a Google Sheet link. Check the file name (with its .xlsx ending) "
+                "and the folder you are in, or give the Sheet's full link."
+            ) from None
+    from connectors.workbook import WorkbookRegister
+
+    return WorkbookRegister(Path(ref), read_while_open=read_while_open)
+
+
+def _beside(base_dir: Path, configured: str | None, default: str) -> Path:
+    path = Path(configured or default)
+    return path if path.is_absolute() else base_dir / path
+
+
+def transport_for(mail: MailSettings, base_dir: Path) -> MailTransport:
+    """The configured transport; the outbox folder and relative paths are taken from `base_dir`."""
+    if mail.kind == "outbox":
+        return OutboxTransport(_beside(base_dir, mail.outbox, "outbox"), mail.sender)
+    try:
+        if mail.kind == "smtp":
+            if not mail.smtp_host:
+                raise MailError("KEEPER_MAIL is smtp but KEEPER_SMTP_HOST is not set.")
+            context = ssl.create_default_context()
+            if mail.smtp_cafile:
+                context.load_verify_locations(cafile=mail.smtp_cafile)
+            return SmtpTransport(
+                mail.smtp_host,
+                mail.smtp_port,
+                security=mail.smtp_security,
+                user=mail.smtp_user,
+                password=mail.smtp_password,
+                oauth_token=mail.smtp_oauth_token,
+                sender=mail.sender,
+                timeout=mail.timeout,
+                ssl_context=context,
+            )
+        return SendGridTransport(
+            mail.sendgrid_api_key,
+            sender=mail.sender,
+            host=mail.sendgrid_api_host,
+            sandbox=mail.sendgrid_sandbox,
+            timeout=mail.timeout,
+        )
+    except MailError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def link_signer(rt: Runtime, school: str = "") -> LinkSigner:
+    """Raises LinkConfigError when KEEPER_LINK_SECRET is unset."""
+    return LinkSigner(rt.link_secret, rt.base_url, school)
+
+
+def mail_setup(settings: Settings, rt: Runtime, base_dir: Path, *, school_id: str | None = None) -> MailSetup:
+    """The transport (None for KEEPER_MAIL=none), the sent-ledger (KEEPER_LEDGER, else review-keeper-sent.jsonl in
+    `base_dir`), the link signer (None without KEEPER_LINK_SECRET: emails then ask for a reply) and the time limit."""
+    mail = settings.mail
+    transport = None if mail.kind == "none" else transport_for(mail, base_dir)
+    # Links carry the school's id (the confirm page opens that school's register): the trust's [[schools]] id, or
+    # KEEPER_SCHOOL_ID, or none for a one-school install (the confirm page then has only one register to open).
+    school = school_id if school_id is not None else rt.school_id
+    signer = link_signer(rt, school) if rt.link_secret.strip() else None
+    return MailSetup(transport, FileLedger(_beside(base_dir, mail.ledger, LEDGER_NAME)), signer, mail.deadline)
+
+
+def publisher(rt: Runtime) -> Any:
+    """The Pub/Sub publisher for the trust's fan-out: the emulator (or a fake) when PUBSUB_EMULATOR_HOST is set."""
+    from connectors.pubsub import PubSubPublisher
+
+    return PubSubPublisher.connect(rt.project, rt.sweep_topic, emulator_host=rt.pubsub_emulator_host)

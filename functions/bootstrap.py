@@ -1,0 +1,375 @@
+"""The composition root: the only code in the product that reads the environment (`KEEPER_*` and the Google variables)
+and keeper.toml. It merges them into typed settings (functions/settings.py, functions/setting_tables.py), checks every
+one on load (a bad value is one sentence naming the setting, before any register is read), and builds the adapters the
+jobs take as arguments (functions/adapters.py): the register (workbook or Google Sheet), the mail transport, the
+sent-ledger, the link signer and the Pub/Sub publisher.
+
+Entry points (main.py) call `local` (one register named on the command line) or `deployment` (the cloud and `serve`),
+then one job. Tests pass `env=` an explicit mapping; only the defaults here fall back to the process environment.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Register
+
+from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
+from .advice_page import AdviceDesk
+from .evidence_setup import advice_desk
+from .setting_tables import Runtime
+from .settings import (
+    _SCHOOL_ID,
+    CONFIG_NAME,
+    DEFAULT_SCHOOL_ID,
+    MAIL_KINDS,
+    SMTP_SECURITY,
+    MailSettings,
+    School,
+    Settings,
+    SettingsError,
+    _register_ref,
+    _rules_from,
+    check_text,
+    schools_from_mapping,
+    settings_from_mapping,
+)
+from .sweep import MailSetup
+
+Env = Mapping[str, str]
+
+CONFIG_ENV = "KEEPER_CONFIG"
+REGISTER_ENV = "KEEPER_REGISTER"
+SCHOOL_ID_ENV = "KEEPER_SCHOOL_ID"
+MAIL_ENV = "KEEPER_MAIL"  # the mail transport's kind: read here and nowhere else
+_ENV_TEXT = {
+    "KEEPER_SCHOOL_NAME": "school_name",
+    "KEEPER_SENDCO_NAME": "sendco_name",
+    "KEEPER_SENDCO_EMAIL": "sendco_email",
+    "KEEPER_REGISTER_SHEET": "register_sheet",
+}
+
+
+def _environ(env: Env | None) -> Env:
+    return os.environ if env is None else env
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Settings: keeper.toml, then the environment over it
+
+
+def read_toml(path: Path, where_to_look: str) -> dict[str, Any]:
+    """A settings file's tables, or one sentence saying what is wrong with the file."""
+    if not path.is_file():
+        raise SettingsError(f"{path}: no such settings file; {where_to_look}.")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path.name}: this is not valid TOML ({exc}); fix that line and run again.") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path.name}: this is not a text file; save it as UTF-8 text.") from None
+
+
+def _pick(env: Env, var: str | None, table: Mapping[str, Any], where: str, *keys: str) -> tuple[Any, str] | None:
+    """The variable when set (not blank), else the first [mail] key present: the value and the name to blame."""
+    if var is not None and str(env.get(var) or "").strip():
+        return str(env[var]).strip(), var
+    for key in keys:
+        if table.get(key) not in (None, ""):
+            return table[key], f"{where} [mail] {key}"
+    return None
+
+
+def _seconds(found: tuple[Any, str] | None, default: float, what: str, example: int) -> float:
+    if found is None:
+        return default
+    value, name = found
+    try:
+        seconds = float(str(value)) if not isinstance(value, bool) else 0.0
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or math.isinf(seconds):
+        raise SettingsError(f'{name} is "{value}"; give the seconds {what} may take, e.g. {example}.')
+    return seconds
+
+
+def _flag(found: tuple[Any, str] | None) -> bool:
+    if found is None or isinstance(found[0], bool):
+        return bool(found and found[0])
+    value, name = found
+    text = str(value).strip().lower()
+    if text not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise SettingsError(f'{name} is "{value}"; use true or false.')
+    return text in ("1", "true", "yes", "on")
+
+
+def mail_settings(table: Mapping[str, Any], env: Env, where: str = CONFIG_NAME) -> MailSettings:
+    """[mail] in keeper.toml with the KEEPER_* variables over it (each variable is its key in upper case with the
+    KEEPER_ prefix; SendGrid's are SENDGRID_*). Every value is checked, whichever transport is in use."""
+
+    def pick(var: str | None, *keys: str) -> tuple[Any, str] | None:
+        return _pick(env, var, table, where, *keys)
+
+    def text(var: str | None, *keys: str) -> str | None:
+        found = pick(var, *keys)
+        return None if found is None else check_text(str(found[0]), found[1], "").strip()
+
+    kind_found = pick(MAIL_ENV, "transport")
+    kind = "outbox" if kind_found is None else str(kind_found[0]).strip().lower()
+    if kind not in MAIL_KINDS:
+        raise SettingsError(
+            f'{kind_found[1] if kind_found else MAIL_ENV} is "{kind}"; use outbox (the default), smtp, '
+            "sendgrid or none."
+        )
+    port_found = pick("KEEPER_SMTP_PORT", "smtp_port")
+    port: int | None = None
+    if port_found is not None:
+        try:
+            port = int(str(port_found[0]))
+        except ValueError:
+            port = 0
+        if not 0 < port < 65536:
+            raise SettingsError(f'{port_found[1]} is "{port_found[0]}"; use a number such as 587.')
+    security = (text("KEEPER_SMTP_SECURITY", "smtp_security") or "starttls").lower()
+    if security not in SMTP_SECURITY:
+        raise SettingsError(f'KEEPER_SMTP_SECURITY is "{security}"; use starttls, tls or none.')
+    defaults = MailSettings()
+    return MailSettings(
+        kind=kind,
+        sender=text("KEEPER_MAIL_FROM", "mail_from", "from") or defaults.sender,
+        timeout=_seconds(
+            pick("KEEPER_MAIL_TIMEOUT", "mail_timeout", "timeout"), defaults.timeout, "one call to the mail server", 20
+        ),
+        deadline=_seconds(pick("KEEPER_MAIL_DEADLINE", "deadline"), defaults.deadline, "the email step", 240),
+        outbox=text("KEEPER_OUTBOX", "outbox"),
+        ledger=text("KEEPER_LEDGER", "ledger"),
+        smtp_host=text("KEEPER_SMTP_HOST", "smtp_host"),
+        smtp_port=port,
+        smtp_security=security,
+        smtp_user=text("KEEPER_SMTP_USER", "smtp_user"),
+        smtp_password=text("KEEPER_SMTP_PASSWORD", "smtp_password"),
+        smtp_oauth_token=text("KEEPER_SMTP_OAUTH_TOKEN", "smtp_oauth_token"),
+        smtp_cafile=text("KEEPER_SMTP_CAFILE", "smtp_cafile"),
+        sendgrid_api_key=str(env.get("SENDGRID_API_KEY") or ""),
+        sendgrid_api_host=text("SENDGRID_API_HOST", "sendgrid_api_host"),
+        sendgrid_sandbox=_flag(pick("SENDGRID_SANDBOX", "sendgrid_sandbox")),
+    )
+
+
+def _mail_table(settings: Settings) -> Mapping[str, Any]:
+    table = settings.extra.get("mail") or {}
+    return table if isinstance(table, Mapping) else {}
+
+
+def apply_environment(settings: Settings, env: Env) -> Settings:
+    """`KEEPER_*` variables win over the file; the [mail] table is merged with the mail variables and checked."""
+    changes: dict[str, Any] = {
+        attr: check_text(env[var], var, "") for var, attr in _ENV_TEXT.items() if env.get(var, "").strip()
+    }
+    rules_raw: dict[str, Any] = {}
+    if env.get("KEEPER_ANCHOR"):
+        rules_raw["anchor"] = env["KEEPER_ANCHOR"]
+    if env.get("KEEPER_PERIOD"):
+        rules_raw["period"] = env["KEEPER_PERIOD"]
+    if env.get("KEEPER_TRANSFER_AFTER_YEARS"):
+        try:
+            rules_raw["transfer_after_years"] = [int(y) for y in env["KEEPER_TRANSFER_AFTER_YEARS"].split(",")]
+        except ValueError:
+            raise SettingsError(
+                "KEEPER_TRANSFER_AFTER_YEARS must be year groups separated by commas, e.g. 6,11."
+            ) from None
+    if rules_raw:
+        changes["rules"] = replace(settings.rules, **_rules_from(rules_raw, "environment"))
+    return replace(settings, **changes, mail=mail_settings(_mail_table(settings), env, settings.source))
+
+
+def load_settings(config: Path | None = None, register: Path | None = None, env: Env | None = None) -> Settings:
+    """--config FILE, else keeper.toml beside the register, else the defaults; then the environment."""
+    path = config
+    if path is None and register is not None:
+        beside = register.parent / CONFIG_NAME
+        path = beside if beside.is_file() else None
+    if path is None:
+        settings = Settings()
+    else:
+        settings = settings_from_mapping(read_toml(path, "check the path given to --config"), where=path.name)
+    return apply_environment(settings, _environ(env))
+
+
+def load_schools(
+    config: Path | None = None, env: Env | None = None, *, register: str | None = None
+) -> dict[str, School]:
+    """Every school this deployment looks after, by id.
+
+    The settings file is `config`, else (when no `register` is given) $KEEPER_CONFIG, else keeper.toml in the working
+    directory (the function's source folder when deployed), else keeper.toml beside the register, as load_settings.
+    With a [[schools]] array: one School per entry (KEEPER_SCHOOL_NAME and the like are not applied: they could only
+    be right for one of them; the mail variables are, to every school). Without one: a single school made by
+    `load_settings`, with id $KEEPER_SCHOOL_ID (default "school") and the register `register`, else $KEEPER_REGISTER;
+    no register at all is a SettingsError.
+    """
+    env = _environ(env)
+    path = config
+    # A register named on the command line brings its own keeper.toml (beside it), as `main.py sweep` does.
+    if path is None and register is None and env.get(CONFIG_ENV, "").strip():
+        path = Path(env[CONFIG_ENV].strip())
+    if path is None and register is None and Path(CONFIG_NAME).is_file():
+        path = Path(CONFIG_NAME)
+    raw: Mapping[str, Any] = {}
+    if path is not None:
+        raw = read_toml(path, f"check {CONFIG_ENV} or --config")
+    base = path.resolve().parent if path is not None else Path.cwd()
+    if "schools" in raw:
+        schools = schools_from_mapping(raw, where=path.name if path else CONFIG_NAME, base=base)
+        return {
+            i: replace(
+                s, settings=replace(s.settings, mail=mail_settings(_mail_table(s.settings), env, s.settings.source))
+            )
+            for i, s in schools.items()
+        }
+    ref = register or env.get(REGISTER_ENV, "").strip()
+    if not ref:
+        raise SettingsError(
+            f"No register: give one on the command line, set {REGISTER_ENV}, or list schools with [[schools]] in "
+            f"{CONFIG_NAME}."
+        )
+    school_id = _school_id(env) or DEFAULT_SCHOOL_ID
+    register_ref = _register_ref(ref, "the register", base if register is None else Path.cwd())
+    register_path = None if not register_ref.lower().endswith((".xlsx", ".xlsm")) else Path(register_ref)
+    settings = load_settings(path, register_path, env)
+    return {school_id: School(school_id, register_ref, settings)}
+
+
+def _school_id(env: Env) -> str:
+    school_id = env.get(SCHOOL_ID_ENV, "").strip()
+    if school_id and not _SCHOOL_ID.match(school_id):
+        raise SettingsError(f'{SCHOOL_ID_ENV} is "{school_id}"; use lower-case letters, digits and hyphens.')
+    return school_id
+
+
+def mail_deadline(settings: Settings, env: Env) -> float:
+    """Seconds the email step may take: KEEPER_MAIL_DEADLINE, else [mail] deadline, else 240 (see MailSettings)."""
+    return mail_settings(_mail_table(settings), env, settings.source).deadline
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The rest of the environment (links, state, Google endpoints): the Runtime record, in functions/setting_tables.py
+
+
+def runtime(env: Env | None = None) -> Runtime:
+    env = _environ(env)
+    base_url = env.get("KEEPER_BASE_URL", "").strip()
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f'KEEPER_BASE_URL is "{base_url}"; give the confirmation page\'s address, e.g. https://keeper.example.org.'
+        )
+    return Runtime(
+        link_secret=env.get("KEEPER_LINK_SECRET", ""),
+        base_url=base_url,
+        school_id=_school_id(env),
+        state_dir=Path(env.get("KEEPER_STATE_DIR") or "."),
+        project=env.get("KEEPER_PROJECT") or env.get("GOOGLE_CLOUD_PROJECT", ""),
+        sweep_topic=env.get("KEEPER_SWEEP_TOPIC", "keeper-sweep"),
+        sheets_emulator_host=env.get("SHEETS_EMULATOR_HOST", "").strip(),
+        credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip(),
+        pubsub_emulator_host=env.get("PUBSUB_EMULATOR_HOST", "").strip(),
+        drive_emulator_host=env.get("DRIVE_EMULATOR_HOST", "").strip(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# What each entry point starts from
+
+
+@dataclass(frozen=True)
+class Local:
+    """One register named on the command line, its settings and the environment's."""
+
+    ref: str
+    settings: Settings
+    runtime: Runtime
+
+    def register(self) -> Register:
+        return open_register(self.ref, self.runtime)
+
+    def mail(self) -> MailSetup:
+        # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.
+        base_dir = Path.cwd() if is_sheet(self.ref) else Path(self.ref).resolve().parent
+        return mail_setup(self.settings, self.runtime, base_dir)
+
+
+def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
+    env = _environ(env)
+    register_path = None if is_sheet(ref) else Path(ref)
+    settings = load_settings(Path(config) if config else None, register_path, env)
+    return Local(ref, settings, runtime(env))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Every school this deployment looks after, and the environment's settings."""
+
+    schools: dict[str, School]
+    runtime: Runtime
+
+    def open_register(self, school: School) -> Register:
+        return open_register(school.register, self.runtime)
+
+    def open_register_to_show(self, school: School) -> Register:
+        """For the contributor's page: a workbook open in Excel may still be read (writing waits: the queue)."""
+        return open_register(school.register, self.runtime, read_while_open=True)
+
+    def advice_desk(self) -> AdviceDesk:
+        """The role's form job: each school's evidence store and submission queue (docs/register.md s8)."""
+        return advice_desk(self.runtime)
+
+    def mail(self, school: School) -> MailSetup:
+        # The function's own disk is gone after each run: KEEPER_STATE_DIR should be lasting storage (DEPLOY.md 4a).
+        return mail_setup(school.settings, self.runtime, self.runtime.state_dir / school.id, school_id=school.id)
+
+
+def deployment(env: Env | None = None, *, register: str | None = None, config: str | None = None) -> Deployment:
+    """The cloud's schools ($KEEPER_CONFIG or $KEEPER_REGISTER). `serve` names a register and maybe a settings file:
+    they stand in for KEEPER_REGISTER and KEEPER_CONFIG (keeper.toml beside the register when no --config)."""
+    env = dict(_environ(env))
+    if register:
+        ref = register if is_sheet(register) else str(Path(register).resolve())
+        env[REGISTER_ENV] = ref
+        beside = None if is_sheet(ref) else Path(ref).parent / CONFIG_NAME
+        if config is None and beside is not None and beside.is_file():
+            env[CONFIG_ENV] = str(beside)
+    if config:
+        env[CONFIG_ENV] = str(Path(config).resolve())
+    return Deployment(load_schools(env=env), runtime(env))
+
+
+# The adapters' builders are part of the root's surface: entry points ask the bootstrap, never the modules behind it.
+__all__ = [
+    "CONFIG_ENV",
+    "REGISTER_ENV",
+    "SCHOOL_ID_ENV",
+    "Deployment",
+    "Local",
+    "Runtime",
+    "apply_environment",
+    "deployment",
+    "is_sheet",
+    "link_signer",
+    "load_schools",
+    "load_settings",
+    "local",
+    "mail_deadline",
+    "mail_settings",
+    "mail_setup",
+    "open_register",
+    "publisher",
+    "read_toml",
+    "runtime",
+    "transport_for",
+]

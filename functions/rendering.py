@@ -1,0 +1,232 @@
+"""Turning the planner's decisions into emails: the Jinja templates, the subjects, and the `.ics` invitation.
+
+functions/planning.py decides which emails are due and hands over plain data (`DueEmail`); this module is the only
+place that knows how they read. No sheet, no network, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import jinja2
+
+from connectors.base import CellValue
+from review_rules.dates import format_date
+from review_rules.model import Status
+from sheet_schema.contributions import Contribution
+from sheet_schema.model import ReviewedPupil
+
+from .plan_model import CellUpdate, ContributionKey, DueEmail, EmailDecisions, InvitationEvent, Kind, MailPlanSettings
+from .planning import plan_decisions
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    kind: Kind
+    to: str
+    pupil_row: int | None
+    subject: str
+    text: str
+    html: str
+    reply_to: str | None
+    attachments: tuple[Attachment, ...] = ()
+    contribution_row: int | None = None
+    reason_key: str = ""
+    contribution_key: ContributionKey | None = None
+
+
+@dataclass(frozen=True)
+class EmailPlan:
+    today: date
+    emails: tuple[OutgoingEmail, ...]
+    updates: tuple[CellUpdate, ...]
+    new_rows: tuple[Contribution, ...]  # Parent/carer rows seeded from the register, to append
+    notes: tuple[str, ...]  # sentences for the SENDCo (also in the digest)
+    outstanding: Mapping[int, str]  # pupil row -> the AR outstanding cell, e.g. "EP, Class teacher (2 chasers)"
+
+    def emails_json(self) -> list[dict[str, Any]]:
+        """The sweep JSON's "emails" list (what would be sent)."""
+        return [{"kind": e.kind, "to": e.to, "pupil_row": e.pupil_row, "subject": e.subject} for e in self.emails]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Templates
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        # Names and notes come from a spreadsheet anyone may type into: HTML is always escaped.
+        autoescape=lambda name: name is not None and name.endswith(".html.j2"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(name: str, **context: Any) -> tuple[str, str]:
+    env = _environment()
+    context.setdefault("fmt", format_date)
+    return env.get_template(f"{name}.txt.j2").render(**context), env.get_template(f"{name}.html.j2").render(**context)
+
+
+def subject(kind: Kind, context: Mapping[str, Any]) -> str:
+    if kind == "digest":
+        headline = f"{len(context['urgent'])} need you" if context["urgent"] else "nothing urgent"
+        return f"Annual reviews at {context['school_name']}, {format_date(context['today'])}: {headline}"
+    pupil = context["pupil"]
+    if kind == "request":
+        # Never ask "by" a date already gone (an overdue review is still asked for its advice).
+        when = "as soon as you can" if context["due_passed"] else f"by {format_date(context['due'])}"
+        return f"Annual review for {pupil}: your contribution, please, {when}"
+    if kind == "chaser":
+        return f"Reminder: annual review for {pupil}, your contribution"
+    if context["rescheduled"]:
+        return f"Rescheduled: annual review meeting for {pupil}, now {format_date(context['meeting'])}"
+    return f"Invitation: annual review meeting for {pupil}, {format_date(context['meeting'])}"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Calendar invitation
+
+
+def invitation_ics(
+    *,
+    uid: str,
+    meeting: date,
+    sequence: int,
+    summary: str,
+    school_name: str,
+    organiser_email: str | None,
+    organiser_name: str,
+    attendee_email: str,
+    stamp: date,
+) -> bytes:
+    """An all-day VEVENT (the register holds the meeting's date, not its time) with a stable UID per contributor and
+    cycle, so a rescheduled invitation (higher SEQUENCE) moves the event in the contributor's calendar."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Review Keeper//EHCP annual reviews//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", datetime.combine(stamp, time(0, 0), tzinfo=UTC))
+    event.add("dtstart", meeting)
+    event.add("dtend", meeting + timedelta(days=1))
+    event.add("sequence", sequence)
+    event.add("summary", summary)
+    event.add("location", school_name)
+    event.add("description", f"Annual review meeting at {school_name}. {organiser_name} will confirm the time.")
+    if organiser_email:
+        organizer = icalendar.vCalAddress(f"mailto:{organiser_email}")
+        organizer.params["cn"] = icalendar.vText(organiser_name)
+        event.add("organizer", organizer)
+    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+    attendee.params["rsvp"] = icalendar.vText("TRUE")
+    event.add("attendee", attendee)
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def _attachment(event: InvitationEvent) -> Attachment:
+    ics = invitation_ics(
+        uid=event.uid,
+        meeting=event.meeting,
+        sequence=event.sequence,
+        summary=event.summary,
+        school_name=event.school_name,
+        organiser_email=event.organiser_email,
+        organiser_name=event.organiser_name,
+        attendee_email=event.attendee_email,
+        stamp=event.stamp,
+    )
+    return Attachment("invitation.ics", "text/calendar; method=REQUEST", ics)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Emails
+
+
+def render_email(due: DueEmail) -> OutgoingEmail:
+    text, html = render(due.kind, **due.context)
+    return OutgoingEmail(
+        kind=due.kind,
+        to=due.to,
+        pupil_row=due.pupil_row,
+        subject=subject(due.kind, due.context),
+        text=text,
+        html=html,
+        reply_to=due.reply_to,
+        attachments=(_attachment(due.invitation),) if due.invitation is not None else (),
+        contribution_row=due.contribution_row,
+        reason_key=due.reason_key,
+        contribution_key=due.contribution_key,
+    )
+
+
+def render_plan(decisions: EmailDecisions) -> EmailPlan:
+    """The decided emails, written out; the cell updates, seeded rows, notes and AR outstanding pass through."""
+    return EmailPlan(
+        today=decisions.today,
+        emails=tuple(render_email(due) for due in decisions.due),
+        updates=decisions.updates,
+        new_rows=decisions.new_rows,
+        notes=decisions.notes,
+        outstanding=decisions.outstanding,
+    )
+
+
+def plan_emails(
+    pupils: Sequence[ReviewedPupil],
+    contributions: Sequence[Contribution],
+    *,
+    today: date,
+    settings: MailPlanSettings,
+    sent_log: Mapping[str, date] | None = None,
+    previous_status: Mapping[int, Status | CellValue] | None = None,
+    contribution_issues: Sequence[str] = (),
+    seed_parents: bool = True,
+) -> EmailPlan:
+    """Today's emails, decided (functions.planning.plan_decisions: the arguments are described there) and written."""
+    decisions = plan_decisions(
+        pupils,
+        contributions,
+        today=today,
+        settings=settings,
+        sent_log=sent_log,
+        previous_status=previous_status,
+        contribution_issues=contribution_issues,
+        seed_parents=seed_parents,
+    )
+    return render_plan(decisions)
+
+
+__all__ = [
+    "Attachment",
+    "EmailPlan",
+    "OutgoingEmail",
+    "invitation_ics",
+    "plan_emails",
+    "render",
+    "render_email",
+    "render_plan",
+    "subject",
+]
