@@ -108,6 +108,7 @@ def cmd_records(args: argparse.Namespace) -> int:
             settings=here.settings,
             out_dir=Path(args.out),
             pupil=args.pupil,
+            store=here.evidence_store(),
         )
     except OSError as exc:
         raise _could_not_write(exc) from None

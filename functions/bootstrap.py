@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import Register
+from connectors.storage_base import EvidenceStore
 
 from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
 from .advice_page import AdviceDesk
-from .evidence_setup import advice_desk
+from .evidence_setup import advice_desk, evidence_store
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -297,6 +298,10 @@ class Local:
 
     def register(self) -> Register:
         return open_register(self.ref, self.runtime)
+
+    def evidence_store(self) -> EvidenceStore:
+        """The contributors' files and full texts for this register (docs/register.md s8)."""
+        return evidence_store(School("", self.ref, self.settings), self.runtime)
 
     def mail(self) -> MailSetup:
         # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.

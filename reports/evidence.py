@@ -24,7 +24,7 @@ from sheet_schema.contributions import Contribution, contribution_key
 PFA_AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "Employment and higher education",
-        ("job", "work", "career", "college", "universit", "apprentic", "training", "employ", "volunteer",
+        ("job", "work", "career", "college", "want to be", "become", "be an? ", "universit", "apprentic", "training", "employ", "volunteer",
          "qualification", "gcse", "course", "sixth form", "post-16", "internship", "supported internship"),
     ),
     (
@@ -190,6 +190,11 @@ def pfa_lines(compiled: CompiledEvidence, area: str) -> tuple[tuple[str, str], .
     return next((items for name, items in compiled.pfa if name == area), ())
 
 
+def aspirations(compiled: CompiledEvidence) -> tuple[str, ...]:
+    """The young person's own words about adult life ("When I am older I would like to"), newest submission."""
+    return tuple(answer for entry in compiled.child for q, answer in entry.answers if q.startswith("When I am older"))
+
+
 def add_pfa_lines(document: DocxDocument, items: Sequence[tuple[str, str]]) -> None:
     for source, sentence in items:
         document.add_paragraph(f"{source}: {sentence}", style="List Bullet")
@@ -221,6 +226,7 @@ __all__ = [
     "add_evidence",
     "add_pfa_lines",
     "add_views",
+    "aspirations",
     "compile_evidence",
     "pfa_lines",
 ]

@@ -256,3 +256,67 @@ def test_the_register_open_in_excel_queues_the_submission(site: Site) -> None:
     assert row["Written by"] == "I wrote it myself"
     young = next(r for r in site.sheet("Contributions") if r[1] == "Young person")
     assert young[5].date() == TODAY
+
+
+SALT = ("Leo Fitzgerald", "SALT", "salt.referrals@nhs.example.org")
+
+
+def test_the_record_is_compiled_from_what_was_sent(site: Site, tmp_path: Path) -> None:
+    import hashlib
+
+    import docx
+
+    from functions.reporting import records_job
+
+    site.post(
+        site.token(*YOUNG),
+        {
+            "likes": "Fixing bikes",
+            "hard_for_me": "Loud rooms",
+            "when_older": "I want to be a mechanic. I want to live with my friends.",
+        },
+    )
+    site.post(
+        site.token(*PARENT),
+        {"going_well": "He is calmer", "hopes_adult": "We hope he can travel to college on his own."},
+    )
+    site.post(
+        site.token(*SALT),
+        {
+            "summary": "Speech is clearer",
+            "recommendations": "Leo should join the college link course. Weekly therapy should continue.",
+        },
+        [(PDF, "salt.pdf")],
+    )
+    site.post(site.token(*EP), {"summary": "Freya reads well"})
+    out = tmp_path / "records"
+    paths = records_job(
+        WorkbookRegister(site.register),
+        today=TODAY,
+        settings=load_settings(register=site.register),
+        out_dir=out,
+        store=FolderEvidenceStore.beside(site.register),
+    )
+    leo = next(p for p in paths if "Leo" in p.name)
+    text = [p.text for p in docx.Document(str(leo)).paragraphs]
+    child = text.index("Views, wishes and feelings of the child or young person")
+    parents = text.index("Views of parents and carers")
+    advice = text.index("Advice received")
+    assert child < parents < advice
+    assert "\u201cFixing bikes\u201d" in text[child:parents]  # the child's own words, first
+    assert "He is calmer" in text[parents:advice]
+    assert any(t.startswith("SALT: Priya Shah (sent 29/11/2026)") for t in text[advice:])
+    assert "\u201cI want to be a mechanic. I want to live with my friends.\u201d" in text  # aspirations (Year 9)
+    employment = text.index("Employment and higher education")
+    living = text.index("Independent living")
+    assert "The young person: I want to be a mechanic." in text[employment:living]
+    assert "SALT: Leo should join the college link course." in text[employment:living]
+    assert "Parent/carer: We hope he can travel to college on his own." in text[living : living + 6]
+    tables = docx.Document(str(leo)).tables
+    reports = next(t for t in tables if t.rows[0].cells[0].text == "File")
+    assert reports.rows[1].cells[3].text == hashlib.sha256(PDF).hexdigest()
+    assert reports.rows[1].cells[2].text == "29/11/2026"
+    freya = next(p for p in paths if "Freya" in p.name)
+    freya_text = [p.text for p in docx.Document(str(freya)).paragraphs]
+    outstanding = freya_text.index("Still outstanding")
+    assert "Class teacher (Jo Patel)" in freya_text[outstanding:]
