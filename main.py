@@ -64,6 +64,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         ledger=mail.ledger,
         signer=mail.signer,
         deadline=mail.deadline,
+        queue=here.submission_queue(),
     )
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
@@ -266,7 +267,7 @@ def sweep_http(request) -> tuple[str, int, dict[str, str]]:
         wanted.school_ids,
         today=london_today(),
         open_register=dep.open_register,
-        runner=school_runner(dep.mail),
+        runner=school_runner(dep.mail, dep.submission_queue),
         dry_run=wanted.dry_run,
     )
     return _json_reply(result, 200 if result["ok"] else 500)
@@ -284,7 +285,11 @@ def sweep_event(cloud_event) -> None:
         _cloud_log.error("ignored a Pub/Sub message that names no known school", extra={"event": "BadRequest"})
         return
     result = sweep_schools(
-        dep.schools, [school], today=london_today(), open_register=dep.open_register, runner=school_runner(dep.mail)
+        dep.schools,
+        [school],
+        today=london_today(),
+        open_register=dep.open_register,
+        runner=school_runner(dep.mail, dep.submission_queue),
     )
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")

@@ -20,10 +20,11 @@ from typing import Any
 
 from connectors.base import Register
 from connectors.storage_base import EvidenceStore
+from connectors.submission_queue import SubmissionQueue
 
 from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
 from .advice_page import AdviceDesk
-from .evidence_setup import advice_desk, evidence_store
+from .evidence_setup import advice_desk, evidence_store, submission_queue
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -303,6 +304,10 @@ class Local:
         """The contributors' files and full texts for this register (docs/register.md s8)."""
         return evidence_store(School("", self.ref, self.settings), self.runtime)
 
+    def submission_queue(self) -> SubmissionQueue:
+        """Submissions waiting for the register (it was open in Excel when they came): the sweep applies them."""
+        return submission_queue(School("", self.ref, self.settings), self.runtime)
+
     def mail(self) -> MailSetup:
         # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.
         base_dir = Path.cwd() if is_sheet(self.ref) else Path(self.ref).resolve().parent
@@ -329,6 +334,9 @@ class Deployment:
     def open_register_to_show(self, school: School) -> Register:
         """For the contributor's page: a workbook open in Excel may still be read (writing waits: the queue)."""
         return open_register(school.register, self.runtime, read_while_open=True)
+
+    def submission_queue(self, school: School) -> SubmissionQueue:
+        return submission_queue(school, self.runtime)
 
     def advice_desk(self) -> AdviceDesk:
         """The role's form job: each school's evidence store and submission queue (docs/register.md s8)."""

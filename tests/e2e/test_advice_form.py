@@ -320,3 +320,26 @@ def test_the_record_is_compiled_from_what_was_sent(site: Site, tmp_path: Path) -
     freya_text = [p.text for p in docx.Document(str(freya)).paragraphs]
     outstanding = freya_text.index("Still outstanding")
     assert "Class teacher (Jo Patel)" in freya_text[outstanding:]
+
+
+def test_the_next_sweep_applies_what_waited_for_the_register(site: Site) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    lock = site.register.parent / f"~${site.register.name}"
+    lock.write_text("owner")
+    site.post(site.token(*YOUNG), {"likes": "Cars"})
+    lock.unlink()
+    assert len(SubmissionQueue.beside(site.register)) == 1
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")} | {"KEEPER_MAIL": "none"}
+    out = subprocess.run(
+        [sys.executable, "main.py", "sweep", str(site.register), "--json", "--today", TODAY.isoformat()],
+        capture_output=True, text=True, timeout=300, check=True, env=env,
+    )  # fmt: skip
+    result = json.loads(out.stdout)
+    assert result["advice_applied"] == 1
+    assert result["advice_waiting"] == 0
+    assert [r["Likes and good at"] for r in site.advice()] == ["Cars"]
+    assert len(SubmissionQueue.beside(site.register)) == 0
