@@ -117,6 +117,30 @@ def cmd_records(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_papers(args: argparse.Namespace) -> int:
+    """One pupil's papers pack; with --send, a signed download link to every invitee (docs/rules.md s5)."""
+    import tempfile
+
+    from functions.papers_job import papers_job
+
+    here = bootstrap.local(args.register, args.config)
+    sending = here.papers_sending() if args.send else None
+    with tempfile.TemporaryDirectory(prefix="keeper-lo-") as profile:
+        try:
+            outcome = papers_job(
+                here.register(), today=_today(args.today), settings=here.settings, pupil=args.pupil,
+                out_dir=Path(args.out), store=here.evidence_store(), profile=Path(profile), sending=sending,
+            )  # fmt: skip
+        except OSError as exc:
+            raise _could_not_write(exc) from None
+    print(f"Wrote the papers ({outcome.pages} pages) to {outcome.pack}")
+    for line in [*outcome.left_out, *outcome.failures]:
+        print(f"  {line}")
+    if sending is not None:
+        print(f"Sent a download link to {outcome.sent_to} invitee{'' if outcome.sent_to == 1 else 's'}.")
+    return EXIT_OK
+
+
 def _run_report(args: argparse.Namespace, job_name: str) -> Path:
     """The overview and the calendar: one file each, written from the register, which they never change."""
     from functions import reporting
@@ -188,6 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     records.add_argument("--out", default="records", help="folder for the .docx files (default records/)")
     records.add_argument("--pupil", help="only this pupil: the sheet row number or the UPN")
     records.set_defaults(func=cmd_records)
+
+    papers = sub.add_parser(
+        "papers",
+        help="one pupil's papers pack as a PDF (record and reports); --send emails each invitee a download link",
+        description="Example: python main.py papers register.xlsx --pupil 7 --send",
+    )
+    _report_args(papers)
+    papers.add_argument("--pupil", required=True, help="the pupil: the sheet row number or the UPN")
+    papers.add_argument("--out", default="papers", help="folder for the PDF (default papers/)")
+    papers.add_argument("--send", action="store_true", help="email each invitee a link to download it")
+    papers.set_defaults(func=cmd_papers)
 
     report = sub.add_parser(
         "report",
@@ -338,12 +373,32 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
     return _confirm_reply(request, lambda: _confirmations(bootstrap.deployment()))
 
 
-def serve_app(service: Confirmations) -> Callable[..., Any]:
+def _papers_reply(request: Any, dep: bootstrap.Deployment) -> tuple[bytes, int, dict[str, str]]:
+    """GET /papers?t=...: a papers pack for a genuine, unexpired download link (functions/papers.py)."""
+    from functions.papers import download
+
+    use_cloud_logging()
+    try:
+        signer = bootstrap.papers_signer(dep.runtime, school="")
+    except SettingsError:
+        page = ConfirmPage("unavailable", 503)
+        return page.html().encode("utf-8"), page.status, dict(SECURITY_HEADERS)
+    return download(request.args.get("t"), signer=signer, folder_for=dep.papers_folders(), today=london_today())
+
+
+@functions_framework.http
+def papers(request) -> tuple[bytes, int, dict[str, str]]:
+    return _papers_reply(request, bootstrap.deployment())
+
+
+def serve_app(service: Confirmations, papers: Callable[[Any], tuple[bytes, int, dict[str, str]]] | None = None) -> Any:
     """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start."""
     from werkzeug.wrappers import Request, Response
 
     @Request.application
     def app(request: Request) -> Response:
+        if request.path.rstrip("/").endswith("/papers") and papers is not None:
+            return Response(*papers(request))
         body, status, headers = _confirm_reply(request, lambda: service)
         return Response(body, status=status, headers=headers)
 
@@ -356,7 +411,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     dep = bootstrap.deployment(register=args.register, config=args.config)
     try:
-        app = serve_app(_confirmations(dep))
+        app = serve_app(_confirmations(dep), lambda request: _papers_reply(request, dep))
     except LinkConfigError as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM

@@ -25,6 +25,8 @@ from connectors.submission_queue import SubmissionQueue
 from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
 from .advice_page import AdviceDesk
 from .evidence_setup import advice_desk, evidence_store, submission_queue
+from .papers import PapersSigner
+from .papers_job import Sending
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -285,6 +287,21 @@ def runtime(env: Env | None = None) -> Runtime:
     )
 
 
+def papers_signer(rt: Runtime, school: str | None = None) -> PapersSigner:
+    """The papers' download links: signed with KEEPER_LINK_SECRET, pointing at KEEPER_BASE_URL."""
+    if not rt.link_secret or not rt.base_url:
+        raise SettingsError(
+            "Papers are sent as a download link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `serve` or the "
+            "confirm function answers), then run again."
+        )
+    return PapersSigner(rt.link_secret, rt.base_url, rt.school_id if school is None else school)
+
+
+def papers_folder(ref: str, rt: Runtime, school_id: str = "") -> Path:
+    """Beside a workbook; for a Google Sheet, under the state directory (KEEPER_STATE_DIR)."""
+    return rt.state_dir / (school_id or "school") if is_sheet(ref) else Path(ref).resolve().parent
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # What each entry point starts from
 
@@ -307,6 +324,15 @@ class Local:
     def submission_queue(self) -> SubmissionQueue:
         """Submissions waiting for the register (it was open in Excel when they came): the sweep applies them."""
         return submission_queue(School("", self.ref, self.settings), self.runtime)
+
+    def papers_sending(self) -> Sending:
+        """What `papers --send` needs: the download links' signer, the mail, and where the served copy lives."""
+        mail = self.mail()
+        if mail.transport is None:
+            raise SettingsError(
+                "Emails are off (KEEPER_MAIL=none), so the papers cannot be sent; send the PDF yourself."
+            )
+        return Sending(papers_signer(self.runtime), mail.transport, mail.ledger, papers_folder(self.ref, self.runtime))
 
     def mail(self) -> MailSetup:
         # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.
@@ -337,6 +363,10 @@ class Deployment:
 
     def submission_queue(self, school: School) -> SubmissionQueue:
         return submission_queue(school, self.runtime)
+
+    def papers_folders(self) -> dict[str, Path]:
+        """Each school's folder of published papers packs (the download link names a pack by its digest only)."""
+        return {school.id: papers_folder(school.register, self.runtime, school.id) for school in self.schools.values()}
 
     def advice_desk(self) -> AdviceDesk:
         """The role's form job: each school's evidence store and submission queue (docs/register.md s8)."""
@@ -381,6 +411,8 @@ __all__ = [
     "mail_settings",
     "mail_setup",
     "open_register",
+    "papers_folder",
+    "papers_signer",
     "publisher",
     "read_toml",
     "runtime",
