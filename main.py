@@ -118,7 +118,7 @@ def cmd_records(args: argparse.Namespace) -> int:
 
 
 def cmd_papers(args: argparse.Namespace) -> int:
-    """One pupil's papers pack; with --send, a signed download link to every invitee (docs/rules.md s5)."""
+    """One pupil's papers pack; with --send, a signed download link to every invitee (docs/rules.md s6)."""
     import tempfile
 
     from functions.papers_job import papers_job

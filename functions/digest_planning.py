@@ -135,7 +135,7 @@ def plan_digest(
                 why.append(f"{transfer_label(t.from_year, t.to_post16)}: plan final by {format_date(t.final_by)}")
             soon.append({"label": _label(p), "starts": clock.requests_from, "why": "; ".join(why)})
 
-    # Papers go to every invitee at least two weeks before the meeting (reg 20(4); docs/rules.md s5): from the week
+    # Papers go to every invitee at least two weeks before the meeting (reg 20(4); docs/rules.md s6): from the week
     # before papers_by, what has arrived and the one command that builds the pack and sends the links.
     papers = []
     for p in active:

@@ -1,4 +1,4 @@
-"""The papers pack: built for one pupil, and (with --send) a signed download link to each invitee (docs/rules.md s5:
+"""The papers pack: built for one pupil, and (with --send) a signed download link to each invitee (docs/rules.md s6:
 papers go out at least two weeks before the meeting, reg 20(4)).
 
 The pack holds the pupil's full name and every contributor's advice, so it is never attached to an email (an address

@@ -1,4 +1,4 @@
-"""`main.py papers REGISTER --pupil ROW|UPN [--send]`: one pupil's papers pack (docs/rules.md s5; reg 20(4)).
+"""`main.py papers REGISTER --pupil ROW|UPN [--send]`: one pupil's papers pack (docs/rules.md s6; reg 20(4)).
 
 The review record (as `records` makes it, evidence included) first, then each contributor's report in the order they
 arrived; with `send`, a signed download link to every invitee with an address (functions/papers.py) and "Papers sent"

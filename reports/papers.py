@@ -1,4 +1,4 @@
-"""The papers pack (docs/rules.md s5): one PDF that goes to every invitee at least two weeks before the meeting
+"""The papers pack (docs/rules.md s6): one PDF that goes to every invitee at least two weeks before the meeting
 (reg 20(4)): the review record first, then each contribution's report in the order they arrived.
 
 LibreOffice converts the Word parts (the record, and any .docx/.doc report) in one headless run with its own profile
