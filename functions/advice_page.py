@@ -174,6 +174,15 @@ class AdviceDesk:
                 problems=problems,
             )
             return Outcome("form", 400, context)
+        context = {
+            "files_kept": len(files),
+            "storage_failed": False,
+            "editable_until": format_date(due) if due and now.date() <= due else None,
+        }
+        same = latest is not None and dict(latest.answers) == answers.answers
+        if same and latest is not None and not files and latest.nothing_new == answers.nothing_new:
+            # The same form again (a double tap, the browser's resend): kept already, nothing new to write.
+            return Outcome("advice_thanks", 200, {**context, "sent_at": f"{latest.submitted_at:%d/%m/%Y at %H:%M}"})
         submission = new_submission(
             contribution, answers, files, now.replace(tzinfo=None), latest.files if latest else ()
         )
@@ -186,10 +195,10 @@ class AdviceDesk:
             received_on=now.date(),
         )
         context = {
+            **context,
             "sent_at": f"{submission.submitted_at:%d/%m/%Y at %H:%M}",
             "files_kept": kept.files_kept,
             "storage_failed": kept.storage_failed,
-            "editable_until": format_date(due) if due and now.date() <= due else None,
         }
         return Outcome("advice_queued" if kept.outcome == "queued" else "advice_thanks", 200, context, wrote=True)
 

@@ -168,13 +168,23 @@ def _received_plan(submission: Submission, received_on: date | None) -> WritePla
     return received_plan(submission.contribution_key, received_on)
 
 
+WRITE_ATTEMPTS = 3
+
+
 def _write(register: Register, submission: Submission, received_on: date | None) -> None:
+    """Append the row unless the tab holds it already, then read it back: two contributors sending at the same moment
+    from two cloud instances can both append to the same empty row of a Google Sheet (the later write wins), so a row
+    that is not there afterwards is written again, a bounded number of times (never twice: the id is checked first).
+    The workbook adapter cannot lose a row this way (it starts again from a save it did not make); the check costs it
+    one read."""
     with _WRITE_LOCK:
-        data = register.read()
-        if _has_submission(data, submission.id):
-            return  # applied already (a queue entry whose removal failed last time)
-        received = _received_plan(submission, received_on)
-        register.write(advice_plan(submission), *([received] if received is not None else []))
+        for _ in range(WRITE_ATTEMPTS):
+            if _has_submission(register.read(), submission.id):
+                return  # there (written just now, or applied already from the queue)
+            received = _received_plan(submission, received_on)
+            register.write(advice_plan(submission), *([received] if received is not None else []))
+        if not _has_submission(register.read(), submission.id):
+            raise RegisterError("The advice could not be written to the register; it is kept for the next sweep.")
 
 
 def keep_submission(

@@ -112,9 +112,8 @@ def check_file(number: int, data: bytes, role: str, on: date) -> CheckedFile | R
     if not data:
         return RejectedFile(number, "it is empty; choose the file again.")
     if len(data) > MAX_FILE_BYTES:
-        megabytes = len(data) / (1024 * 1024)
         return RejectedFile(
-            number, f"it is {megabytes:.1f} MB and the limit is 10 MB; save a smaller copy (or split it) and try again."
+            number, "it is larger than 10 MB, the limit; save a smaller copy (or split it) and try again."
         )
     try:
         kind = sniff(data)

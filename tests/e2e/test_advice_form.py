@@ -172,7 +172,7 @@ def test_bad_files_and_long_text_get_the_form_back_with_the_answers(site: Site) 
     assert "File 1: it is not a PDF or a Word document" in body
     assert "Kept text</textarea>" in body  # nothing typed is lost
     big = site.post(token, {"summary": "x"}, [(b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "big.pdf")])
-    assert "limit is 10 MB" in big.get_data(as_text=True)
+    assert "larger than 10 MB" in big.get_data(as_text=True)
     long = site.post(token, {"summary": "y" * 200_000})
     assert long.status_code == 400
     assert "200,000 characters long and the limit is 20,000" in long.get_data(as_text=True)
@@ -343,3 +343,14 @@ def test_the_next_sweep_applies_what_waited_for_the_register(site: Site) -> None
     assert result["advice_waiting"] == 0
     assert [r["Likes and good at"] for r in site.advice()] == ["Cars"]
     assert len(SubmissionQueue.beside(site.register)) == 0
+
+
+def test_the_same_form_sent_twice_is_kept_once(site: Site) -> None:
+    token = site.token(*TEACHER)
+    first = site.post(token, {"progress": "Steady"})
+    again = site.post(token, {"progress": "Steady"})  # a double tap, or the browser resending the form
+    assert first.status_code == again.status_code == 200
+    assert "Thank you" in again.get_data(as_text=True)
+    assert len(site.advice()) == 1
+    site.post(token, {"progress": "Steady", "attainment": "Expected"})  # a real change is a new submission
+    assert len(site.advice()) == 2

@@ -103,3 +103,31 @@ def test_a_drive_outage_keeps_the_answers_and_says_so(cloud, tmp_path: Path) -> 
     assert row["Summary"] == "Kept"
     assert row["Files"] in (None, "")  # never a file that was not kept
     assert drive.named(checked[0].name) == []
+
+
+def test_two_contributors_at_once_neither_is_lost(cloud, tmp_path: Path) -> None:
+    """Two cloud instances append to the same empty row of the Advice tab: the later write wins the cell, so the first
+    submission reads its row back, finds it gone, and writes it again (once)."""
+    sheets, drive = cloud
+    register = open_sheet_register(KEY, emulator_host=sheets.host, policy=FAST)
+    ep = _ep(register)
+    first = new_submission(ep, FormAnswers({"summary": "First"}, False), [], datetime(2026, 11, 29, 9))
+    other = new_submission(ep, FormAnswers({"summary": "Second"}, False), [], datetime(2026, 11, 29, 9, 1))
+    from sheet_schema.advice import advice_row
+
+    def someone_else_overwrites_the_row() -> None:
+        values = advice_row(other)
+        row = [values.get(h) for h in ADVICE_HEADERS]
+        row[ADVICE_HEADERS.index("Submitted at")] = "29/11/2026 09:01"
+        sheets.delete_row(KEY, "Advice", 2)
+        sheets.insert_row(KEY, "Advice", 2, row)
+
+    sheets.reset_log()
+    # Requests: 1 read (is it there?), 2 re-read before the batch, 3 the batchUpdate; then the colleague's write lands.
+    sheets.after_request(3, someone_else_overwrites_the_row)
+    keep_submission(
+        first, [], register=register, store=_drive(drive), queue=SubmissionQueue(tmp_path / "q"), received_on=TODAY
+    )
+    summaries = [r[ADVICE_HEADERS.index("Summary")] for r in sheets.dump(KEY, "Advice")[1:]]
+    assert sorted(summaries) == ["First", "Second"]
+    assert len([r for r in sheets.log if r.method == "POST"]) == 2  # written, lost to the other, written again

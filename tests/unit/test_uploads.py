@@ -74,7 +74,7 @@ def test_wrong_kinds_are_refused_whatever_their_name() -> None:
 
 
 def test_oversized_files_are_refused() -> None:
-    assert "limit is 10 MB" in rejected(b"%PDF-1.4\n" + b"0" * MAX_FILE_BYTES)
+    assert "larger than 10 MB" in rejected(b"%PDF-1.4\n" + b"0" * MAX_FILE_BYTES)
     assert isinstance(check_file(1, b"%PDF-1.4\n" + b"0" * (MAX_FILE_BYTES - 20), "EP", TODAY), CheckedFile)
 
 
