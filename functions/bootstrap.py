@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Register
 from connectors.storage_base import EvidenceStore
@@ -25,8 +25,6 @@ from connectors.submission_queue import SubmissionQueue
 from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
 from .advice_page import AdviceDesk
 from .evidence_setup import advice_desk, evidence_store, submission_queue
-from .papers import PapersSigner
-from .papers_job import Sending
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -45,6 +43,10 @@ from .settings import (
     settings_from_mapping,
 )
 from .sweep import MailSetup
+
+if TYPE_CHECKING:  # the papers modules load python-docx: only `papers` needs them (a plain sweep stays light)
+    from .papers import PapersSigner
+    from .papers_job import Sending
 
 Env = Mapping[str, str]
 
@@ -289,6 +291,8 @@ def runtime(env: Env | None = None) -> Runtime:
 
 def papers_signer(rt: Runtime, school: str | None = None) -> PapersSigner:
     """The papers' download links: signed with KEEPER_LINK_SECRET, pointing at KEEPER_BASE_URL."""
+    from .papers import PapersSigner
+
     if not rt.link_secret or not rt.base_url:
         raise SettingsError(
             "Papers are sent as a download link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `serve` or the "
@@ -327,6 +331,8 @@ class Local:
 
     def papers_sending(self) -> Sending:
         """What `papers --send` needs: the download links' signer, the mail, and where the served copy lives."""
+        from .papers_job import Sending
+
         mail = self.mail()
         if mail.transport is None:
             raise SettingsError(
