@@ -32,8 +32,11 @@ from functions.cloud import (
 )
 from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
 from functions.evaluate import london_today
+from functions.la_cli import add_la_commands
 from functions.links import LinkConfigError
 from functions.logs import use_cloud_logging
+from functions.papers_cli import add_papers_command, papers_reply
+from functions.plan_cloud import JobError, job_of_body, job_of_message, plan_schools
 from functions.reporting import OutputError
 from functions.results import links_note, print_summary
 from functions.settings import SettingsError
@@ -117,30 +120,6 @@ def cmd_records(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_papers(args: argparse.Namespace) -> int:
-    """One pupil's papers pack; with --send, a signed download link to every invitee (docs/rules.md s6)."""
-    import tempfile
-
-    from functions.papers_job import papers_job
-
-    here = bootstrap.local(args.register, args.config)
-    sending = here.papers_sending() if args.send else None
-    with tempfile.TemporaryDirectory(prefix="keeper-lo-") as profile:
-        try:
-            outcome = papers_job(
-                here.register(), today=_today(args.today), settings=here.settings, pupil=args.pupil,
-                out_dir=Path(args.out), store=here.evidence_store(), profile=Path(profile), sending=sending,
-            )  # fmt: skip
-        except OSError as exc:
-            raise _could_not_write(exc) from None
-    print(f"Wrote the papers ({outcome.pages} pages) to {outcome.pack}")
-    for line in [*outcome.left_out, *outcome.failures]:
-        print(f"  {line}")
-    if sending is not None:
-        print(f"Sent a download link to {outcome.sent_to} invitee{'' if outcome.sent_to == 1 else 's'}.")
-    return EXIT_OK
-
-
 def _run_report(args: argparse.Namespace, job_name: str) -> Path:
     """The overview and the calendar: one file each, written from the register, which they never change."""
     from functions import reporting
@@ -169,6 +148,16 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     out = _run_report(args, "calendar_job")
     print(f"Wrote the review deadlines calendar: {out} (import it into Outlook or Google Calendar)")
     return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from functions.plan_command import plan_command
+
+    here = bootstrap.local(args.register, args.config)
+    return plan_command(
+        here.register(), here.settings, today=_today(args.today), weeks=args.weeks, as_json=args.json,
+        dry_run=args.dry_run, accept=args.accept, la_list=args.la_list,
+    )  # fmt: skip
 
 
 def _report_args(parser: argparse.ArgumentParser) -> None:
@@ -213,16 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     records.add_argument("--pupil", help="only this pupil: the sheet row number or the UPN")
     records.set_defaults(func=cmd_records)
 
-    papers = sub.add_parser(
-        "papers",
-        help="one pupil's papers pack as a PDF (record and reports); --send emails each invitee a download link",
-        description="Example: python main.py papers register.xlsx --pupil 7 --send",
-    )
-    _report_args(papers)
-    papers.add_argument("--pupil", required=True, help="the pupil: the sheet row number or the UPN")
-    papers.add_argument("--out", default="papers", help="folder for the PDF (default papers/)")
-    papers.add_argument("--send", action="store_true", help="email each invitee a link to download it")
-    papers.set_defaults(func=cmd_papers)
+    add_papers_command(sub, _report_args, _today)  # papers (issue 12)
 
     report = sub.add_parser(
         "report",
@@ -246,6 +226,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calendar.set_defaults(func=cmd_calendar)
 
+    plan = sub.add_parser(
+        "plan",
+        help="propose a meeting date for every unbooked review, spread to fit your capacity ([capacity] settings)",
+        description="Example: python main.py plan register.xlsx --weeks 20 --dry-run   (then --accept all)",
+    )
+    _report_args(plan)
+    plan.add_argument("--weeks", type=int, help="plan the next N school weeks (default: up to each deadline, max 52)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--dry-run", action="store_true", help="plan and report, but write nothing")
+    plan.add_argument(
+        "--accept", help="copy suggestions into the planned meeting column (blank cells only): ROW, UPN or all"
+    )
+    plan.add_argument("--la-list", help="the LA's termly list (CSV or .xlsx) to compare with the register")
+    plan.set_defaults(func=cmd_plan)
+
+    add_la_commands(sub, _report_args, _today)  # las, submit, la-figures (issue 14)
+
     serve = sub.add_parser(
         "serve",
         help="run the contributors' confirmation page on this computer",
@@ -264,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return int(args.func(args))
-    except (RegisterError, SettingsError, OutputError) as exc:
+    except (RegisterError, SettingsError, OutputError, LinkConfigError) as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
 
@@ -319,13 +316,16 @@ def sweep_event(cloud_event) -> None:
         # Acknowledged, not raised: a malformed message would fail the same way on every redelivery.
         _cloud_log.error("ignored a Pub/Sub message that names no known school", extra={"event": "BadRequest"})
         return
-    result = sweep_schools(
-        dep.schools,
-        [school],
-        today=london_today(),
-        open_register=dep.open_register,
-        runner=school_runner(dep.mail, dep.submission_queue),
-    )
+    if job_of_message(cloud_event.data) == "plan":  # the monthly plan (dispatch {"job": "plan"}): no emails
+        result = plan_schools(dep.schools, [school], today=london_today(), open_register=dep.open_register)
+    else:
+        result = sweep_schools(
+            dep.schools,
+            [school],
+            today=london_today(),
+            open_register=dep.open_register,
+            runner=school_runner(dep.mail, dep.submission_queue),
+        )
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")
 
@@ -337,8 +337,11 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
 
     use_cloud_logging()
     try:
+        job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         dep = bootstrap.deployment()
-        return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime)))
+        return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime), job))
+    except JobError as exc:
+        return _json_reply({"ok": False, "error": str(exc)}, 400)
     except SettingsError as exc:
         return _json_reply({"ok": False, "error": str(exc)}, 500)
     except PublishError as exc:
@@ -373,22 +376,10 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
     return _confirm_reply(request, lambda: _confirmations(bootstrap.deployment()))
 
 
-def _papers_reply(request: Any, dep: bootstrap.Deployment) -> tuple[bytes, int, dict[str, str]]:
-    """GET /papers?t=...: a papers pack for a genuine, unexpired download link (functions/papers.py)."""
-    from functions.papers import download
-
-    use_cloud_logging()
-    try:
-        signer = bootstrap.papers_signer(dep.runtime, school="")
-    except SettingsError:
-        page = ConfirmPage("unavailable", 503)
-        return page.html().encode("utf-8"), page.status, dict(SECURITY_HEADERS)
-    return download(request.args.get("t"), signer=signer, folder_for=dep.papers_folders(), today=london_today())
-
-
 @functions_framework.http
 def papers(request) -> tuple[bytes, int, dict[str, str]]:
-    return _papers_reply(request, bootstrap.deployment())
+    use_cloud_logging()
+    return papers_reply(request, bootstrap.deployment())
 
 
 def serve_app(service: Confirmations, papers: Callable[[Any], tuple[bytes, int, dict[str, str]]] | None = None) -> Any:
@@ -411,7 +402,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     dep = bootstrap.deployment(register=args.register, config=args.config)
     try:
-        app = serve_app(_confirmations(dep), lambda request: _papers_reply(request, dep))
+        app = serve_app(_confirmations(dep), lambda request: papers_reply(request, dep))
     except LinkConfigError as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM

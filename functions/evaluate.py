@@ -22,6 +22,8 @@ from sheet_schema.header import check_required, choose_register
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
 from sheet_schema.validate import read_rows
 
+from .la_lead_times import with_la_lead_times
+from .la_profiles import profiles_for
 from .settings import Settings
 
 log = logging.getLogger("review_keeper.sweep")
@@ -96,6 +98,7 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     found = read_rows(rows, header, today=today, calendar=calendar)
     records = found.pupils
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
+    pupils = with_la_lead_times(pupils, profiles_for(settings), calendar)  # an LA's own lead times (issue 14)
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
     return Evaluation(data.source, header, pupils, rows, found.not_pupils)
 

@@ -212,6 +212,9 @@ def print_summary(result: SweepResult, settings: Settings, out: TextIO = sys.std
         kinds = ("request", "chaser", "invitation", "digest")
         tally = {k: sum(e["kind"] == k for e in mail.sent) for k in kinds}
         kind_counts = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in tally.items())
+        for k, label in (("la_chaser", "LA chaser"), ("status", "status email")):  # issue 14, only when any went
+            n = sum(e["kind"] == k for e in mail.sent)
+            kind_counts += f", {n} {label}{'' if n == 1 else 's'}" if n else ""
         verb = "would be sent" if result.dry_run else "sent"
         where = f" into the outbox folder {mail.outbox}" if mail.outbox else f" by {mail.transport}"
         print(f"\nEmails {verb}: {len(mail.sent)} ({kind_counts}){where}.", file=out)

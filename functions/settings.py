@@ -15,6 +15,8 @@ from typing import Any
 from review_rules.model import Anchor, Period, RuleSettings
 from sheet_schema.model import Field
 
+from .capacity_settings import CapacitySettings, capacity_from_mapping
+
 # Re-exported: callers find every setting's type here.
 from .setting_tables import (  # noqa: F401
     MAIL_KEYS,
@@ -52,6 +54,7 @@ class Settings:
     chasers: ChaserSettings = field(default_factory=ChaserSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     mail: MailSettings = field(default_factory=MailSettings)  # the defaults until the bootstrap merges [mail] and env
+    capacity: CapacitySettings = field(default_factory=CapacitySettings)  # [capacity]: what the year's plan must fit
     # The file's tables as written (mail, chasers, digest, schools), for jobs not yet reading the typed fields above.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -143,6 +146,9 @@ _KNOWN_TOP = {
     "schools",
     "chasers",
     "digest",
+    "las",  # per-LA profiles, checked by functions/la_profiles.py on load (issue 14)
+    "status_emails",  # parents' and young people's status emails, off by default (issue 14)
+    "capacity",
 }
 
 
@@ -160,6 +166,12 @@ def _rules_from(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     known = {"anchor", "period", "transfer_after_years", "phase_deadline_inclusive"}
     for key in raw:
+        if key in ("closures", "terms"):  # typed under [rules]: TOML files every later line under the last [table]
+            raise _err(
+                where,
+                f"rules.{key} is not a setting: move `{key} = [...]` to the top of the file, above [rules] "
+                "(a line after a [table] header belongs to that table).",
+            )
         if key not in known:
             raise _err(where, f"rules.{key} is not a setting; the rules settings are {', '.join(sorted(known))}.")
     if "anchor" in raw:
@@ -216,10 +228,13 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     kwargs["rules"] = rules
     kwargs["chasers"] = chasers_from(raw, where)
     kwargs["digest"] = digest_from(raw, where)
+    kwargs["capacity"] = capacity_from_mapping(raw.get("capacity"), where)
     _table(raw, "mail", MAIL_KEYS, where)  # its values are checked with the environment's, by the bootstrap
     # Nothing is read from [links]: the link secret and address are KEEPER_LINK_SECRET and KEEPER_BASE_URL.
     _table(raw, "links", (), where)
-    kwargs["extra"] = {k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest"}}
+    kwargs["extra"] = {
+        k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest", "las", "status_emails"}
+    }
     kwargs["source"] = where
     return Settings(**kwargs)
 

@@ -57,6 +57,7 @@ from .evaluate import (
     previous_statuses,
     review_pupil,
 )
+from .la_sweep import LAPlan, plan_la, send_la
 from .links import LinkSigner
 from .mailer import DEFAULT_DEADLINE, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
 from .planning import mail_plan_settings
@@ -197,12 +198,18 @@ def run_sweep(
     result.extra.update(waiting_advice)
     extra_plans: list[WritePlan] = []
     outstanding: dict[int, str] = {}
+    la_plans: list[WritePlan] = []
     if transport is not None:
         ledger = ledger if ledger is not None else MemoryLedger()
+        # The LA's clock (issue 14, functions/la_sweep.py): decided first, so the digest can say what it found.
+        la = plan_la(evaluation.pupils, settings, mail_plan_settings(settings, signer), today=today,
+                     sent_log=ledger.sent_log(), data=data)  # fmt: skip
         extra_plans, outstanding = _email_step(
             data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
-            transport=transport, ledger=ledger, signer=signer, deadline=deadline,
+            transport=transport, ledger=ledger, signer=signer, deadline=deadline, la=la,
         )  # fmt: skip
+        la_plans = _la_step(la, result, today=today, transport=transport, ledger=ledger, deadline=deadline,
+                            dry_run=dry_run, settings=settings)  # fmt: skip
     else:
         # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
         # Contributions tab says is awaited, as the SENDCo keeps it by hand.
@@ -212,8 +219,8 @@ def run_sweep(
     checked_at = (now or _london_now)()
     plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding)
     # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
-    result.write = register.write(plan, *extra_plans)
-    if result.mail is not None and result.write.more:
+    result.write = register.write(plan, *extra_plans, *la_plans)
+    if result.mail is not None and extra_plans and result.write.more:
         result.mail.appended_rows = result.write.more[0].appended_rows
         result.mail.created_tab = result.write.more[0].created_sheet
     log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
@@ -232,6 +239,7 @@ def _email_step(
     ledger: Ledger,
     signer: LinkSigner | None,
     deadline: float = DEFAULT_DEADLINE,
+    la: LAPlan | None = None,
 ) -> tuple[list[WritePlan], dict[int, str]]:
     """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
     outstanding cells."""
@@ -249,7 +257,10 @@ def _email_step(
         settings=mail_settings,
         sent_log=ledger.sent_log(),
         previous_status=previous_statuses(evaluation),
-        contribution_issues=issues,
+        # The year's plan (issue 13): next week's planned load and the suggestions not yet accepted, in the digest.
+        contribution_issues=[*issues, *_plan_notes(evaluation, today, settings)],
+        la_notes=la.notes if la else (),
+        la_prompt=la.prompt if la else False,
     )
     records_notes: tuple[str, ...] = ()
     records_attached = 0
@@ -312,6 +323,41 @@ def _email_step(
         blank_only=frozenset({REQUESTED, RECEIVED}),
     )
     return [contributions_plan], outstanding
+
+
+def _la_step(
+    la: LAPlan,
+    result: SweepResult,
+    *,
+    today: date,
+    transport: MailTransport,
+    ledger: Ledger,
+    deadline: float,
+    dry_run: bool,
+    settings: Settings,
+) -> list[WritePlan]:
+    """The LA chasers and the family's status emails, sent after the school's own; the LA chasers tab to write."""
+    if not la.emails:
+        return []
+    name = None if parseaddr(transport.sender)[0] else settings.school_name  # as the school's own emails
+    sent, failed, plans = send_la(la, today=today, transport=transport, ledger=ledger, deadline=deadline,
+                                  dry_run=dry_run, sender_name=name)  # fmt: skip
+    if result.mail is not None:
+        result.mail.sent.extend(sent)
+        result.mail.failures.extend(failed)
+    return plans
+
+
+def _plan_notes(evaluation: Evaluation, today: date, settings: Settings) -> list[str]:
+    from review_rules.school_days import calendar_for
+
+    from .plan_digest import digest_notes
+
+    capacity = settings.capacity
+    calendar = calendar_for(settings.rules.closures)
+    return digest_notes(
+        evaluation.pupils, evaluation.rows, evaluation.header, calendar=calendar, capacity=capacity, today=today
+    )
 
 
 def _sending_notes(outcomes: Sequence[SendOutcome]) -> list[str]:
