@@ -22,10 +22,21 @@ from connectors.base import Register
 from connectors.storage_base import EvidenceStore
 from connectors.submission_queue import SubmissionQueue
 
-from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
+from .adapters import (
+    is_graph,
+    is_remote,
+    is_sheet,
+    link_signer,
+    m365_for,
+    mail_setup,
+    open_register,
+    publisher,
+    transport_for,
+)
 from .advice_page import AdviceDesk
-from .evidence_setup import advice_desk, evidence_store, submission_queue
+from .evidence_setup import advice_desk, evidence_store, papers_folder, papers_signer, submission_queue
 from .la_profiles import check_profiles
+from .m365 import M365Settings
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -46,7 +57,6 @@ from .settings import (
 from .sweep import MailSetup
 
 if TYPE_CHECKING:  # the papers modules load python-docx: only `papers` needs them (a plain sweep stays light)
-    from .papers import PapersSigner
     from .papers_job import Sending
 
 Env = Mapping[str, str]
@@ -132,7 +142,7 @@ def mail_settings(table: Mapping[str, Any], env: Env, where: str = CONFIG_NAME) 
     if kind not in MAIL_KINDS:
         raise SettingsError(
             f'{kind_found[1] if kind_found else MAIL_ENV} is "{kind}"; use outbox (the default), smtp, '
-            "sendgrid or none."
+            "sendgrid, graph (Microsoft 365) or none."
         )
     port_found = pick("KEEPER_SMTP_PORT", "smtp_port")
     port: int | None = None
@@ -290,24 +300,12 @@ def runtime(env: Env | None = None) -> Runtime:
         credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip(),
         pubsub_emulator_host=env.get("PUBSUB_EMULATOR_HOST", "").strip(),
         drive_emulator_host=env.get("DRIVE_EMULATOR_HOST", "").strip(),
+        graph_emulator_host=env.get("GRAPH_EMULATOR_HOST", "").strip(),
+        m365_client_id=env.get("KEEPER_M365_CLIENT_ID", "").strip(),
+        m365_tenant=env.get("KEEPER_M365_TENANT", "").strip(),
+        m365_token_cache=env.get("KEEPER_M365_TOKEN_CACHE", "").strip(),
+        token_key=env.get("KEEPER_TOKEN_KEY", "").strip(),
     )
-
-
-def papers_signer(rt: Runtime, school: str | None = None) -> PapersSigner:
-    """The papers' download links: signed with KEEPER_LINK_SECRET, pointing at KEEPER_BASE_URL."""
-    from .papers import PapersSigner
-
-    if not rt.link_secret or not rt.base_url:
-        raise SettingsError(
-            "Papers are sent as a download link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `serve` or the "
-            "confirm function answers), then run again."
-        )
-    return PapersSigner(rt.link_secret, rt.base_url, rt.school_id if school is None else school)
-
-
-def papers_folder(ref: str, rt: Runtime, school_id: str = "") -> Path:
-    """Beside a workbook; for a Google Sheet, under the state directory (KEEPER_STATE_DIR)."""
-    return rt.state_dir / (school_id or "school") if is_sheet(ref) else Path(ref).resolve().parent
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -323,7 +321,7 @@ class Local:
     runtime: Runtime
 
     def register(self) -> Register:
-        return open_register(self.ref, self.runtime)
+        return open_register(self.ref, self.runtime, self.settings)
 
     def evidence_store(self) -> EvidenceStore:
         """The contributors' files and full texts for this register (docs/register.md s8)."""
@@ -346,13 +344,15 @@ class Local:
 
     def mail(self) -> MailSetup:
         # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.
-        base_dir = Path.cwd() if is_sheet(self.ref) else Path(self.ref).resolve().parent
+        base_dir = Path.cwd() if is_remote(self.ref) else Path(self.ref).resolve().parent
         return mail_setup(self.settings, self.runtime, base_dir)
 
 
 def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
     env = _environ(env)
-    register_path = None if is_sheet(ref) else Path(ref)
+    register_path = None if is_remote(ref) else Path(ref)
+    if config is None and register_path is None and Path(CONFIG_NAME).is_file():
+        config = CONFIG_NAME  # a register with no folder here (a Sheet, a SharePoint link): keeper.toml in this one
     settings = load_settings(Path(config) if config else None, register_path, env)
     return Local(ref, settings, runtime(env))
 
@@ -365,11 +365,11 @@ class Deployment:
     runtime: Runtime
 
     def open_register(self, school: School) -> Register:
-        return open_register(school.register, self.runtime)
+        return open_register(school.register, self.runtime, school.settings)
 
     def open_register_to_show(self, school: School) -> Register:
         """For the contributor's page: a workbook open in Excel may still be read (writing waits: the queue)."""
-        return open_register(school.register, self.runtime, read_while_open=True)
+        return open_register(school.register, self.runtime, school.settings, read_while_open=True)
 
     def submission_queue(self, school: School) -> SubmissionQueue:
         return submission_queue(school, self.runtime)
@@ -392,14 +392,24 @@ def deployment(env: Env | None = None, *, register: str | None = None, config: s
     they stand in for KEEPER_REGISTER and KEEPER_CONFIG (keeper.toml beside the register when no --config)."""
     env = dict(_environ(env))
     if register:
-        ref = register if is_sheet(register) else str(Path(register).resolve())
+        ref = register if is_remote(register) else str(Path(register).resolve())
         env[REGISTER_ENV] = ref
-        beside = None if is_sheet(ref) else Path(ref).parent / CONFIG_NAME
+        beside = None if is_remote(ref) else Path(ref).parent / CONFIG_NAME
         if config is None and beside is not None and beside.is_file():
             env[CONFIG_ENV] = str(beside)
     if config:
         env[CONFIG_ENV] = str(Path(config).resolve())
     return Deployment(load_schools(env=env), runtime(env))
+
+
+def m365(config: str | None = None, token_cache: str | None = None, env: Env | None = None) -> M365Settings:
+    """The Microsoft 365 app and sign-in for `m365-login`: --config, else $KEEPER_CONFIG, else keeper.toml here, with
+    the environment over its [m365] table; `token_cache` (--token-cache) over both."""
+    env = _environ(env)
+    named = config or env.get(CONFIG_ENV, "").strip() or (CONFIG_NAME if Path(CONFIG_NAME).is_file() else "")
+    settings = load_settings(Path(named) if named else None, None, env)
+    found = m365_for(settings, runtime(env))
+    return replace(found, token_cache=Path(token_cache)) if token_cache else found
 
 
 # The adapters' builders are part of the root's surface: entry points ask the bootstrap, never the modules behind it.
@@ -412,11 +422,15 @@ __all__ = [
     "Runtime",
     "apply_environment",
     "deployment",
+    "is_graph",
+    "is_remote",
     "is_sheet",
     "link_signer",
     "load_schools",
     "load_settings",
     "local",
+    "m365",
+    "m365_for",
     "mail_deadline",
     "mail_settings",
     "mail_setup",

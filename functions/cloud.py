@@ -38,13 +38,13 @@ class Publisher(Protocol):
     def publish(self, payloads: Sequence[bytes], attributes: Mapping[str, str] | None = None) -> list[str]: ...
 
 
-# In the cloud only smtp and sendgrid send. "none" is what `scripts/deploy.sh --mail none` sets: the sweep writes the
+# In the cloud only smtp, sendgrid and graph (Microsoft 365) send. "none" is what `scripts/deploy.sh --mail none` sets: the sweep writes the
 # register's AR columns and sends nothing.
 NO_MAIL = "none"
 
 OUTBOX_IN_CLOUD = (
     "No emails were sent: the mail transport is the outbox, whose files are lost with the function's disk, so the "
-    "sweep wrote the AR columns only; redeploy with scripts/deploy.sh --mail smtp, sendgrid or none (DEPLOY.md, step 4)."
+    "sweep wrote the AR columns only; redeploy with scripts/deploy.sh --mail smtp, sendgrid, graph or none (DEPLOY.md, step 4)."
 )
 MAIL_OFF = "Emails are off in this deployment (KEEPER_MAIL=none): the sweep wrote the AR columns only."
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from connectors.base import CellValue, RegisterData, RegisterError
 from review_rules.clock import compute_review
+from review_rules.dates import format_date
 from review_rules.model import ReviewClock, Status
 from review_rules.school_days import SchoolCalendar, calendar_for
 from sheet_schema.ar_columns import AR_STATUS
@@ -43,8 +44,8 @@ class Evaluation:
 def _planned_meeting_warning(record: PupilRecord, clock: ReviewClock, header: HeaderMatch) -> str:
     column = header.header_text.get(Field.PLANNED_MEETING, "Planned meeting")
     return (
-        f'row {record.row}: "{column}" is {clock.meeting_date:%d/%m/%Y}, after the deadline for this review '
-        f"({clock.meeting_latest:%d/%m/%Y}); move the meeting earlier or record why it cannot be."
+        f'row {record.row}: "{column}" is {format_date(clock.meeting_date)}, after the last day this review can be '
+        f"held ({format_date(clock.meeting_target)}); move the meeting earlier or record why it cannot be."
     )
 
 

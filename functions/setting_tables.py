@@ -18,7 +18,10 @@ class SettingsError(Exception):
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MAIL_KINDS = ("outbox", "smtp", "sendgrid", "none")  # "none": this school sends no emails (AR columns still written)
+# "none": this school sends no emails (AR columns still written); "graph": Microsoft 365's /me/sendMail (DEPLOY.md s6)
+MAIL_KINDS = ("outbox", "smtp", "sendgrid", "graph", "none")
+# [m365] in keeper.toml: the Microsoft 365 app and where its encrypted sign-in is kept (never the key: KEEPER_TOKEN_KEY)
+M365_KEYS = ("client_id", "tenant", "cache_file")
 SMTP_SECURITY = ("starttls", "tls", "none")
 
 
@@ -157,3 +160,9 @@ class Runtime:
     credentials_file: str = ""
     pubsub_emulator_host: str = ""
     drive_emulator_host: str = ""  # DRIVE_EMULATOR_HOST: evidence to a local Drive look-alike (tests, demos)
+    # Microsoft 365 (functions/m365.py): over [m365] in keeper.toml; the key that unlocks the stored sign-in
+    graph_emulator_host: str = ""
+    m365_client_id: str = ""
+    m365_tenant: str = ""
+    m365_token_cache: str = ""
+    token_key: str = field(default="", repr=False)
