@@ -23,6 +23,7 @@ from connectors.base import RegisterError
 from functions import bootstrap
 from functions.la_cli import add_la_commands
 from functions.links import LinkConfigError
+from functions.papers_cli import add_papers_command
 from functions.reporting import OutputError
 from functions.results import links_note, print_summary
 from functions.settings import SettingsError
@@ -48,6 +49,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         ledger=mail.ledger,
         signer=mail.signer,
         deadline=mail.deadline,
+        queue=here.submission_queue(),
     )
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
@@ -102,6 +104,7 @@ def cmd_records(args: argparse.Namespace) -> int:
             settings=here.settings,
             out_dir=(out := here.output(args.out, "records")),
             pupil=args.pupil,
+            store=here.evidence_store(),
         )
     except OSError as exc:
         raise _could_not_write(exc) from None
@@ -193,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     records.add_argument("--out", help="folder for the .docx files (default: records/ beside the register)")
     records.add_argument("--pupil", help="only this pupil: the sheet row number or the UPN")
     records.set_defaults(func=cmd_records)
+
+    add_papers_command(sub, _report_args, _today)  # papers (issue 12)
 
     report = sub.add_parser(
         "report",
@@ -307,7 +312,7 @@ def main(argv: Sequence[str] | None = None, *, short_run: bool = False) -> int:
 # framework loads this file and asks it for its target by name; the name is looked up here (PEP 562) and the module
 # imported then, so a command-line sweep never loads functions-framework and Flask (issue 16: a tenth of a second and
 # 13 MB of every sweep). Deployed by scripts/deploy.sh; see DEPLOY.md.
-CLOUD_ENTRY_POINTS = frozenset({"sweep_http", "sweep_event", "dispatch", "confirm"})
+CLOUD_ENTRY_POINTS = frozenset({"sweep_http", "sweep_event", "dispatch", "confirm", "papers"})
 _FROM_CLOUD_ENTRY = {name: name for name in CLOUD_ENTRY_POINTS} | {
     "serve_app": "serve_app",  # these two were defined here before; kept importable from main
     "_confirmations": "confirmations",
@@ -331,7 +336,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The page's GET reads the workbook even while the SENDCo has it open; a contributor's POST still refuses to write.
     dep = replace(bootstrap.deployment(register=args.register, config=args.config), read_while_open=True)
     try:
-        app = serve_app(confirmations(dep))
+        from functions.papers_cli import papers_reply
+
+        app = serve_app(confirmations(dep), lambda request: papers_reply(request, dep))
     except LinkConfigError as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM

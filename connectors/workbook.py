@@ -119,6 +119,9 @@ class WorkbookRegister:
         # seen; a write still refuses while it is open. A sweep that writes refuses at the read, before any email.
         self.read_while_open = read_while_open
         self.path = Path(path)
+        # Reading while Excel has the file open is harmless (the contributor's page only shows it); writing still
+        # refuses, and the submission waits beside the register (connectors/submission_queue.py).
+        self.read_while_open = read_while_open
         self.backup_dir = backup_dir if backup_dir is not None else self.path.parent / BACKUP_FOLDER
         self.now = now
         self._loaded: _Loaded | None = None

@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Register
+from connectors.storage_base import EvidenceStore
+from connectors.submission_queue import SubmissionQueue
 
 from .adapters import (
     is_graph,
@@ -32,7 +34,9 @@ from .adapters import (
     task_queue,
     transport_for,
 )
+from .advice_page import AdviceDesk
 from .evaluate import london_today
+from .evidence_setup import advice_desk, evidence_store, papers_folder, papers_signer, submission_queue
 from .la_profiles import check_profiles
 from .m365 import M365Settings
 from .mail_config import mail_settings
@@ -51,6 +55,9 @@ from .settings import (
     settings_from_mapping,
 )
 from .sweep import MailSetup
+
+if TYPE_CHECKING:  # the papers modules load python-docx: only `papers` needs them (a plain sweep stays light)
+    from .papers_job import Sending
 
 Env = Mapping[str, str]
 
@@ -216,6 +223,7 @@ def runtime(env: Env | None = None) -> Runtime:
         sheets_emulator_host=env.get("SHEETS_EMULATOR_HOST", "").strip(),
         credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip(),
         pubsub_emulator_host=env.get("PUBSUB_EMULATOR_HOST", "").strip(),
+        drive_emulator_host=env.get("DRIVE_EMULATOR_HOST", "").strip(),
         graph_emulator_host=env.get("GRAPH_EMULATOR_HOST", "").strip(),
         m365_client_id=env.get("KEEPER_M365_CLIENT_ID", "").strip(),
         m365_tenant=env.get("KEEPER_M365_TENANT", "").strip(),
@@ -281,6 +289,25 @@ class Local:
         in `folder`."""
         return Path(given) if given else self.folder / default
 
+    def evidence_store(self) -> EvidenceStore:
+        """The contributors' files and full texts for this register (docs/register.md s8)."""
+        return evidence_store(School("", self.ref, self.settings), self.runtime)
+
+    def submission_queue(self) -> SubmissionQueue:
+        """Submissions waiting for the register (it was open in Excel when they came): the sweep applies them."""
+        return submission_queue(School("", self.ref, self.settings), self.runtime)
+
+    def papers_sending(self) -> Sending:
+        """What `papers --send` needs: the download links' signer, the mail, and where the served copy lives."""
+        from .papers_job import Sending
+
+        mail = self.mail()
+        if mail.transport is None:
+            raise SettingsError(
+                "Emails are off (KEEPER_MAIL=none), so the papers cannot be sent; send the PDF yourself."
+            )
+        return Sending(papers_signer(self.runtime), mail.transport, mail.ledger, papers_folder(self.ref, self.runtime))
+
     def mail(self) -> MailSetup:
         return mail_setup(self.settings, self.runtime, self.folder)
 
@@ -305,6 +332,21 @@ class Deployment:
 
     def open_register(self, school: School) -> Register:
         return open_register(school.register, self.runtime, school.settings, read_while_open=self.read_while_open)
+
+    def open_register_to_show(self, school: School) -> Register:
+        """For the contributor's page: a workbook open in Excel may still be read (writing waits: the queue)."""
+        return open_register(school.register, self.runtime, school.settings, read_while_open=True)
+
+    def submission_queue(self, school: School) -> SubmissionQueue:
+        return submission_queue(school, self.runtime)
+
+    def papers_folders(self) -> dict[str, Path]:
+        """Each school's folder of published papers packs (the download link names a pack by its digest only)."""
+        return {school.id: papers_folder(school.register, self.runtime, school.id) for school in self.schools.values()}
+
+    def advice_desk(self) -> AdviceDesk:
+        """The role's form job: each school's evidence store and submission queue (docs/register.md s8)."""
+        return advice_desk(self.runtime)
 
     def mail(self, school: School) -> MailSetup:
         # The function's own disk is gone after each run: KEEPER_STATE_DIR should be lasting storage (DEPLOY.md 4a).
@@ -359,6 +401,8 @@ __all__ = [
     "mail_settings",
     "mail_setup",
     "open_register",
+    "papers_folder",
+    "papers_signer",
     "publisher",
     "read_toml",
     "runtime",

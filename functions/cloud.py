@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from connectors.base import Register, RegisterError
+from connectors.submission_queue import SubmissionQueue
 
 from .results import SweepResult
 from .settings import School, SettingsError
@@ -54,7 +55,9 @@ OUTBOX_IN_CLOUD = (
 MAIL_OFF = "Emails are off in this deployment (KEEPER_MAIL=none): the sweep wrote the AR columns only."
 
 
-def school_runner(mail_for: Callable[[School], MailSetup]) -> SweepRunner:
+def school_runner(
+    mail_for: Callable[[School], MailSetup], queue_for: Callable[[School], SubmissionQueue] | None = None
+) -> SweepRunner:
     """A school's sweep with its emails, sent by SMTP or SendGrid (KEEPER_MAIL). `mail_for` builds the school's
     transport, ledger and signer (functions/bootstrap.py); KEEPER_STATE_DIR should name lasting storage for the
     sent-ledger, because the function's own disk is gone after each run (DEPLOY.md, step 4a).
@@ -65,13 +68,14 @@ def school_runner(mail_for: Callable[[School], MailSetup]) -> SweepRunner:
     once per school per sweep, with the fix. A dry run does the same, so it shows what the real run would do."""
 
     def run(school: School, register: Register, today: date, dry_run: bool) -> SweepResult:
+        queue = queue_for(school) if queue_for is not None else None  # advice that waited for the register
         kind = school.settings.mail.kind
         if kind in (NO_MAIL, "outbox"):
             if kind == "outbox":
                 log.warning(
                     OUTBOX_IN_CLOUD, extra={"school": school.id, "event": "OutboxInCloud", "outcome": "no-email"}
                 )
-            result = run_sweep(register, today=today, settings=school.settings, dry_run=dry_run)
+            result = run_sweep(register, today=today, settings=school.settings, dry_run=dry_run, queue=queue)
             result.extra["mail_off"] = OUTBOX_IN_CLOUD if kind == "outbox" else MAIL_OFF
             return result
         mail = mail_for(school)
@@ -84,6 +88,7 @@ def school_runner(mail_for: Callable[[School], MailSetup]) -> SweepRunner:
             ledger=mail.ledger,
             signer=mail.signer,
             deadline=mail.deadline,
+            queue=queue,
         )
 
     return run

@@ -18,6 +18,7 @@ from typing import Any
 import functions_framework
 
 from . import bootstrap
+from .advice_page import answer
 from .cloud import (
     BadRequest,
     dispatch_schools,
@@ -63,7 +64,7 @@ def sweep_http(request) -> tuple[str, int, dict[str, str]]:
         wanted.school_ids,
         today=london_today(),
         open_register=dep.open_register,
-        runner=school_runner(dep.mail),
+        runner=school_runner(dep.mail, dep.submission_queue),
         dry_run=wanted.dry_run,
     )
     late = late_attempt(request.headers)
@@ -98,7 +99,11 @@ def sweep_event(cloud_event) -> None:
         result = plan_schools(dep.schools, [school], today=london_today(), open_register=dep.open_register)
     else:
         result = sweep_schools(
-            dep.schools, [school], today=london_today(), open_register=dep.open_register, runner=school_runner(dep.mail)
+            dep.schools,
+            [school],
+            today=london_today(),
+            open_register=dep.open_register,
+            runner=school_runner(dep.mail, dep.submission_queue),
         )
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")
@@ -135,7 +140,9 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
 
 def confirmations(dep: bootstrap.Deployment) -> Confirmations:
     """Links are verified without a school binding: the claim's own school picks the register."""
-    return Confirmations(dep.schools, bootstrap.link_signer(dep.runtime), dep.open_register, london_today)
+    return Confirmations(
+        dep.schools, bootstrap.link_signer(dep.runtime), dep.open_register_to_show, london_today, dep.advice_desk()
+    )
 
 
 def _confirm_reply(
@@ -153,10 +160,7 @@ def _confirm_reply(
         _cloud_log.error("confirm is not configured", extra={"event": type(exc).__name__})
         page = ConfirmPage("unavailable", 503)
     else:
-        if request.method == "POST":
-            page = confirmations.record(request.form.get("t"), request.form.get("note"))
-        else:
-            page = confirmations.show(request.args.get("t"))
+        page = answer(request, confirmations)
     return page.html(), page.status, dict(SECURITY_HEADERS)
 
 
@@ -165,12 +169,25 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
     return _confirm_reply(request, lambda: confirmations(bootstrap.deployment()))
 
 
-def serve_app(service: Confirmations) -> Callable[..., Any]:
-    """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start."""
+@functions_framework.http
+def papers(request) -> tuple[bytes, int, dict[str, str]]:
+    """An invitee's signed link to the papers pack (functions/papers_cli.py): the PDF, or a page saying why not."""
+    from .papers_cli import papers_reply
+
+    use_cloud_logging()
+    return papers_reply(request, bootstrap.deployment())
+
+
+def serve_app(
+    service: Confirmations, papers: Callable[[Any], tuple[bytes, int, dict[str, str]]] | None = None
+) -> Callable[..., Any]:
+    """The WSGI app `serve` runs: the cloud's confirm handler (and the papers download), with settings built once."""
     from werkzeug.wrappers import Request, Response
 
     @Request.application
     def app(request: Request) -> Response:
+        if papers is not None and request.path.rstrip("/").endswith("/papers"):
+            return Response(*papers(request))
         body, status, headers = _confirm_reply(request, lambda: service, cloud_logs=False)
         return Response(body, status=status, headers=headers)
 

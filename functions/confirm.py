@@ -15,8 +15,6 @@ wins"). A second POST finds Received filled and writes nothing.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -28,7 +26,8 @@ from typing import Any
 
 import jinja2
 
-from connectors.base import CellValue, CellWrite, Register, RegisterError, WritePlan
+from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan
+from connectors.storage_base import StorageError
 from review_rules.dates import format_date
 from sheet_schema.ar_columns import DATE_FORMAT
 from sheet_schema.cells import cell_text, is_blank
@@ -46,6 +45,7 @@ from sheet_schema.contributions import (
 from sheet_schema.fields import normalise_header
 from sheet_schema.pupil_index import looks_like_upn
 
+from .advice_page import AdviceDesk, Posted
 from .evaluate import Evaluation, evaluate
 from .links import (
     LinkClaim,
@@ -57,6 +57,7 @@ from .links import (
     LinkTampered,
     LinkWrongSchool,
 )
+from .page_style import CSS, CSS_HASH, SECURITY_HEADERS  # re-exported: the page's names
 from .settings import DEFAULT_SENDCO_NAME, School, SettingsError
 from .sweep import outstanding_plan
 
@@ -64,46 +65,6 @@ log = logging.getLogger("review_keeper.confirm")
 
 PAGES = Path(__file__).parent / "pages"
 NOTE_LIMIT = 1000  # characters: enough for "sent by post on Tuesday", short enough that a cell stays readable
-
-# The page's only stylesheet; the Content-Security-Policy allows exactly this text by its hash, so no other style and
-# no script can run even if something were injected.
-CSS = """
-:root{color-scheme:light}
-*{box-sizing:border-box}
-body{margin:0;font:1.125rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1b1b1b;background:#fff}
-main{max-width:36rem;margin:0 auto;padding:1.25rem 1rem 3rem}
-h1{font-size:1.6rem;line-height:1.25;margin:0.5rem 0 1rem}
-p,dl{margin:0 0 1rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:0.25rem 1rem}
-dt{font-weight:600}
-dd{margin:0}
-label{display:block;font-weight:600;margin:1.25rem 0 0.25rem}
-.hint{display:block;font-weight:400;color:#3d3d3d;font-size:1rem}
-textarea{width:100%;min-height:6rem;font:inherit;padding:0.5rem;border:2px solid #1b1b1b;border-radius:4px}
-button{margin-top:1.25rem;min-height:3rem;width:100%;font:inherit;font-weight:700;color:#fff;background:#0b5a2b;border:2px solid #0b5a2b;border-radius:6px;padding:0.6rem 1rem;cursor:pointer}
-button:hover{background:#084420}
-textarea:focus,button:focus{outline:3px solid #fd0;outline-offset:2px;box-shadow:0 0 0 5px #1b1b1b}
-.panel{border-left:6px solid #0b5a2b;padding:0.5rem 1rem;background:#eef6f0;margin:0 0 1rem}
-.panel.problem{border-color:#a3161a;background:#fbeeee}
-.school{color:#3d3d3d;font-size:1rem;margin:0}
-@media (min-width:40rem){button{width:auto}}
-""".strip()
-CSS_HASH = "sha256-" + base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
-
-# Sent with every page, good or bad.
-SECURITY_HEADERS: dict[str, str] = {
-    "Content-Type": "text/html; charset=utf-8",
-    # A shared or family computer must not show a contributor's page from the back button or a cache.
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src '{CSS_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Robots-Tag": "noindex, nofollow",
-}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -124,7 +85,9 @@ def _environment() -> jinja2.Environment:
 class ConfirmPage:
     """One page to show: which one (`kind`), its HTTP status and what it says."""
 
-    kind: str  # ask, thanks, already, expired, broken, wrong_school, not_found, unavailable
+    # ask, thanks, already, expired, broken, wrong_school, not_found, unavailable; with the role's form (issue 12):
+    # form, advice_thanks, advice_queued, closed, too_large
+    kind: str
     status: int
     context: Mapping[str, Any] = field(default_factory=dict)
     wrote: bool = False
@@ -172,6 +135,11 @@ class _Located:
     sheet: str = CONTRIBUTIONS_SHEET  # the tab's title as the SENDCo typed it ("contributions" is the same tab)
     evaluation: Evaluation | None = None  # None when the register could not be understood (the page still works)
     contributions: tuple[Contribution, ...] = ()
+    data: RegisterData | None = None
+
+    @property
+    def pupil(self) -> Any:
+        return match_pupil(self.contribution, self.pupils) if self.pupils else None
 
 
 class _Problem(Exception):
@@ -263,8 +231,11 @@ class Confirmations:
         signer: LinkSigner,
         open_register: Callable[[School], Register],
         today: Callable[[], date],
+        desk: AdviceDesk | None = None,
     ) -> None:
         self.schools = schools
+        # The role's form (functions/advice_page.py); None keeps the plain "I've sent it" page.
+        self.desk = desk
         # Verified without a school binding: the claim's own school picks the register, and an unknown one is refused.
         self.signer = signer
         self.open_register = open_register
@@ -346,14 +317,14 @@ class Confirmations:
             evaluation = None  # the page can still say who it is from the Contributions row alone
         pupils: list[Any] | None = evaluation.pupils if evaluation is not None else None
         title = sheet.title if sheet else CONTRIBUTIONS_SHEET
-        return _Located(school, register, contribution, claim, pupils, title, evaluation, tuple(contributions))
+        return _Located(school, register, contribution, claim, pupils, title, evaluation, tuple(contributions), data)
 
     def _guarded(self, action: Callable[[], ConfirmPage], what: str) -> ConfirmPage:
         try:
             page = action()
         except _Problem as problem:
             page = problem.page
-        except (RegisterError, SettingsError, LinkConfigError, OSError) as exc:
+        except (RegisterError, SettingsError, LinkConfigError, StorageError, OSError) as exc:
             # Never a stack trace for a contributor; the class name only in the log (the text may quote a cell).
             log.error("confirm %s failed", what, extra={"event": type(exc).__name__, "outcome": "unavailable"})
             page = ConfirmPage("unavailable", 503, self._school_context(None))
@@ -377,11 +348,32 @@ class Confirmations:
         def action() -> ConfirmPage:
             located = self._locate(token)
             context = self._row_context(located, (token or "").strip())
+            if self.desk is not None and located.data is not None:
+                outcome = self.desk.view(located.school, located.contribution, located.data, located.pupil)
+                return ConfirmPage(outcome.kind, outcome.status, {**context, **outcome.context})
             if located.contribution.is_received:
                 return ConfirmPage("already", 200, context)
             return ConfirmPage("ask", 200, context)
 
         return self._guarded(action, "show")
+
+    def submit(self, token: str | None, posted: Posted | None) -> ConfirmPage:
+        """POST of the role's form: the answers and files kept, the Advice row and Received written in one write.
+        `posted` None: the request was too large and was not read."""
+
+        def action() -> ConfirmPage:
+            if posted is None:  # unread, so not even the link is known: nothing can be written
+                return ConfirmPage("too_large", 413, self._school_context(None))
+            located = self._locate(token)
+            context = self._row_context(located, (token or "").strip())
+            if self.desk is None or located.data is None:
+                raise self._problem("unavailable", 503, located.school)
+            outcome = self.desk.take(
+                located.school, located.register, located.contribution, located.data, located.pupil, posted
+            )
+            return ConfirmPage(outcome.kind, outcome.status, {**context, **outcome.context}, wrote=outcome.wrote)
+
+        return self._guarded(action, "submit")
 
     def record(self, token: str | None, note: str | None = None) -> ConfirmPage:
         """POST: write Received (today) and the note on the link's own row, once."""
@@ -405,4 +397,13 @@ class Confirmations:
         return self._guarded(action, "record")
 
 
-__all__ = ["CSS_HASH", "NOTE_LIMIT", "SECURITY_HEADERS", "ConfirmPage", "Confirmations", "clean_note", "received_plan"]
+__all__ = [
+    "CSS",
+    "CSS_HASH",
+    "NOTE_LIMIT",
+    "SECURITY_HEADERS",
+    "ConfirmPage",
+    "Confirmations",
+    "clean_note",
+    "received_plan",
+]

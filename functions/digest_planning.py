@@ -138,6 +138,25 @@ def plan_digest(
                 why.append(f"{transfer_label(t.from_year, t.to_post16)}: plan final by {format_date(t.final_by)}")
             soon.append({"label": _label(p), "starts": clock.requests_from, "why": "; ".join(why)})
 
+    # Papers go to every invitee at least two weeks before the meeting (reg 20(4); docs/rules.md s6): from the week
+    # before papers_by, what has arrived and the one command that builds the pack and sends the links.
+    papers = []
+    for p in active:
+        clock = p.clock
+        assert clock is not None
+        if today <= clock.papers_by <= week_end and clock.meeting_date >= today:
+            mine = [r for r in rows if r.pupil is p]
+            papers.append(
+                {
+                    "label": _label(p),
+                    "by": clock.papers_by,
+                    "received": sum(1 for r in mine if r.contribution.is_received),
+                    "asked": len(mine),
+                    "command": f"python main.py papers REGISTER --pupil {p.record.row} --send",
+                }
+            )
+    papers.sort(key=lambda item: (item["by"], item["label"]))
+
     late = [
         {"label": _label(p), "steps": [_LATE_WORDS.get(s, s) for s in p.clock.after_meeting.late]}  # type: ignore[union-attr]
         for p in active
@@ -171,6 +190,7 @@ def plan_digest(
         "max_chasers": settings.max_chasers,
         "soon": soon,
         "late": late,
+        "papers": papers,
         "issues": issues,
         "notes": list(notes),
         "la_notes": list(la_notes),

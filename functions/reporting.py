@@ -14,12 +14,14 @@ from datetime import date
 from pathlib import Path
 
 from connectors.base import Register, RegisterError
+from connectors.storage_base import EvidenceStore
 from reports.common import contribution_lines
 from sheet_schema.ar_columns import AR_ISSUES
 from sheet_schema.contributions import find_contributions_tab, parse_contributions
 from sheet_schema.model import ReviewedPupil
 
 from .evaluate import Evaluation, evaluate
+from .evidence_records import evidence_by_row
 from .settings import Settings
 
 OVERVIEW_NAME = "report.xlsx"
@@ -145,12 +147,23 @@ def select_pupils(pupils: Sequence[ReviewedPupil], which: str | None) -> list[Re
 
 
 def records_job(
-    register: Register, *, today: date, settings: Settings, out_dir: Path, pupil: str | None = None
+    register: Register,
+    *,
+    today: date,
+    settings: Settings,
+    out_dir: Path,
+    pupil: str | None = None,
+    store: EvidenceStore | None = None,
 ) -> list[Path]:
+    """`store`: where the contributors' full texts and files are (docs/register.md s8); the record then holds what
+    they sent, the child's views first."""
     from reports.record import write_review_records
 
     out_dir = records_folder(out_dir)
-    evaluation, contributions = _evaluate(register, today, settings)
+    data = register.read()
+    evaluation = evaluate(data, today=today, settings=settings)
+    tab = find_contributions_tab(data.sheets)
+    contributions = contribution_lines(parse_contributions(tab.rows if tab is not None else [])[0], evaluation.pupils)
     chosen = select_pupils(evaluation.pupils, pupil)
     if pupil is not None and chosen[0].clock is None:
         row = chosen[0].record.row
@@ -173,6 +186,7 @@ def records_job(
         out_dir=out_dir,
         contributions=contributions,
         failures=failures,
+        evidence=evidence_by_row(data, evaluation.pupils, store),
     )
     if failures:
         rows = ", ".join(f"row {f.row} ({f.reason})" for f in failures)

@@ -159,6 +159,7 @@ class Runtime:
     sheets_emulator_host: str = ""
     credentials_file: str = ""
     pubsub_emulator_host: str = ""
+    drive_emulator_host: str = ""  # DRIVE_EMULATOR_HOST: evidence to a local Drive look-alike (tests, demos)
     # Microsoft 365 (functions/m365.py): over [m365] in keeper.toml; the key that unlocks the stored sign-in
     graph_emulator_host: str = ""
     m365_client_id: str = ""

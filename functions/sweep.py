@@ -28,6 +28,7 @@ from typing import Any
 from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
 from connectors.mail_base import MailTransport
 from connectors.outbox import OutboxTransport
+from connectors.submission_queue import SubmissionQueue
 from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row, own_header_key
 from sheet_schema.contribution_formulas import formula_issues
 from sheet_schema.contributions import (
@@ -65,6 +66,7 @@ from .planning import mail_plan_settings
 from .rendering import EmailPlan, plan_emails
 from .results import URGENCY, MailReport, SweepResult, ordered_by_urgency, pupil_json
 from .settings import Settings, SettingsError
+from .submit import apply_queued
 
 log = logging.getLogger("review_keeper.sweep")
 
@@ -212,13 +214,21 @@ def run_sweep(
     ledger: Ledger | None = None,
     signer: LinkSigner | None = None,
     deadline: float = DEFAULT_DEADLINE,
+    queue: SubmissionQueue | None = None,
 ) -> SweepResult:
     """One sweep. The email step runs when a `transport` is given; without one the sweep writes the AR columns only.
     `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
     and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take."""
+    waiting_advice: dict[str, int] = {}
+    if queue is not None and not dry_run and len(queue):
+        # Contributors' submissions that arrived while the register was open in Excel (docs/register.md s8): into
+        # the register first, so this sweep's AR outstanding already counts them.
+        applied, waiting = apply_queued(register, queue)
+        waiting_advice = {"advice_applied": applied, "advice_waiting": waiting}
     data = register.read()
     evaluation = evaluate(data, today=today, settings=settings)
     result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
+    result.extra.update(waiting_advice)
     extra_plans: list[WritePlan] = []
     outstanding: dict[int, str] = {}
     la_plans: list[WritePlan] = []

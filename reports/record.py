@@ -39,6 +39,7 @@ from .common import (
     year_label,
 )
 from .docx_helpers import BOX, GREY, dates_table, docx_safe, key_value_table, new_document, repeat_header, shade
+from .evidence import CompiledEvidence, add_advice
 from .record_sections import (
     HEADING_ABOUT,
     HEADING_ADULT_SERVICES,
@@ -86,8 +87,10 @@ def write_review_record(
     settings: RuleSettings,
     out_dir: Path,
     contributions: Sequence[ContributionLine] = (),
+    evidence: CompiledEvidence | None = None,
 ) -> Path:
-    """Write one pupil's review record into `out_dir` and return its path. The pupil must have a computed clock."""
+    """Write one pupil's review record into `out_dir` and return its path. The pupil must have a computed clock.
+    `evidence`: what contributors sent through their links (reports/evidence.py), placed in the record's sections."""
     if pupil.clock is None or pupil.status is Status.INVALID:
         raise ValueError(f"row {pupil.record.row} has no computed review (INVALID row): fix the register first")
     clock = pupil.clock
@@ -104,9 +107,11 @@ def write_review_record(
     _contributions_section(doc, clock, contributions, looked_after=pupil.record.looked_after)
     invitees_section(doc)
     progress_section(doc)
-    views_sections(doc)
+    views_sections(doc, evidence)
+    if evidence is not None:
+        add_advice(doc, evidence)
     if clock.pfa_required:
-        pfa_sections(doc, pupil, clock)
+        pfa_sections(doc, pupil, clock, evidence)
     recommendation_section(doc)
     _about_section(doc, today=today, settings=settings, clock=clock)
 
@@ -136,6 +141,7 @@ def write_review_records(
     out_dir: Path,
     contributions: Mapping[int, Sequence[ContributionLine]] | None = None,
     failures: list[RecordFailure] | None = None,
+    evidence: Mapping[int, CompiledEvidence] | None = None,
 ) -> list[Path]:
     """Write a record for every pupil with a review to hold: INVALID rows are skipped (they have no dates to show) and
     so are INACTIVE ones (left, ceased or transferred out: this school holds no review for them).
@@ -159,6 +165,7 @@ def write_review_records(
                 settings=settings,
                 out_dir=out_dir,
                 contributions=contributions.get(pupil.record.row, ()),
+                evidence=(evidence or {}).get(pupil.record.row),
             )
         except (OSError, ValueError) as exc:
             # The row and the kind of failure only: the message may hold the pupil's name (a file name).

@@ -14,6 +14,7 @@ from sheet_schema.model import ReviewedPupil
 
 from .common import uk_date, year_label
 from .docx_helpers import BOX, lined_table, prompt, set_widths, shade
+from .evidence import OTHER_AREA, CompiledEvidence, add_pfa_lines, add_views, aspirations, pfa_lines
 
 # Headings a reader (or a test) can rely on. The PfA areas are the four of CoP 8.9.
 HEADING_DATES = "Dates for this review and the rules behind them"
@@ -85,14 +86,19 @@ def progress_section(doc: DocxDocument) -> None:
     lined_table(doc, ("Outcome (section E)", "Progress and evidence", "Next steps / proposed change"), rows=4)
 
 
-def views_sections(doc: DocxDocument) -> None:
+def views_sections(doc: DocxDocument, evidence: CompiledEvidence | None = None) -> None:
+    """The child's views first, in their own words, then the parents' (docs/register.md s8); a prompt where none came."""
     doc.add_heading(HEADING_VIEWS_CHILD, level=1)
-    prompt(doc, "What is going well, what is hard, what they would like to change (CFA 2014 s19; CoP 9.176).")
+    if evidence is None or not add_views(doc, evidence.child, child=True):
+        prompt(doc, "What is going well, what is hard, what they would like to change (CFA 2014 s19; CoP 9.176).")
     doc.add_heading(HEADING_VIEWS_PARENTS, level=1)
-    prompt(doc, "Parents' and carers' views, wishes and feelings, and any changes they ask for (CFA 2014 s19).")
+    if evidence is None or not add_views(doc, evidence.parents, child=False):
+        prompt(doc, "Parents' and carers' views, wishes and feelings, and any changes they ask for (CFA 2014 s19).")
 
 
-def pfa_sections(doc: DocxDocument, pupil: ReviewedPupil, clock: ReviewClock) -> None:
+def pfa_sections(
+    doc: DocxDocument, pupil: ReviewedPupil, clock: ReviewClock, evidence: CompiledEvidence | None = None
+) -> None:
     doc.add_heading(HEADING_PFA, level=1)
     doc.add_paragraph(
         f"{pupil.record.first_name} is in {year_label(clock.nc_year_at_review)} at this review: from Year 9 every "
@@ -100,10 +106,20 @@ def pfa_sections(doc: DocxDocument, pupil: ReviewedPupil, clock: ReviewClock) ->
         "person's aspirations and the outcomes across the four areas."
     )
     doc.add_heading("The young person's aspirations", level=2)
-    prompt(doc, "What they want to do and be after school, in their own words.")
+    said = aspirations(evidence) if evidence is not None else ()
+    for line in said:
+        doc.add_paragraph(f"\u201c{line}\u201d", style="Quote")
+    if not said:
+        prompt(doc, "What they want to do and be after school, in their own words.")
     for area in PFA_AREAS:
         doc.add_heading(area, level=2)
+        lines = pfa_lines(evidence, area) if evidence is not None else ()
+        add_pfa_lines(doc, lines)  # what the young person, parents and professionals said, sorted by area
         prompt(doc, "Outcomes, progress, and support needed to get there.")
+    other = pfa_lines(evidence, OTHER_AREA) if evidence is not None else ()
+    if other:
+        doc.add_heading(OTHER_AREA, level=2)
+        add_pfa_lines(doc, other)
     doc.add_heading(HEADING_CAREERS, level=1)
     prompt(
         doc,

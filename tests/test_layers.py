@@ -43,10 +43,10 @@ LAYERS: dict[str, Layer] = {
     "sheet_schema": Layer(frozenset({"review_rules"}), frozenset({"holidays", "dateutil"})),
     # Adapters to the outside: each brings its own library; they never reach up into the jobs or the reports.
     "connectors": Layer(frozenset({"review_rules", "sheet_schema"}), None),
-    # Documents made from computed reviews: tables, charts, Word, calendar files.
+    # Documents made from computed reviews: tables, charts, Word, calendar files, the papers pack (pypdf).
     "reports": Layer(
         frozenset({"review_rules", "sheet_schema"}),
-        frozenset({"holidays", "dateutil", "pandas", "numpy", "matplotlib", "docx", "openpyxl", "icalendar"}),
+        frozenset({"holidays", "dateutil", "pandas", "numpy", "matplotlib", "docx", "openpyxl", "icalendar", "pypdf"}),
     ),
     # The jobs: everything below them, never the entry points.
     "functions": Layer(frozenset({"review_rules", "sheet_schema", "connectors", "reports"}), None),

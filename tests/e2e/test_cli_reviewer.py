@@ -64,7 +64,8 @@ def test_demo_link_confirms_through_serve_and_fills_received(tmp_path: Path, mon
     shown = client.get(f"/confirm?t={token}")
     assert shown.status_code == 200, shown.get_data(as_text=True)
     page = shown.get_data(as_text=True)
-    assert "Have you sent your contribution?" in page
+    assert "Send to the school" in page  # the role's form
+    assert "I've sent it another way" in page
     assert "Sam Taylor" in page
     done = client.post("/confirm", data={"t": token})
     assert done.status_code == 200

@@ -115,7 +115,8 @@ def test_replayed_post_writes_nothing_the_second_time(dep: Deployment, client) -
         assert response.status_code == 200
         assert "Already marked as received" in response.get_data(as_text=True)
     assert digest(oak) == once
-    assert "<h1>Already marked as received</h1>" in client.get(f"/confirm?t={token}").get_data(as_text=True)
+    # The link again shows the role's form, saying it is already received (answers may still be added).
+    assert "Already marked as received on" in client.get(f"/confirm?t={token}").get_data(as_text=True)
 
 
 def test_a_date_the_sendco_typed_wins(dep: Deployment, client) -> None:
@@ -298,3 +299,29 @@ def test_clean_note() -> None:
     assert clean_note("  a\r\n\r\n b\x00c\t ") == "a / b c"
     assert len(clean_note("x" * 5000)) == 1000
     assert SECRET  # the deployment's secret is what signs the tokens above
+
+
+def test_the_cloud_confirm_takes_the_form_with_a_report(dep: Deployment, client) -> None:
+    """The functions-framework `confirm` target: a multipart POST of the EP's form with a PDF writes the Advice row and
+    Received in one save, and keeps the file in the evidence folder beside the register."""
+    import io
+
+    oak = dep.registers["oak"]
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    response = client.post(
+        "/confirm",
+        data={"t": dep.token(EP), "summary": "Cloud summary", "files": (io.BytesIO(pdf), "report.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert_secure(response)
+    assert "The school now has your contribution" in response.get_data(as_text=True)
+    wb = openpyxl.load_workbook(oak)
+    advice = list(wb["Advice"].iter_rows(values_only=True))
+    wb.close()
+    assert advice[1][1] == "EP"
+    assert row_of(oak, EP)[5] is not None
+    kept = list((oak.parent / "evidence").rglob("*.pdf"))
+    assert [k.read_bytes() for k in kept] == [pdf]
+    # The other school's register is untouched.
+    assert not (dep.registers["elm"].parent / "evidence").exists()
