@@ -20,6 +20,7 @@ from typing import Any
 import functions_framework
 
 from connectors.base import RegisterError
+from connectors.files import SaveInterrupted, stop_on_sigterm
 from functions import bootstrap
 from functions.cloud import (
     BadRequest,
@@ -39,6 +40,7 @@ from functions.settings import SettingsError
 from functions.sweep import run_sweep
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
+_SIGNAL_NAMES = {2: "Ctrl-C", 15: "SIGTERM"}
 
 
 def _today(text: str | None) -> date:
@@ -221,14 +223,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stopped(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """Ctrl-C or SIGTERM: one sentence on what happened to the register (and the emails), and the exit code."""
+    signum = exc.signum if isinstance(exc, SaveInterrupted) else (exc.args[0] if exc.args else 2)
+    signum = signum if isinstance(signum, int) else 2
+    saved = isinstance(exc, SaveInterrupted) and exc.saved
+    what = (
+        "just after the results were saved" if saved else "before any results were saved; the register was not changed"
+    )
+    notes = " ".join(getattr(exc, "__notes__", ()))
+    return f"stopped by {_SIGNAL_NAMES.get(signum, 'a signal')} {what}. {notes}".strip(), 128 + signum
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    stop_on_sigterm()  # SIGTERM ends a run as Ctrl-C does: a save's temporary file removed, the sweep's lease freed
     try:
         return int(args.func(args))
     except (RegisterError, SettingsError, OutputError) as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
+    except KeyboardInterrupt as exc:
+        message, code = _stopped(exc)
+        print(f"Review Keeper: {message}", file=sys.stderr)
+        return code
 
 
 # ---------------------------------------------------------------------------------------------------------------------

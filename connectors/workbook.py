@@ -35,6 +35,7 @@ from connectors.files import (
     backup,
     check_is_workbook,
     refuse_if_open,
+    remove_leftovers,
     signature,
 )
 from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
@@ -90,6 +91,9 @@ class WorkbookRegister:
     def _load(self) -> _Loaded:
         check_is_workbook(self.path)
         refuse_if_open(self.path)
+        # A save killed outright (kill -9, a power cut) left its temporary file beside the register: cleared here.
+        remove_leftovers(self.path)
+        remove_leftovers(self.copy_path)
         stat = self.path.stat()
         keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         lost_parts, rich_text = inspect_parts(self.path)
