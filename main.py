@@ -58,6 +58,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     register, mail = here.register(), here.mail()
     result = run_sweep(
         register,
+        lease=here.lease(),
+        lease_wait=here.runtime.lease_wait,
         today=today,
         settings=here.settings,
         dry_run=args.dry_run,
@@ -283,7 +285,7 @@ def sweep_http(request) -> tuple[str, int, dict[str, str]]:
         wanted.school_ids,
         today=london_today(),
         open_register=dep.open_register,
-        runner=school_runner(dep.mail),
+        runner=school_runner(dep.mail, dep.lease, dep.runtime.lease_wait),
         dry_run=wanted.dry_run,
     )
     return _json_reply(result, 200 if result["ok"] else 500)
@@ -301,7 +303,11 @@ def sweep_event(cloud_event) -> None:
         _cloud_log.error("ignored a Pub/Sub message that names no known school", extra={"event": "BadRequest"})
         return
     result = sweep_schools(
-        dep.schools, [school], today=london_today(), open_register=dep.open_register, runner=school_runner(dep.mail)
+        dep.schools,
+        [school],
+        today=london_today(),
+        open_register=dep.open_register,
+        runner=school_runner(dep.mail, dep.lease, dep.runtime.lease_wait),
     )
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")

@@ -19,8 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import Register
+from connectors.lease import DEFAULT_WAIT, Lease
 
-from .adapters import is_sheet, link_signer, mail_setup, open_register, publisher, transport_for
+from .adapters import (
+    is_sheet,
+    link_signer,
+    local_lease,
+    mail_setup,
+    open_register,
+    publisher,
+    school_lease,
+    transport_for,
+)
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -268,6 +278,9 @@ def runtime(env: Env | None = None) -> Runtime:
             f'KEEPER_BASE_URL is "{base_url}"; give the confirmation page\'s address, e.g. https://keeper.example.org.'
         )
     return Runtime(
+        lease_bucket=env.get("KEEPER_LEASE_BUCKET", "").strip().removeprefix("gs://").strip("/"),
+        storage_emulator_host=env.get("STORAGE_EMULATOR_HOST", "").strip(),
+        lease_wait=_lease_wait(env),
         link_secret=env.get("KEEPER_LINK_SECRET", ""),
         base_url=base_url,
         school_id=_school_id(env),
@@ -278,6 +291,22 @@ def runtime(env: Env | None = None) -> Runtime:
         credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip(),
         pubsub_emulator_host=env.get("PUBSUB_EMULATOR_HOST", "").strip(),
     )
+
+
+def _lease_wait(env: Env) -> float:
+    text = env.get("KEEPER_LEASE_WAIT", "").strip()
+    if not text:
+        return DEFAULT_WAIT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 600:
+        raise SettingsError(
+            f'KEEPER_LEASE_WAIT is "{text}"; give the seconds a sweep waits for another one on the same register, '
+            "from 0 to 600, e.g. 20."
+        )
+    return seconds
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -300,6 +329,11 @@ class Local:
         base_dir = Path.cwd() if is_sheet(self.ref) else Path(self.ref).resolve().parent
         return mail_setup(self.settings, self.runtime, base_dir)
 
+    def lease(self) -> Lease:
+        """One sweep of this register at a time: a lock file beside the workbook (or in the working folder for a
+        Google Sheet, beside the sent-ledger)."""
+        return local_lease(self.ref)
+
 
 def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
     env = _environ(env)
@@ -321,6 +355,11 @@ class Deployment:
     def mail(self, school: School) -> MailSetup:
         # The function's own disk is gone after each run: KEEPER_STATE_DIR should be lasting storage (DEPLOY.md 4a).
         return mail_setup(school.settings, self.runtime, self.runtime.state_dir / school.id, school_id=school.id)
+
+    def lease(self, school: School) -> Lease:
+        """One sweep of a school at a time: a Cloud Storage object when KEEPER_LEASE_BUCKET is set, else a lock file
+        in KEEPER_STATE_DIR (lasting storage shared by every instance, DEPLOY.md 4a)."""
+        return school_lease(school.id, self.runtime)
 
 
 def deployment(env: Env | None = None, *, register: str | None = None, config: str | None = None) -> Deployment:
@@ -353,6 +392,7 @@ __all__ = [
     "load_schools",
     "load_settings",
     "local",
+    "local_lease",
     "mail_deadline",
     "mail_settings",
     "mail_setup",
@@ -360,5 +400,6 @@ __all__ = [
     "publisher",
     "read_toml",
     "runtime",
+    "school_lease",
     "transport_for",
 ]

@@ -156,3 +156,6 @@ class Runtime:
     sheets_emulator_host: str = ""
     credentials_file: str = ""
     pubsub_emulator_host: str = ""
+    lease_bucket: str = ""  # KEEPER_LEASE_BUCKET: the Cloud Storage bucket holding each school's sweep lease
+    storage_emulator_host: str = ""  # STORAGE_EMULATOR_HOST: a local Cloud Storage look-alike (tests)
+    lease_wait: float = 20.0  # KEEPER_LEASE_WAIT: seconds a second sweep waits for the first before giving up

@@ -26,6 +26,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
+from connectors.lease import DEFAULT_WAIT, Lease, held
 from connectors.mail import MailTransport, OutboxTransport
 from sheet_schema.ar_columns import AR_HEADERS, DATE_FORMAT, ar_row
 from sheet_schema.contributions import (
@@ -178,10 +179,42 @@ def run_sweep(
     ledger: Ledger | None = None,
     signer: LinkSigner | None = None,
     deadline: float = DEFAULT_DEADLINE,
+    lease: Lease | None = None,
+    lease_wait: float = DEFAULT_WAIT,
 ) -> SweepResult:
     """One sweep. The email step runs when a `transport` is given; without one the sweep writes the AR columns only.
     `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
-    and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take."""
+    and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take.
+
+    `lease` (functions/bootstrap.py builds it): the whole sweep, from reading the register to writing it, runs holding
+    it, so a second sweep of the same register waits up to `lease_wait` seconds, then raises SweepAlreadyRunning
+    having sent and written nothing (issue 10 item 6); the sent-ledger, read afresh before each send (send_all), is
+    then read under the lease too. A dry run takes no lease: it changes nothing."""
+
+    def sweep() -> SweepResult:
+        return _sweep(
+            register, today=today, settings=settings, dry_run=dry_run, now=now, transport=transport, ledger=ledger,
+            signer=signer, deadline=deadline,
+        )  # fmt: skip
+
+    if lease is None or dry_run:
+        return sweep()
+    with held(lease, wait=lease_wait):
+        return sweep()
+
+
+def _sweep(
+    register: Register,
+    *,
+    today: date,
+    settings: Settings,
+    dry_run: bool,
+    now: Callable[[], datetime] | None,
+    transport: MailTransport | None,
+    ledger: Ledger | None,
+    signer: LinkSigner | None,
+    deadline: float,
+) -> SweepResult:
     data = register.read()
     evaluation = evaluate(data, today=today, settings=settings)
     result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
