@@ -111,12 +111,17 @@ def test_held_waits_a_bounded_time_then_says_a_sweep_is_running(tmp_path: Path) 
     assert "without sending or writing anything" in str(caught.value)
 
 
+def _fail_holding(path: Path, problem: type[BaseException]) -> None:
+    with held(FileLease(path), wait=0):
+        assert path.exists()
+        raise problem
+
+
 def test_held_releases_on_error_and_on_ctrl_c(tmp_path: Path) -> None:
     path = tmp_path / "lease"
     for problem in (ValueError, KeyboardInterrupt):
-        with pytest.raises(problem), held(FileLease(path), wait=0):
-            assert path.exists()
-            raise problem
+        with pytest.raises(problem):
+            _fail_holding(path, problem)
         assert not path.exists()
 
 
