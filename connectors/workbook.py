@@ -156,6 +156,11 @@ class WorkbookRegister:
 
     # ------------------------------------------------------------------ writing
 
+    def check_writable(self) -> None:
+        """Refuse now, before any email goes, if the file the write would replace is open in Excel or LibreOffice."""
+        loaded = self._loaded
+        refuse_if_open(self.copy_path if loaded is not None and loaded.dropped else self.path)
+
     def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
         """Apply every plan to the workbook, then save once: all of them or none (one backup, one atomic swap).
 

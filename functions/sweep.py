@@ -25,7 +25,7 @@ from datetime import date, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
+from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan
 from connectors.lease import DEFAULT_WAIT, Lease, held
 from connectors.mail import MailTransport, OutboxTransport
 from sheet_schema.ar_columns import AR_HEADERS, DATE_FORMAT, ar_row
@@ -225,6 +225,7 @@ def _sweep(
         extra_plans, outstanding = _email_step(
             data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
             transport=transport, ledger=ledger, signer=signer, deadline=deadline,
+            before_sending=getattr(register, "check_writable", None),
         )  # fmt: skip
     else:
         # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
@@ -235,12 +236,38 @@ def _sweep(
     checked_at = (now or _london_now)()
     plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding)
     # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
-    result.write = register.write(plan, *extra_plans)
+    try:
+        result.write = register.write(plan, *extra_plans)
+    except RegisterError as exc:
+        note = _emails_gone_note(result)
+        if note:
+            raise RegisterError(f"{exc} {note}") from exc
+        raise
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM during the save: the command line prints this note
+        note = _emails_gone_note(result)
+        if note:
+            exc.add_note(note)
+        raise
     if result.mail is not None and result.write.more:
         result.mail.appended_rows = result.write.more[0].appended_rows
         result.mail.created_tab = result.write.more[0].created_sheet
     log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
     return result
+
+
+def _emails_gone_note(result: SweepResult) -> str:
+    """Emails went but the register could not be written (issue 10 item 14): how many, and why the next run is safe."""
+    if result.mail is None:
+        return ""
+    gone = len(result.mail.sent) + len(result.mail.unconfirmed)
+    if not gone:
+        return ""
+    one = gone == 1
+    return (
+        f"{gone} email{'' if one else 's'} had already gone before this; the sent-ledger records "
+        f"{'it' if one else 'them'}, so the next run will not send {'it' if one else 'them'} again and will write "
+        f"{'its' if one else 'their'} cells (Requested, Chasers, Last chased, new Parent/carer rows) from it."
+    )
 
 
 def _email_step(
@@ -255,6 +282,7 @@ def _email_step(
     ledger: Ledger,
     signer: LinkSigner | None,
     deadline: float = DEFAULT_DEADLINE,
+    before_sending: Callable[[], None] | None = None,
 ) -> tuple[list[WritePlan], dict[int, str]]:
     """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
     outstanding cells."""
@@ -300,6 +328,9 @@ def _email_step(
     if dry_run:
         report.sent = plan.emails_json()
         return [], dict(plan.outstanding)
+    if before_sending is not None and plan.emails:
+        # The register must still be writable (not opened in Excel since the read): refused now, nothing has gone.
+        before_sending()
     has_name = bool(parseaddr(transport.sender)[0])
     outcomes = send_all(
         plan, transport, ledger, sender_name=None if has_name else settings.school_name, deadline=deadline
