@@ -266,12 +266,19 @@ def _json_reply(payload: dict, status: int = 200) -> tuple[str, int, dict[str, s
     return json.dumps(payload, ensure_ascii=False), status, _JSON
 
 
+def _post_only() -> tuple[str, int, dict[str, str]]:
+    """A GET (a browser, a link preview, a crawler) changes nothing: sweeping and publishing happen only on the
+    scheduler's POST, which Cloud Run IAM has authenticated (its OIDC token; scripts/deploy.sh, DEPLOY.md)."""
+    body, status, headers = _json_reply({"ok": False, "error": "Use POST."}, 405)
+    return body, status, {**headers, "Allow": "POST"}
+
+
 @functions_framework.http
 def sweep_http(request) -> tuple[str, int, dict[str, str]]:
     """Cloud Scheduler's daily call: POST {"school": id} sweeps one school, an empty body every school."""
     use_cloud_logging()
     if request.method != "POST":
-        return _json_reply({"ok": False, "error": "Use POST."}, 405)
+        return _post_only()
     try:
         dep = bootstrap.deployment()
         wanted = parse_sweep_body(request.get_data(cache=False), dep.schools)
@@ -319,6 +326,8 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
     from connectors.pubsub import PublishError
 
     use_cloud_logging()
+    if request.method != "POST":
+        return _post_only()
     try:
         dep = bootstrap.deployment()
         return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime)))
@@ -358,20 +367,31 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
 
 
 def serve_app(service: Confirmations) -> Callable[..., Any]:
-    """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start."""
+    """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start.
+    Pages are shown side by side; a POST (which writes the register) waits for the one before it: one writer."""
+    import threading
+
     from werkzeug.wrappers import Request, Response
+
+    one_writer = threading.Lock()
 
     @Request.application
     def app(request: Request) -> Response:
-        body, status, headers = _confirm_reply(request, lambda: service)
+        if request.method == "POST":
+            _ = request.form  # read before waiting: the server has the body in memory already (connectors/web_server)
+            with one_writer:
+                body, status, headers = _confirm_reply(request, lambda: service)
+        else:
+            body, status, headers = _confirm_reply(request, lambda: service)
         return Response(body, status=status, headers=headers)
 
     return app
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The confirmation page on this computer: the cloud's confirm handler, served by werkzeug."""
-    from werkzeug.serving import run_simple
+    """The confirmation page on this computer: the cloud's confirm handler on a threaded server with per-connection
+    timeouts and request limits, whose log never carries a link's token (connectors/web_server.py)."""
+    from connectors.web_server import build_server
 
     dep = bootstrap.deployment(register=args.register, config=args.config)
     try:
@@ -379,10 +399,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except LinkConfigError as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
+    server = build_server(app, args.host, args.port, error_headers=SECURITY_HEADERS)
+    logging.getLogger("review_keeper.serve").setLevel(logging.INFO)  # "GET 200, a signed link": never the token
     names = ", ".join(f"{s.id} ({s.register})" for s in dep.schools.values())
-    print(f"Review Keeper: confirmation page for {names} on http://{args.host}:{args.port}/confirm?t=...", flush=True)
-    # One request at a time: a workbook on disk has one writer.
-    run_simple(args.host, args.port, app, threaded=False, use_reloader=False)
+    where = f"http://{args.host}:{server.server_port}/confirm?t=..."
+    print(f"Review Keeper: confirmation page for {names} on {where}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: a page being written finishes its save or abandons it whole
+        print("Review Keeper: the confirmation page has stopped.", file=sys.stderr)
+    finally:
+        server.server_close()
     return EXIT_OK
 
 
