@@ -64,7 +64,7 @@ def _snapshot(register: Path) -> Snapshot:
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
             stamp = next((r.index(AR_CHECKED) for r in rows[:10] if AR_CHECKED in r), None)
             if stamp is not None:
-                rows = [r[:stamp] + (None,) + r[stamp + 1 :] if len(r) > stamp else r for r in rows]
+                rows = [(*r[:stamp], None, *r[stamp + 1 :]) if len(r) > stamp else r for r in rows]
             out[ws.title] = rows
         return out
     finally:
