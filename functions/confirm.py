@@ -143,7 +143,7 @@ def clean_note(text: str | None) -> str:
 
 
 def _display_name(contribution: Contribution, pupils: list[Any] | None) -> str:
-    """First name and surname initial, the most the page may show (DESIGN.md); never a UPN."""
+    """First name and surname initial, the most the page may show (ARCHITECTURE.md); never a UPN."""
     if pupils:
         pupil = match_pupil(contribution, pupils)
         if pupil is not None and pupil.record.short_name:

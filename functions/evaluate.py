@@ -20,7 +20,7 @@ from sheet_schema.contributions import (
 )
 from sheet_schema.header import check_required, choose_register
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
-from sheet_schema.validate import validate_rows
+from sheet_schema.validate import read_rows
 
 from .settings import Settings
 
@@ -35,6 +35,7 @@ class Evaluation:
     header: HeaderMatch
     pupils: list[ReviewedPupil]
     rows: list[list[CellValue]]
+    not_pupils: tuple[int, ...] = ()  # rows skipped as not pupils (docs/register.md s1): named once in the summary
 
 
 def _planned_meeting_warning(record: PupilRecord, clock: ReviewClock, header: HeaderMatch) -> str:
@@ -91,11 +92,12 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     if missing:
         raise RegisterError(f'{data.source}, sheet "{header.sheet}": ' + " ".join(missing))
     rows = next(r for t, r in sheets if t == header.sheet)
-    records = validate_rows(rows, header, today=today)
     calendar = calendar_for(settings.rules.closures)  # shared: bank holidays and closures are built once a process
+    found = read_rows(rows, header, today=today, calendar=calendar)
+    records = found.pupils
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
-    return Evaluation(data.source, header, pupils, rows)
+    return Evaluation(data.source, header, pupils, rows, found.not_pupils)
 
 
 def _tab(data: RegisterData, name: str = CONTRIBUTIONS_SHEET) -> tuple[str | None, list[list[CellValue]]]:

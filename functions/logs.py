@@ -1,7 +1,7 @@
 """Logs as one JSON object per line, the shape Cloud Logging reads from a function's standard error: `severity` and
 `message`, plus any counts passed with `extra={"counts": {...}}` (or other plain keys listed in FIELDS).
 
-Personal data (DESIGN.md): the product never puts names, dates of birth, UPNs or emails into a log message; this
+Personal data (ARCHITECTURE.md): the product never puts names, dates of birth, UPNs or emails into a log message; this
 formatter is the second line of defence and blanks anything that looks like an email address, a UPN or a date, so one
 careless message cannot leak a pupil's date of birth into a log retained for 30 days.
 """

@@ -15,6 +15,7 @@ from connectors.base import WriteResult
 from review_rules.model import Status
 from sheet_schema.ar_columns import STATUS_LABELS, after_meeting_text, next_action, uk_date
 from sheet_schema.model import ReviewedPupil
+from sheet_schema.validate import not_pupils_note
 
 from .evaluate import Evaluation
 from .links import LinkSigner
@@ -71,6 +72,7 @@ class SweepResult:
     def to_json(self) -> dict[str, Any]:
         """docs/register.md s7, exactly."""
         out: dict[str, Any] = {"today": self.today.isoformat(), "pupils": [pupil_json(p) for p in self.pupils]}
+        out["not_pupils"] = list(self.evaluation.not_pupils)
         if self.mail is not None:
             out["emails"] = self.mail.sent
             out["email_failures"] = self.mail.failures
@@ -187,7 +189,10 @@ def print_summary(result: SweepResult, settings: Settings, out: TextIO = sys.std
         )
     issues = sum(1 for p in result.pupils if p.warnings and p.status is not Status.INVALID)
     if issues:
-        print(f"\n{issues} other rows have warnings: see the AR issues column.", file=out)
+        rows_have = "row has" if issues == 1 else "rows have"
+        print(f"\n{issues} other {rows_have} warnings: see the AR issues column.", file=out)
+    if result.evaluation.not_pupils:
+        print(f"\n{not_pupils_note(result.evaluation.not_pupils)}", file=out)
     if result.dry_run:
         print("\nDry run: nothing was written.", file=out)
     elif result.write is not None:

@@ -1,7 +1,7 @@
 """What every report shares: how dates and year groups read, the "computed for ... with settings ..." statement, the
 rule behind each date, safe file names and the privacy-preserving pupil key.
 
-Personal data (DESIGN.md): reports name a pupil by first name and surname initial where they leave the school (file
+Personal data (ARCHITECTURE.md): reports name a pupil by first name and surname initial where they leave the school (file
 names, calendar events); a date of birth or UPN never appears in any report.
 """
 

@@ -1,6 +1,6 @@
 """The statutory EHC plan annual review clock (England): pure functions over `datetime.date`.
 
-See review-rules.md. Imports only the standard library, `holidays` and `dateutil`.
+See docs/rules.md. Imports only the standard library, `holidays` and `dateutil`.
 """
 
 from review_rules.clock import compute_review

@@ -1,4 +1,4 @@
-"""The annual review clock for one pupil (review-rules.md sections 4-10).
+"""The annual review clock for one pupil (docs/rules.md s4-10).
 
 Every date carries an explanation naming the rule and the anchor it came from, so the SENDCo (or a lawyer) can check it.
 References: Children and Families Act 2014 (CFA) s44; SEND Regulations 2014 (SI 2014/1530) regs 18, 20, 21, 22;
@@ -21,7 +21,7 @@ from review_rules.model import (
     Status,
 )
 from review_rules.periods import (
-    CONTRIBUTIONS_DAYS,
+    CONTRIBUTIONS_BEFORE_INVITES_DAYS,
     DECISION_DAYS,
     DECISION_WEEKS_DAYS,
     DUE_SOON_DAYS,
@@ -30,6 +30,7 @@ from review_rules.periods import (
     INVITES_DAYS,
     PAPERS_DAYS,
     PFA_FROM_YEAR,
+    POST16_MIDYEAR_MONTHS,
     REPORT_DAYS,
     REQUESTS_DAYS,
     REQUESTS_EXTENDED_DAYS,
@@ -122,6 +123,10 @@ def compute_review(
     if phase is not None:
         deadline_words = "31 March" if phase.to_post16 else "15 February"
         deadline_words = ("by " if settings.phase_deadline_inclusive else "before ") + deadline_words
+        if phase.final_by == phase.transfer_date - _days(1):
+            deadline_words += f" and before the move itself on {fd(phase.transfer_date)}"
+        elif phase.final_by == add_months_clamped(phase.transfer_date, -POST16_MIDYEAR_MONTHS) and phase.to_post16:
+            deadline_words += f" and at least five months before the move on {fd(phase.transfer_date)} (reg 18(2))"
         explain["phase_transfer"] = (
             f"Transfer from Year {phase.from_year} on {fd(phase.transfer_date)}: its 12 months begin on "
             f"{fd(twelve_months_before(phase.transfer_date))}, after {anchor_words}, and this cycle's meeting falls "
@@ -154,11 +159,16 @@ def compute_review(
         explain["meeting_date"] = f"No meeting is planned, so the stages run from the target date {fd(meeting_target)}."
     m_words = f"the meeting on {fd(meeting_date)}"
 
-    # Section 7. Reg 20(6), 21(6); CoP 8.9-8.12: the year group on the day of the meeting decides PfA.
-    nc_year_at_review = pupil_year(facts.dob, facts.recorded_year, today, meeting_date)
+    # Section 7. Reg 20(6), 21(6); CoP 8.9-8.12: the year group on the day of the meeting decides PfA. A review with
+    # no meeting booked cannot now be held before today, so an overdue one is judged on today (docs/rules.md s7).
+    review_day = meeting_date if meeting_is_planned else max(meeting_date, today)
+    nc_year_at_review = pupil_year(facts.dob, facts.recorded_year, today, review_day)
     pfa_required = nc_year_at_review >= PFA_FROM_YEAR
     year_source = "as recorded in the register" if facts.recorded_year is not None else "from the date of birth"
-    explain["nc_year_at_review"] = f"On {fd(meeting_date)} the pupil is in year {nc_year_at_review} ({year_source})."
+    held_words = "" if review_day == meeting_date else ", the earliest the unbooked review can now be held"
+    explain["nc_year_at_review"] = (
+        f"On {fd(review_day)}{held_words}, the pupil is in year {nc_year_at_review} ({year_source})."
+    )
     explain["pfa_required"] = (
         f"Year {nc_year_at_review} at the review: preparing for adulthood "
         f"{'is' if pfa_required else 'is not yet'} required from Year 9 (SEND Regs 2014 regs 20(6), 21(6); "
@@ -173,11 +183,6 @@ def compute_review(
         f"Requests for advice go out from {fd(requests_from)}, {requests_days // 7} weeks before {m_words}"
         f"{why_extended}, moved to a school day."
     )
-    contributions_due = cal.school_day_on_or_before(meeting_date - _days(CONTRIBUTIONS_DAYS))
-    explain["contributions_due"] = (
-        f"Contributions are due {fd(contributions_due)}, 3 weeks before {m_words}, leaving a week to compile them "
-        "before the papers go out (SEND Regs 2014 reg 20(4))."
-    )
     invites_by = cal.school_day_on_or_before(meeting_date - _days(INVITES_DAYS))
     explain["invites_by"] = (
         f"Invitations must go out by {fd(invites_by)}: at least 2 weeks' notice of {m_words} "
@@ -186,6 +191,13 @@ def compute_review(
     papers_by = cal.school_day_on_or_before(meeting_date - _days(PAPERS_DAYS))
     explain["papers_by"] = (
         f"Advice must be circulated by {fd(papers_by)}: at least 2 weeks before {m_words} (SEND Regs 2014 reg 20(4))."
+    )
+    # Counted from invites_by after it has moved to a school day, so a closure or bank holiday that moves the papers
+    # earlier still leaves a full week to compile the advice (docs/rules.md s6).
+    contributions_due = cal.school_day_on_or_before(invites_by - _days(CONTRIBUTIONS_BEFORE_INVITES_DAYS))
+    explain["contributions_due"] = (
+        f"Contributions are due {fd(contributions_due)}, a week before the invitations and papers go out on "
+        f"{fd(invites_by)}, leaving a week to compile them (SEND Regs 2014 reg 20(4))."
     )
 
     # Section 8. The LA clock after the last meeting H.
@@ -251,9 +263,22 @@ def compute_review(
     )
 
 
+def _this_cycle(recorded: date | None, held: date) -> date | None:
+    """A recorded after-meeting date, or None when it is earlier than the last meeting: such a date belongs to the
+    previous cycle and does not count for this one (docs/rules.md s8)."""
+    return recorded if recorded is not None and recorded >= held else None
+
+
 def _after_meeting(facts: ReviewFacts, held: date, today: date, explain: dict[str, str]) -> AfterMeeting:
     """Reg 20(7)-(10), reg 22(3), Devon: the report, the LA decision and any amended plan after the last meeting."""
     fd = format_date
+    report_sent = _this_cycle(facts.report_sent, held)
+    la_decision = _this_cycle(facts.la_decision, held)
+    amendment_notice = _this_cycle(facts.amendment_notice, held)
+    final_plan = _this_cycle(facts.final_plan, held)
+    # An outcome whose decision date is earlier than the meeting is the previous cycle's outcome (docs/rules.md s8).
+    decision = None if facts.la_decision is not None and la_decision is None else facts.decision
+
     report_due = held + _days(REPORT_DAYS)
     explain["report_due"] = (
         f"The school's report is due {fd(report_due)}, 2 weeks after the review on {fd(held)} "
@@ -265,14 +290,14 @@ def _after_meeting(facts: ReviewFacts, held: date, today: date, explain: dict[st
         "(SEND Regs 2014 reg 20(10))."
     )
     final_plan_due = None
-    if facts.decision is Decision.AMEND:
+    if decision is Decision.AMEND:
         by_meeting = held + _days(FINAL_AFTER_MEETING_DAYS)
-        if facts.amendment_notice is not None:
-            by_notice = facts.amendment_notice + _days(FINAL_AFTER_NOTICE_DAYS)
+        if amendment_notice is not None:
+            by_notice = amendment_notice + _days(FINAL_AFTER_NOTICE_DAYS)
             final_plan_due = min(by_notice, by_meeting)
             explain["final_plan_due"] = (
                 f"The amended plan is due {fd(final_plan_due)}: the earlier of 8 weeks after the amendment notice on "
-                f"{fd(facts.amendment_notice)} and 12 weeks after the review on {fd(held)} "
+                f"{fd(amendment_notice)} and 12 weeks after the review on {fd(held)} "
                 "(SEND Regs 2014 reg 22(3); Devon [2022] EWHC 493 (Admin))."
             )
         else:
@@ -282,22 +307,31 @@ def _after_meeting(facts: ReviewFacts, held: date, today: date, explain: dict[st
                 "the decision then 8 weeks (SEND Regs 2014 regs 20(10), 22(3); Devon [2022] EWHC 493 (Admin))."
             )
 
-    # A step is late once its date has passed with nothing recorded for it; it stays late until recorded
-    # (review-rules.md s8, literally: any recorded date counts, even one older than the meeting. An LA decision
-    # older than the last meeting is flagged separately as a warning by the register checks).
-    late: list[str] = []
-    if report_due < today and facts.report_sent is None:
-        late.append("report_due")
-    if decision_due < today and facts.la_decision is None:
-        late.append("decision_due")
-    if final_plan_due is not None and final_plan_due < today and facts.final_plan is None:
-        late.append("final_plan_due")
+    # A step is late once its date has passed with nothing recorded for it in this cycle; it stays late until
+    # recorded. A step the register has no column for cannot be recorded, so it is never called late: it is listed
+    # apart, for the SENDCo to add the column (docs/register.md s5).
+    passed: list[str] = []
+    if report_due < today and report_sent is None:
+        passed.append("report_due")
+    if decision_due < today and la_decision is None:
+        passed.append("decision_due")
+    if final_plan_due is not None and final_plan_due < today and final_plan is None:
+        passed.append("final_plan_due")
+    late = tuple(step for step in passed if step not in facts.no_column_for)
+    without_column = tuple(step for step in passed if step in facts.no_column_for)
     if late:
         explain["late"] = "Passed with nothing recorded: " + ", ".join(name.replace("_", " ") for name in late) + "."
+    if without_column:
+        explain["due_without_column"] = (
+            "Passed, with no column in the register to record it: "
+            + ", ".join(name.replace("_", " ") for name in without_column)
+            + "."
+        )
     return AfterMeeting(
         meeting_held=held,
         report_due=report_due,
         decision_due=decision_due,
         final_plan_due=final_plan_due,
-        late=tuple(late),
+        late=late,
+        due_without_column=without_column,
     )

@@ -1,4 +1,4 @@
-"""Calendar-date helpers for the statutory clock (review-rules.md section 1).
+"""Calendar-date helpers for the statutory clock (docs/rules.md s1).
 
 All arithmetic is on calendar dates: no times, no time zones.
 """

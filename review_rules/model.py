@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """Status of the current review cycle, in the order it is evaluated (review-rules.md section 9)."""
+    """Status of the current review cycle, in the order it is evaluated (docs/rules.md s9)."""
 
     INVALID = "INVALID"
     INACTIVE = "INACTIVE"
@@ -45,7 +45,7 @@ class Period(StrEnum):
     ANNIVERSARY = "anniversary"
 
 
-# Default closures when no term dates are configured (review-rules.md section 2): every year, both inclusive.
+# Default closures when no term dates are configured (docs/rules.md s2): every year, both inclusive.
 DEFAULT_CLOSURES_MONTH_DAY: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (
     ((7, 21), (8, 31)),
     ((12, 21), (1, 3)),  # spans the new year
@@ -82,6 +82,9 @@ class ReviewFacts:
     # A per-pupil transfer date overrides the derived one (reg 18).
     transfer_date: date | None = None
     inactive: bool = False
+    # After-meeting steps ("report_due", "decision_due", "final_plan_due") the register has no column to record: they
+    # are never called late, since the SENDCo could not record them done (docs/register.md s5).
+    no_column_for: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,12 @@ class AfterMeeting:
     report_due: date
     decision_due: date
     final_plan_due: date | None
-    # Names of the steps whose date has passed with nothing recorded: "report_due", "decision_due", "final_plan_due".
+    # Names of the steps whose date has passed with nothing recorded for this cycle, in the order report_due,
+    # decision_due, final_plan_due (docs/rules.md s8); only steps the register has a column for.
     late: tuple[str, ...] = ()
+    # Steps whose date has passed that the register has no column to record (ReviewFacts.no_column_for): shown as
+    # "was due ...: add a column", never as late.
+    due_without_column: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

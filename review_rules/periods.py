@@ -17,8 +17,6 @@ PAPERS_DAYS = 14
 # A full week to compile the contributions before they are circulated (reg 20(4) timing): counted back from the
 # invitations date after it has moved to a school day (docs/rules.md s6).
 CONTRIBUTIONS_BEFORE_INVITES_DAYS = 7
-# Rules v1 (meeting - 21 days); replaced by CONTRIBUTIONS_BEFORE_INVITES_DAYS in rules v2.
-CONTRIBUTIONS_DAYS = 21
 # Requests for advice go out 6 weeks ahead; 10 weeks for Year 9+ and phase transfer reviews (more contributors).
 REQUESTS_DAYS = 42
 REQUESTS_EXTENDED_DAYS = 70

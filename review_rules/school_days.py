@@ -1,4 +1,4 @@
-"""School days (review-rules.md section 2).
+"""School days (docs/rules.md s2).
 
 A school day is Monday-Friday, not an England-and-Wales bank holiday (Banking and Financial Dealings Act 1971 and
 royal proclamations, as published in the `holidays` package: GB, subdivision ENG) and not inside a closure period.

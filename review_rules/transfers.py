@@ -1,4 +1,4 @@
-"""Phase transfers (SEND Regulations 2014 reg 18; review-rules.md section 5).
+"""Phase transfers (SEND Regulations 2014 reg 18; docs/rules.md s5).
 
 Reg 18: when a child or young person is within 12 months of a transfer between phases of education, the EHC plan must be
 reviewed and amended before 15 February of the calendar year of the transfer, or before 31 March for a transfer from
@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from review_rules.dates import add_months_clamped
 from review_rules.model import PhaseTransfer, ReviewFacts, RuleSettings
-from review_rules.periods import DAYS_FROM_MEETING_TO_FINAL_PLAN
+from review_rules.periods import DAYS_FROM_MEETING_TO_FINAL_PLAN, POST16_MIDYEAR_MONTHS
 from review_rules.year_groups import ay_start, pupil_year
 
 # Year 11 -> post-16: the later reg 18 deadline (31 March) applies.
@@ -46,6 +46,12 @@ def phase_transfer_for(k: int, transfer_date: date, settings: RuleSettings) -> P
         month, day = FINAL_BY_INCLUSIVE_MONTH_DAY if settings.phase_deadline_inclusive else FINAL_BY_MONTH_DAY
     # Reg 18: the deadline is in "the calendar year of the transfer".
     final_by = date(transfer_date.year, month, day)
+    # A mid-year move (a per-pupil date that is not 1 September) can come before that date: the plan must then be final
+    # before the move itself, and for a post-16 move at least five months before it (reg 18(2); docs/rules.md s5).
+    # For a 1 September transfer neither bound is earlier, so applying them always changes nothing there.
+    final_by = min(final_by, transfer_date - timedelta(days=1))
+    if to_post16:
+        final_by = min(final_by, add_months_clamped(transfer_date, -POST16_MIDYEAR_MONTHS))
     return PhaseTransfer(
         from_year=k,
         transfer_date=transfer_date,

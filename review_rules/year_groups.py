@@ -1,5 +1,5 @@
 """National curriculum year groups (Education Act 1996 s.579 / Education Act 2002 s.82: a year group is the pupils who
-are aged n on 31 August at the start of the school year; review-rules.md section 3)."""
+are aged n on 31 August at the start of the school year; docs/rules.md s3)."""
 
 from __future__ import annotations
 

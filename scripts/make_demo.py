@@ -247,7 +247,7 @@ def contribution_rows(today: date) -> list[list[object]]:
 
 
 def write_contributions_sheet(ws: Worksheet, today: date) -> None:
-    """The Contributions tab (register.md section 6), as a SENDCo would start it; the product fills Requested,
+    """The Contributions tab (docs/register.md s6), as a SENDCo would start it; the product fills Requested,
     Chasers and Last chased as it emails, and adds Parent/carer rows from the register's parent emails."""
     for col, text in enumerate(CONTRIBUTION_HEADERS, start=1):
         cell = ws.cell(row=1, column=col, value=text)

@@ -1,4 +1,4 @@
-"""The register's contract (register.md): fields and header aliases, cell parsing, finding the table, and row
+"""The register's contract (docs/register.md): fields and header aliases, cell parsing, finding the table, and row
 validation into typed records. Pure: imports only review_rules and the standard library."""
 
 from .cells import (

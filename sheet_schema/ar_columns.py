@@ -124,24 +124,34 @@ def next_action(clock: ReviewClock, facts: ReviewFacts, today: date) -> str:
 
 
 def after_meeting_text(clock: ReviewClock, facts: ReviewFacts, today: date) -> str:
-    """The LA clock after the last meeting: the most pressing late step, else the next pending one, else blank."""
+    """The LA clock after the last meeting: the most pressing late step, else the next pending one, else blank.
+
+    A step the register has no column for is never LATE (the SENDCo could not record it done): it says when it was
+    due and which column to add (docs/register.md s5)."""
     after = clock.after_meeting
     if after is None:
         return ""
-    late = []
-    if "final_plan_due" in after.late and after.final_plan_due:
-        late.append(f"FINAL PLAN LATE (due {uk_date(after.final_plan_due)})")
-    if "decision_due" in after.late:
-        late.append(f"LA DECISION LATE (due {uk_date(after.decision_due)})")
-    if "report_due" in after.late:
-        late.append(f"REPORT LATE (due {uk_date(after.report_due)})")
-    if late:
-        return "; ".join(late)
-    if facts.report_sent is None and today <= after.report_due:
+    # (words, the column that records the step) per step, in the order shown.
+    steps = {
+        "final_plan_due": ("FINAL PLAN", "Amended plan", after.final_plan_due, "Final amended plan"),
+        "decision_due": ("LA DECISION", "LA decision", after.decision_due, "LA decision date"),
+        "report_due": ("REPORT", "Report to LA", after.report_due, "Report sent"),
+    }
+    shown = [f"{late} LATE (due {uk_date(due)})" for step, (late, _, due, _) in steps.items()
+             if step in after.late and due is not None]  # fmt: skip
+    shown += [f"{words} was due {uk_date(due)}: add a column '{column}' to record it"
+              for step, (_, words, due, column) in steps.items() if step in after.due_without_column and due]  # fmt: skip
+    if shown:
+        return "; ".join(shown)
+
+    def recorded(d: date | None) -> bool:  # a date earlier than the meeting is the previous cycle's (rules s8)
+        return d is not None and d >= after.meeting_held
+
+    if not recorded(facts.report_sent) and today <= after.report_due:
         return f"Report to LA due {uk_date(after.report_due)}"
-    if facts.la_decision is None and today <= after.decision_due:
+    if not recorded(facts.la_decision) and today <= after.decision_due:
         return f"LA decision due {uk_date(after.decision_due)}"
-    if after.final_plan_due is not None and facts.final_plan is None and today <= after.final_plan_due:
+    if after.final_plan_due is not None and not recorded(facts.final_plan) and today <= after.final_plan_due:
         return f"Amended plan due {uk_date(after.final_plan_due)}"
     return ""
 

@@ -1,4 +1,4 @@
-"""Reading one cell (register.md section 3): UK dates, spreadsheet serial numbers, year groups, UPNs, decisions, flags.
+"""Reading one cell (docs/register.md s3): UK dates, spreadsheet serial numbers, year groups, UPNs, decisions, flags.
 
 Cells arrive exactly as an adapter hands them over: str, int, float, bool, datetime, date, time or None (openpyxl with
 cached formula values), or Google Sheets unformatted values where dates are serial numbers. Each parser returns a typed
@@ -11,24 +11,16 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
 from review_rules.model import Decision
 
-
-class CellError(ValueError):
-    """A cell that cannot be read. `str(error)` is a fragment such as `is "next week", which is not a date`."""
-
+from .text import PLACEHOLDERS, CellError, Placeholder, cell_text, clean_text, is_blank, is_placeholder, show_value
+from .upn import UPN_LETTERS, parse_upn, upn_check_letter
 
 # Excel and Google Sheets count days from 30 December 1899 (Excel's 1900 leap-year bug makes the epoch a day early
 # for serials from 61 on, i.e. every date after 28 February 1900).
 SERIAL_EPOCH = date(1899, 12, 30)
 SERIAL_MAX = 2958465  # 31 December 9999, the last day a spreadsheet can show
-
-# Text that means "nothing here yet" rather than a wrong value: an absent date is not an unreadable one.
-PLACEHOLDERS = frozenset(
-    {"-", "--", "\u2013", "\u2014", "n/a", "na", "n.a.", "tbc", "tba", "tbd", "none", "nil", "pending", "not yet", "?"}
-)
 
 # What a formula shows when it fails; openpyxl hands these over as text.
 SPREADSHEET_ERRORS = frozenset(
@@ -86,7 +78,7 @@ WEEKDAYS: dict[str, int] = {
 }
 
 _TIME = r"(?:(?:T|\s+)\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?(?:\s*[ap]m)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-# ISO first: "2024-03-01" is 1 March, never day-first (register.md section 3).
+# ISO first: "2024-03-01" is 1 March, never day-first (docs/register.md s3).
 _ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})" + _TIME, re.ASCII | re.IGNORECASE)
 _DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})" + _TIME, re.ASCII | re.IGNORECASE)
 _WORDY = re.compile(
@@ -94,56 +86,6 @@ _WORDY = re.compile(
     re.ASCII | re.IGNORECASE,
 )
 _MAX_TEXT = 60  # no date is longer; longer text is rejected before any pattern runs
-
-
-def is_blank(value: object) -> bool:
-    """None, or text with nothing visible in it (spaces, line breaks, stray control characters from a paste)."""
-    if value is None:
-        return True
-    return isinstance(value, str) and not any(ch.isprintable() and not ch.isspace() for ch in value)
-
-
-def cell_text(value: object) -> str:
-    """A cell as a SENDCo would read it: whole numbers without ".0", dates as dd/mm/yyyy, text folded to one line."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        if value.time() == time(0, 0):
-            return f"{value:%d/%m/%Y}" if value.year >= 1000 else value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="minutes")
-    if isinstance(value, date):
-        return f"{value:%d/%m/%Y}" if value.year >= 1000 else value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat(timespec="minutes")
-    try:
-        text = str(value)
-    except Exception:  # an adapter should never hand over such a value; say what it is rather than fail
-        text = type(value).__name__
-    return " ".join(text.split())
-
-
-def show_value(value: object, limit: int = 40) -> str:
-    """A cell for a message: text in quotes, shortened, with control characters made visible as "?"."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in cell_text(value))
-    if len(text) > limit:
-        text = text[: limit - 1] + "\u2026"
-    if isinstance(value, str):
-        return f'"{text}"'
-    return text
-
-
-def _clean_text(value: str) -> str:
-    return " ".join(value.split())
-
-
-def _is_placeholder(text: str) -> bool:
-    return text.casefold() in PLACEHOLDERS
 
 
 def _not_a(value: object, what: str) -> CellError:
@@ -163,18 +105,19 @@ def _make_date(value: object, year: int, month: int, day: int) -> date:
 
 
 def _two_digit_year(text: str) -> int:
-    # Two-digit years are 20yy (register.md section 3): every date on a current register is this century.
+    # Two-digit years are 20yy (docs/register.md s3): every date on a current register is this century.
     year = int(text)
     return 2000 + year if len(text) == 2 else year
 
 
 def _date_from_text(value: str) -> date | None:
-    text = _clean_text(value)
+    text = clean_text(value)
     if not text:
         return None
-    if _is_placeholder(text):
-        # register.md s3: a value that is not a date where a date belongs is an error, "TBC" included.
-        raise CellError(f"is {show_value(value)}, which is not a date (leave the cell blank until the date is known)")
+    if is_placeholder(text):
+        # docs/register.md s3: "TBC" is no date yet, not a mistake; the caller decides (a warning, or an error for the
+        # date of birth, which the clock cannot do without).
+        raise Placeholder(f"is {show_value(value)}, which is not a date")
     if text.casefold() in SPREADSHEET_ERRORS:
         raise CellError(f"shows the spreadsheet error {text.upper()}, not a date")
     if text.startswith("="):
@@ -211,7 +154,7 @@ def parse_date(value: object) -> date | None:
 
     Text formats: d/m/yyyy, d/m/yy, d-m-yyyy, d.m.yyyy (and the other separators), ISO yyyy-mm-dd (with or without a
     time), "3 April 2025", "3rd Apr 2025", "3 Apr 25", "3-Apr-2025", "Thu 3 Apr 2025". A general day-first parser is
-    never used: dateutil's day-first mode reads "2024-03-01" as 3 January (register.md section 3)."""
+    never used: dateutil's day-first mode reads "2024-03-01" as 3 January (docs/register.md s3)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -235,7 +178,7 @@ def parse_date(value: object) -> date | None:
 
 # --- year groups ---------------------------------------------------------------------------------------------------
 
-# NC years (review-rules.md section 3): Reception = 0, Nursery = -1. Schools with a two-year nursery call the year
+# NC years (docs/rules.md s3): Reception = 0, Nursery = -1. Schools with a two-year nursery call the year
 # before Reception "N2" (-1) and the one before that "N1" (-2); FS1/FS2 are the Foundation Stage names for Nursery and
 # Reception. Year 14 is the last year a school sixth form may teach.
 YEAR_WORDS: dict[str, int] = {
@@ -284,8 +227,8 @@ def parse_year(value: object) -> int | None:
         return _year_in_range(value, int(value))
     if not isinstance(value, str):
         raise _not_a(value, "a year group")
-    text = _clean_text(value)
-    if _is_placeholder(text):
+    text = clean_text(value)
+    if is_placeholder(text):
         return None
     if _SIGNED_NUMBER.fullmatch(text):
         return _year_in_range(value, int(float(text)))
@@ -301,64 +244,6 @@ def parse_year(value: object) -> int | None:
     raise _not_a(value, "a year group")
 
 
-# --- UPNs ----------------------------------------------------------------------------------------------------------
-
-# DfE UPN: a check letter, a 3-digit LA number, a 4-digit establishment number, a 2-digit year, a 3-character serial
-# whose last character is a letter in a temporary UPN. I, O and S are never used, so they cannot be misread as 1, 0, 5.
-UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
-_UPN_SHAPE = re.compile(r"[A-Z0-9]{13}", re.ASCII)
-_UPN_FORMAT = re.compile(rf"[{UPN_LETTERS}][0-9]{{11}}[0-9{UPN_LETTERS}]", re.ASCII)
-_UPN_NO_VALUE = PLACEHOLDERS | {"unknown", "not known", "awaiting", "tbc.", "no upn", "none yet"}
-
-
-@lru_cache(maxsize=16384, typed=True)  # typed: 1, 1.0 and True are different cells
-def _parse_upn_cached(value: object) -> tuple[str | None, str | None]:
-    return _parse_upn(value)
-
-
-def upn_check_letter(upn: str) -> str:
-    """The check letter for a UPN: weights 2..13 on characters 2..13 (a final letter counts by its place in
-    ABCDEFGHJKLMNPQRTUVWXYZ), the sum mod 23 indexing that alphabet (register.md section 4)."""
-    text = upn.strip().upper()
-    if not _UPN_FORMAT.fullmatch(text):
-        raise CellError("is not in the DfE UPN format")
-    total = 0
-    for weight, ch in enumerate(text[1:], start=2):
-        total += weight * (int(ch) if ch.isdigit() else UPN_LETTERS.index(ch))
-    return UPN_LETTERS[total % 23]
-
-
-def parse_upn(value: object) -> tuple[str | None, str | None]:
-    """As _parse_upn, remembered: a sweep reads each row's UPN three times (checking, planning, writing)."""
-    try:
-        return _parse_upn_cached(value)
-    except TypeError:  # an unhashable value cannot be remembered
-        return _parse_upn(value)
-
-
-def _parse_upn(value: object) -> tuple[str | None, str | None]:
-    """(UPN in capitals with spaces removed, warning fragment or None). A UPN with a bad format or check letter is
-    still returned (it identifies the row) with a warning; text that cannot be a UPN gives (None, warning); blank or
-    "n/a" gives (None, None). A UPN is only ever a warning (register.md section 4), so this never raises."""
-    if is_blank(value):
-        return None, None
-    if not isinstance(value, str):
-        return None, "is not a UPN (a UPN is 13 characters: a check letter then 12 digits)"
-    text = _clean_text(value)
-    if _is_placeholder(text) or text.casefold() in _UPN_NO_VALUE:
-        return None, None
-    compact = re.sub(r"[\s\-]", "", text).upper()
-    if not _UPN_SHAPE.fullmatch(compact):
-        return None, "is not a UPN (a UPN is 13 characters: a check letter then 12 digits)"
-    if not _UPN_FORMAT.fullmatch(compact):
-        return compact, (
-            "is not in the DfE UPN format (a check letter, 11 digits, then a digit or letter; I, O and S are never used)"
-        )
-    if upn_check_letter(compact) != compact[0]:
-        return compact, "has a check letter that does not match the rest of the number"
-    return compact, None
-
-
 # --- decisions, roll status, flags ---------------------------------------------------------------------------------
 
 # Words that may sit around the decision without changing it ("To amend", "Maintain plan", "Cease to maintain").
@@ -366,6 +251,9 @@ _DECISION_FILLER = frozenset(
     {"plan", "the", "to", "ehcp", "ehc", "la", "decision", "it", "its", "in", "current", "form", "be", "will", "with",
      "and", "of", "outcome", "is", "was", "as", "continue", "continued"}
 )  # fmt: skip
+_DECISION_WAITING = frozenset(
+    {"awaiting decision", "awaiting la decision", "awaiting the la", "awaiting la", "not yet decided", "undecided"}
+)
 _NO_CHANGE = frozenset({"no change", "no changes", "unchanged", "no amendments"})
 
 
@@ -377,11 +265,11 @@ def parse_decision(value: object) -> Decision | None:
         return None
     if not isinstance(value, str):
         raise _not_a(value, "an LA decision")
-    text = _clean_text(value)
+    text = clean_text(value)
     lowered = text.casefold()
-    if _is_placeholder(text) or lowered in {"awaiting", "awaiting decision", "awaiting la decision", "tbc."}:
-        # register.md s4: anything but maintain / amend / cease is an error, "Pending" included.
-        raise CellError(f"is {show_value(value)}, which is not an LA decision (leave it blank until the LA decides)")
+    if is_placeholder(text) or lowered.rstrip(".") in _DECISION_WAITING:
+        # docs/register.md s3: "Pending" or "TBC" is no decision yet (a warning), not an unknown decision (an error).
+        raise Placeholder(f"is {show_value(value)}, which is not an LA decision")
     words = re.findall(r"[a-z]+", lowered, re.ASCII)
     if " ".join(words) in _NO_CHANGE:
         return Decision.MAINTAIN
@@ -427,7 +315,7 @@ _NO_WORDS = frozenset({"no", "n", "false", "0", "inactive"})
 
 def parse_on_roll(value: object) -> bool:
     """True while the pupil is on roll. Left / Ceased / Transferred out / Moved / Off roll / No longer on roll mean
-    not (register.md section 2), as does "No" or FALSE under an "On roll" header. Anything else, blank included, is
+    not (docs/register.md s2), as does "No" or FALSE under an "On roll" header. Anything else, blank included, is
     on roll: a wrongly inactive pupil would silently lose their review, so doubt counts as on roll."""
     if value is None:
         return True
@@ -455,17 +343,49 @@ def parse_flag(value: object) -> bool:
         return value == 1
     if not isinstance(value, str):
         return False
-    return _clean_text(value).casefold().rstrip(".") in _YES_WORDS
+    return clean_text(value).casefold().rstrip(".") in _YES_WORDS
+
+
+# --- email addresses -----------------------------------------------------------------------------------------------
+
+# One address: something@domain.tld, no spaces, no second "@", a dot in the domain and a top-level part of letters.
+# Deliberately simple (RFC 5322 allows far more): it catches what SENDCos actually type wrongly ("jsmith@example",
+# "N/A", two addresses in one cell, a name in front of the address), and every school address passes.
+_EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+\.[A-Za-z]{2,63}")
+
+
+def is_email_address(text: object) -> bool:
+    """True for one plausible email address ("parent@example.org"); False for "jsmith@example", "N/A", blank."""
+    return isinstance(text, str) and _EMAIL.fullmatch(text.strip()) is not None and ".." not in text
+
+
+def parse_email(value: object) -> str | None:
+    """One email address from a cell (surrounding spaces removed); None when blank. Anything else, placeholders such
+    as "N/A" included, raises CellError: an address nobody can be emailed at must be named, never silently dropped
+    (docs/register.md s4). The one check used for the register's parent email and the Contributions tab's emails."""
+    if is_blank(value):
+        return None
+    text = cell_text(value).strip()
+    if is_email_address(text):
+        return text
+    if text.count("@") > 1 or any(sep in text for sep in ",;"):
+        raise CellError(f"is {show_value(value)}, which is not one email address")
+    raise CellError(f"is {show_value(value)}, which is not an email address")
 
 
 __all__ = [
+    "PLACEHOLDERS",
     "SERIAL_EPOCH",
     "UPN_LETTERS",
     "CellError",
+    "Placeholder",
     "cell_text",
     "is_blank",
+    "is_email_address",
+    "is_placeholder",
     "parse_date",
     "parse_decision",
+    "parse_email",
     "parse_flag",
     "parse_on_roll",
     "parse_upn",

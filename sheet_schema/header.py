@@ -1,4 +1,4 @@
-"""Finding the register's table in a workbook (register.md section 1).
+"""Finding the register's table in a workbook (docs/register.md s1).
 
 The header row may sit below title rows, merged banners (which arrive as one value and then None cells) and blank rows,
 so the first 15 rows are searched for a row whose cells name at least three known fields.
@@ -121,7 +121,7 @@ def _label(header: HeaderMatch, field: Field) -> str:
 
 
 def check_required(header: HeaderMatch) -> list[str]:
-    """Sentences for each required column the register lacks (register.md section 2): a name (or forename and
+    """Sentences for each required column the register lacks (docs/register.md s2): a name (or forename and
     surname), a date of birth, and a plan date or a last review date. An empty list means the register can be read."""
     where = f'the header row (row {header.header_row}) of sheet "{header.sheet}"'
     problems: list[str] = []

@@ -10,7 +10,7 @@ from review_rules.model import Decision, ReviewClock, ReviewFacts, Status
 
 
 class Field(StrEnum):
-    """A register column the product understands (register.md section 2)."""
+    """A register column the product understands (docs/register.md s2)."""
 
     NAME = "name"
     FORENAME = "forename"

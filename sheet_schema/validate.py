@@ -1,4 +1,4 @@
-"""Register rows into validated pupil records (register.md section 4).
+"""Register rows into validated pupil records (docs/register.md s4).
 
 One bad row never stops the run: a row with errors becomes an INVALID record carrying its messages, and every other
 row is still read. Every message names the sheet row, the column as the SENDCo wrote it, and what to do.
@@ -11,21 +11,33 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from review_rules.model import Decision, ReviewFacts
+from review_rules.school_days import SchoolCalendar, calendar_for
 from review_rules.year_groups import age_on, nc_year_from_dob
 
 from .cells import (
     CellError,
+    Placeholder,
     cell_text,
     is_blank,
     parse_date,
     parse_decision,
+    parse_email,
     parse_flag,
     parse_on_roll,
     parse_upn,
     parse_year,
 )
-from .fields import FIELD_LABELS
 from .model import Field, HeaderMatch, PupilRecord
+from .row_checks import (
+    NAME_FIELDS,
+    is_pupil_row,
+    label,
+    not_pupils_note,
+    placeholder_words,
+    planned_meeting_warnings,
+    previous_cycle,
+    row_list,
+)
 
 # An EHC plan can be kept until the end of the academic year in which the young person turns 25 (CFA 2014 s46).
 MAX_AGE = 25
@@ -49,7 +61,12 @@ DATE_ADVICE: dict[Field, str] = {
     Field.TRANSFER_DATE: "Type the date the pupil moves to the next phase, e.g. 01/09/2026, or leave it blank.",
 }
 _DATE_ORDER = tuple(DATE_ADVICE)
-_NAME_FIELDS = (Field.NAME, Field.FORENAME, Field.SURNAME)
+# The column that records each after-meeting step; without it the step is never called late (docs/register.md s5).
+STEP_COLUMNS: dict[str, Field] = {
+    "report_due": Field.REPORT_SENT,
+    "decision_due": Field.LA_DECISION,
+    "final_plan_due": Field.FINAL_PLAN,
+}
 _MIS_ADVICE = "Check it against the pupil's record in your MIS."
 
 
@@ -88,10 +105,6 @@ def _cell(values: list[object], header: HeaderMatch, wanted: Field) -> object:
     if column is None or column >= len(values):
         return None
     return values[column]
-
-
-def _label(header: HeaderMatch, wanted: Field) -> str:
-    return header.header_text.get(wanted, FIELD_LABELS[wanted])
 
 
 def _text_or_none(value: object) -> str | None:
@@ -140,16 +153,18 @@ def _year_name(year: int) -> str:
     return {-2: "N1", -1: "Nursery", 0: "Reception"}.get(year, f"Year {year}")
 
 
-def _check_row(values: list[object], row: int, header: HeaderMatch, today: date, year_warnings: bool) -> _Draft:
+def _check_row(
+    values: list[object], row: int, header: HeaderMatch, today: date, year_warnings: bool, calendar: SchoolCalendar
+) -> _Draft:
     name, first_name, surname_initial = _names(values, header)
     draft = _Draft(row=row, name=name, first_name=first_name, surname_initial=surname_initial)
 
     def say(wanted: Field, text: str) -> str:
-        return f'row {row}: "{_label(header, wanted)}" {text}'
+        return f'row {row}: "{label(header, wanted)}" {text}'
 
     errors, warnings = draft.errors, draft.warnings
     if not name:
-        present = [f for f in _NAME_FIELDS if f in header.columns]
+        present = [f for f in NAME_FIELDS if f in header.columns]
         if Field.NAME in present or len(present) != 2:
             errors.append(
                 say(Field.NAME if Field.NAME in present or not present else present[0], "is blank")
@@ -157,7 +172,7 @@ def _check_row(values: list[object], row: int, header: HeaderMatch, today: date,
             )
         else:
             errors.append(
-                f'row {row}: "{_label(header, Field.FORENAME)}" and "{_label(header, Field.SURNAME)}" are blank, but '
+                f'row {row}: "{label(header, Field.FORENAME)}" and "{label(header, Field.SURNAME)}" are blank, but '
                 "the row has other details. Type the pupil's name, or clear the row if it is not a pupil."
             )
 
@@ -166,6 +181,15 @@ def _check_row(values: list[object], row: int, header: HeaderMatch, today: date,
     for wanted in _DATE_ORDER:
         try:
             dates[wanted] = parse_date(_cell(values, header, wanted))
+        except Placeholder as problem:
+            dates[wanted] = None
+            if wanted is Field.DOB:
+                # The clock cannot run without the date of birth, so "TBC" there stays an error (docs/register.md s3).
+                unreadable.add(wanted)
+                errors.append(f"{say(wanted, str(problem))}: the review dates need it. {DATE_ADVICE[wanted]}")
+            else:
+                warnings.append(f"{say(wanted, placeholder_words(problem))}: read as no date yet.")
+            continue
         except CellError as problem:
             dates[wanted] = None
             unreadable.add(wanted)
@@ -207,24 +231,24 @@ def _check_row(values: list[object], row: int, header: HeaderMatch, today: date,
             held = dates[wanted]
             if held is not None and held < dob:
                 errors.append(
-                    say(wanted, f'is before the date of birth in "{_label(header, Field.DOB)}".') + " Check both dates."
+                    say(wanted, f'is before the date of birth in "{label(header, Field.DOB)}".') + " Check both dates."
                 )
     if last_review is not None and last_review > today:
         # The usual slip: the date of the meeting being booked typed where the meeting already held belongs.
         if Field.PLANNED_MEETING in header.columns:
-            where = f'"{_label(header, Field.PLANNED_MEETING)}"'
+            where = f'"{label(header, Field.PLANNED_MEETING)}"'
         else:
             where = "a Next review meeting column"
         errors.append(
             say(Field.LAST_REVIEW, f"({last_review:%d/%m/%Y}) is in the future, so it looks like the planned date:")
-            + f' put it in {where}, and type in "{_label(header, Field.LAST_REVIEW)}" the date of the last'
+            + f' put it in {where}, and type in "{label(header, Field.LAST_REVIEW)}" the date of the last'
             + " meeting already held."
         )
     if plan_issued is None and last_review is None and not unreadable & {Field.PLAN_ISSUED, Field.LAST_REVIEW}:
         present = [f for f in (Field.PLAN_ISSUED, Field.LAST_REVIEW) if f in header.columns] or [Field.PLAN_ISSUED]
         if len(present) == 2:
             errors.append(
-                f'row {row}: "{_label(header, Field.PLAN_ISSUED)}" and "{_label(header, Field.LAST_REVIEW)}" are both '
+                f'row {row}: "{label(header, Field.PLAN_ISSUED)}" and "{label(header, Field.LAST_REVIEW)}" are both '
                 "blank. Type the date the plan was issued or the date of the last annual review meeting."
             )
         else:
@@ -233,6 +257,8 @@ def _check_row(values: list[object], row: int, header: HeaderMatch, today: date,
     decision: Decision | None = None
     try:
         decision = parse_decision(_cell(values, header, Field.DECISION))
+    except Placeholder as problem:
+        warnings.append(f"{say(Field.DECISION, placeholder_words(problem))}: read as no decision yet.")
     except CellError as problem:
         errors.append(
             f"{say(Field.DECISION, str(problem))}. Type Maintain, Amend or Cease, or leave it blank until the LA decides."
@@ -257,18 +283,23 @@ def _check_row(values: list[object], row: int, header: HeaderMatch, today: date,
             warnings.append(
                 say(Field.YEAR, f"says {_year_name(recorded_year)}, but the date of birth puts the pupil in ")
                 + f"{_year_name(derived)} this school year. If the pupil is taught out of year group, leave it; "
-                f'otherwise correct "{_label(header, Field.YEAR)}".'
+                f'otherwise correct "{label(header, Field.YEAR)}".'
             )
 
+    if last_review is not None:
+        decision = previous_cycle(dates, decision, last_review, header, say, warnings)
     la_decision = dates[Field.LA_DECISION]
-    if la_decision is not None and last_review is not None and la_decision < last_review:
-        warnings.append(
-            say(Field.LA_DECISION, f'is earlier than "{_label(header, Field.LAST_REVIEW)}".')
-            + " The LA decides after the meeting: check both dates, and record the LA's new decision when it comes."
-        )
+    warnings.extend(planned_meeting_warnings(dates[Field.PLANNED_MEETING], last_review, today, calendar, header, say))
 
     draft.la = _text_or_none(_cell(values, header, Field.LA))
-    draft.parent_email = _text_or_none(_cell(values, header, Field.PARENT_EMAIL))
+    try:
+        draft.parent_email = parse_email(_cell(values, header, Field.PARENT_EMAIL))
+    except CellError as problem:
+        # Named, never silently dropped: nobody is emailed there until it is fixed (docs/register.md s4).
+        warnings.append(
+            f"{say(Field.PARENT_EMAIL, str(problem))}. Type one address such as name@example.org; nobody is emailed "
+            "there until then."
+        )
     draft.looked_after = parse_flag(_cell(values, header, Field.LOOKED_AFTER))
     inactive = not parse_on_roll(_cell(values, header, Field.ON_ROLL))
     if dob is not None and not errors:
@@ -285,28 +316,44 @@ def _check_row(values: list[object], row: int, header: HeaderMatch, today: date,
             recorded_year=recorded_year,
             transfer_date=dates[Field.TRANSFER_DATE],
             inactive=inactive,
+            no_column_for=frozenset(step for step, column in STEP_COLUMNS.items() if column not in header.columns),
         )
     return draft
 
 
-def _row_list(rows: list[int]) -> str:
-    if len(rows) == 1:
-        return f"row {rows[0]}"
-    return "rows " + ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"
+@dataclass(frozen=True)
+class RegisterRows:
+    """The rows below the header: the pupils, and the rows that are not pupils (docs/register.md s1), which are
+    skipped, never written to, and named once in the summary."""
+
+    pupils: tuple[PupilRecord, ...]
+    not_pupils: tuple[int, ...]  # sheet row numbers (1-based)
 
 
-def validate_rows(
-    rows: Sequence[Sequence[object]], header: HeaderMatch, *, today: date, recorded_year_warnings: bool = True
-) -> list[PupilRecord]:
-    """Every pupil row below the header, in sheet order, as a PupilRecord. Blank rows, and rows with neither a name nor
-    anything in a known column, are skipped silently (register.md section 1)."""
+def read_rows(
+    rows: Sequence[Sequence[object]],
+    header: HeaderMatch,
+    *,
+    today: date,
+    recorded_year_warnings: bool = True,
+    calendar: SchoolCalendar | None = None,
+) -> RegisterRows:
+    """Every pupil row below the header, in sheet order, as a PupilRecord, and the row numbers of rows that are not
+    pupils. Blank rows are skipped silently. `calendar` (the school's closures) decides whether a planned meeting
+    falls on a school day; by default the spec's default closures."""
+    cal = calendar if calendar is not None else calendar_for(None)
     drafts: list[_Draft] = []
+    not_pupils: list[int] = []
     rows_by_upn: dict[str, list[int]] = {}
     for index in range(header.header_row, len(rows)):
         values = list(rows[index] or [])
-        if not _has_known_data(values, header):
+        kind = is_pupil_row(values, header)
+        if kind is False:
+            not_pupils.append(index + 1)
             continue
-        draft = _check_row(values, index + 1, header, today, recorded_year_warnings)
+        if kind is None and not _has_known_data(values, header):
+            continue
+        draft = _check_row(values, index + 1, header, today, recorded_year_warnings, cal)
         drafts.append(draft)
         if draft.upn is not None:
             rows_by_upn.setdefault(draft.upn, []).append(draft.row)
@@ -315,19 +362,33 @@ def validate_rows(
         if len(same) > 1:
             others = [r for r in same if r != draft.row]
             draft.errors.append(
-                f'row {draft.row}: "{_label(header, Field.UPN)}" is the same as on {_row_list(others)}. '
+                f'row {draft.row}: "{label(header, Field.UPN)}" is the same as on {row_list(others)}. '
                 "Each pupil has their own UPN: check these rows against your MIS."
             )
-    return [draft.record() for draft in drafts]
+    return RegisterRows(tuple(draft.record() for draft in drafts), tuple(not_pupils))
+
+
+def validate_rows(
+    rows: Sequence[Sequence[object]],
+    header: HeaderMatch,
+    *,
+    today: date,
+    recorded_year_warnings: bool = True,
+    calendar: SchoolCalendar | None = None,
+) -> list[PupilRecord]:
+    """The pupil records of `read_rows` (rows that are not pupils are left out)."""
+    found = read_rows(rows, header, today=today, recorded_year_warnings=recorded_year_warnings, calendar=calendar)
+    return list(found.pupils)
 
 
 def row_key(values: Sequence[object], header: HeaderMatch) -> tuple | None:
-    """The key that finds a pupil's row again at write time, wherever the SENDCo has moved it (register.md section 5):
+    """The key that finds a pupil's row again at write time, wherever the SENDCo has moved it (docs/register.md s5):
     ("upn", UPN) when a UPN reads (even with a bad check letter); else ("name", name, date of birth as ISO or as typed);
-    else ("content", the known columns as text) for a row with data but no name; None for a blank row."""
+    else ("content", the known columns as text) for a row with data but no name; None for a blank row and for a row
+    that is not a pupil."""
     values = list(values or [])
-    if not _has_known_data(values, header):
-        return None
+    if not _has_known_data(values, header) or is_pupil_row(values, header) is False:
+        return None  # a row that is not a pupil is never written to (docs/register.md s1)
     upn, _ = parse_upn(_cell(values, header, Field.UPN))
     if upn is not None:
         return ("upn", upn)
@@ -345,4 +406,4 @@ def row_key(values: Sequence[object], header: HeaderMatch) -> tuple | None:
     return ("content", tuple(cell_text(values[c]) if c < len(values) else "" for c in columns))
 
 
-__all__ = ["row_key", "validate_rows"]
+__all__ = ["STEP_COLUMNS", "RegisterRows", "not_pupils_note", "read_rows", "row_key", "validate_rows"]

@@ -1,4 +1,4 @@
-"""An independent, literal reading of review-rules.md sections 1-9, used as a differential-testing oracle.
+"""An independent, literal reading of review-rules.md sections 1-9 (rules v2, 2026-11-29), used as a differential-testing oracle.
 
 Written from the spec text alone (review-rules.md and register.md section 7), without reading the product's
 review_rules implementation, so that the two can disagree. Deliberately naive: loops instead of formulas where the
@@ -128,8 +128,12 @@ def review_clock(
     transfer_date: date | None = None,
     inactive: bool = False,
     settings: OracleSettings | None = None,
+    columns_missing: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """One pupil's computed fields, shaped like register.md section 7 (dates as ISO strings)."""
+    """One pupil's computed fields, shaped like register.md section 7 (dates as ISO strings).
+
+    `columns_missing`: register fields the sheet has no column for ("report_sent", "la_decision", "final_plan");
+    register.md s5 says a step that cannot be recorded is never LATE."""
     s = settings or OracleSettings()
 
     # Section 4: which date the clock runs from.
@@ -178,6 +182,11 @@ def review_clock(
             final_by = date(t.year, 3, 31) if s.phase_deadline_inclusive else date(t.year, 3, 30)
         else:
             final_by = date(t.year, 2, 15) if s.phase_deadline_inclusive else date(t.year, 2, 14)
+        # Rules v2: "the plan must be final before the move itself" (T - 1 day), and for k >= 11 also
+        # add_months_clamped(T, -5). READING: applied to every T; for 1 September neither is earlier.
+        final_by = min(final_by, t - timedelta(days=1))
+        if to_post16:
+            final_by = min(final_by, t + relativedelta(months=-5))  # relativedelta clamps to the month's end
         phase_meeting_latest = final_by - timedelta(days=84)
         # READING: "T - 1 year" is calendar arithmetic with 29 February clamped to 28 February.
         if meeting_anchor < t - relativedelta(years=1) <= meeting_latest:
@@ -193,19 +202,32 @@ def review_clock(
     meeting_target = school_day_on_or_before(meeting_latest, s.closures)
     m = planned_meeting if planned_meeting is not None else meeting_target
 
-    # Section 7.
-    nc_year_at_review = year_at(dob, recorded_year, today, m)
+    # Section 7: "a review with no planned meeting cannot now be held before today: then the year on max(M, today)".
+    review_day = m if planned_meeting is not None else max(m, today)
+    nc_year_at_review = year_at(dob, recorded_year, today, review_day)
     pfa_required = nc_year_at_review >= 9
 
-    lead = 70 if (nc_year_at_review >= 9 or phase is not None) else 42
+    # Section 6: "M - 70 days when pfa_required or a phase transfer binds".
+    lead = 70 if (pfa_required or phase is not None) else 42
     invites_by = school_day_on_or_before(m - timedelta(days=14), s.closures)
-    contributions_due = school_day_on_or_before(m - timedelta(days=21), s.closures)
+    # "contributions_due = invites_by - 7 days, after invites_by has been moved".
+    contributions_due = school_day_on_or_before(invites_by - timedelta(days=7), s.closures)
     requests_from = school_day_on_or_before(m - timedelta(days=lead), s.closures)
 
     # Section 8: the LA clock after the last meeting H.
     after: dict[str, Any] | None = None
     if last_review is not None:
         h = last_review
+
+        # "Every recorded after-meeting date ... earlier than H belongs to the previous cycle: it does not count";
+        # "an outcome whose decision date is earlier than H is the previous cycle's outcome and is ignored too".
+        def this_cycle(d: date | None) -> date | None:
+            return d if d is not None and d >= h else None
+
+        if la_decision is not None and la_decision < h:
+            decision = None
+        report_sent, la_decision = this_cycle(report_sent), this_cycle(la_decision)
+        amendment_notice, final_plan = this_cycle(amendment_notice), this_cycle(final_plan)
         report_due = h + timedelta(days=14)
         decision_due = h + timedelta(days=28)
         final_plan_due: date | None = None
@@ -216,12 +238,19 @@ def review_clock(
                 final_plan_due = h + timedelta(days=84)
         # READING: "has passed" = today is after the date; "records no date" = the matching date column is blank
         # (report sent / LA decision date / final amended plan), whatever else is recorded.
+        # READING (register.md s5 "never LATE" where the register has no column to record the step): such a step is
+        # left out of `late` too, so the JSON never claims what the SENDCo could not record.
         late: list[str] = []
-        if today > report_due and report_sent is None:
+        if today > report_due and report_sent is None and "report_sent" not in columns_missing:
             late.append("report_due")
-        if today > decision_due and la_decision is None:
+        if today > decision_due and la_decision is None and "la_decision" not in columns_missing:
             late.append("decision_due")
-        if final_plan_due is not None and today > final_plan_due and final_plan is None:
+        if (
+            final_plan_due is not None
+            and today > final_plan_due
+            and final_plan is None
+            and "final_plan" not in columns_missing
+        ):
             late.append("final_plan_due")
         after = {
             "report_due": _iso(report_due),

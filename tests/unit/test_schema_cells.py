@@ -9,9 +9,13 @@ import pytest
 from review_rules.model import Decision
 from sheet_schema.cells import (
     CellError,
+    Placeholder,
     cell_text,
+    is_email_address,
+    is_placeholder,
     parse_date,
     parse_decision,
+    parse_email,
     parse_flag,
     parse_on_roll,
     parse_upn,
@@ -97,10 +101,6 @@ def test_parse_date(cell: object, expected: date | None) -> None:
         (float("inf"), "which is not a date"),
         (time(10, 30), "a time of day rather than a date"),
         ("x" * 500, "which is not a date"),
-        # register.md s3: text that is not a date is an error, placeholders included (with the fix: leave it blank).
-        ("TBC", "leave the cell blank until the date is known"),
-        ("n/a", "which is not a date"),
-        ("-", "which is not a date"),
     ],
 )
 def test_parse_date_rejects(cell: object, fragment: str) -> None:
@@ -234,13 +234,12 @@ def test_parse_decision(cell: object, expected: Decision | None) -> None:
     assert parse_decision(cell) == expected
 
 
-# register.md s4: anything but maintain / amend / cease is an error, "Pending" and "Awaiting" included.
-@pytest.mark.parametrize(
-    "cell", ["maybe", "Not ceased", "Refused", 1, True, date(2025, 1, 1), "to", "Pending", "Awaiting", "TBC"]
-)
+# register.md s4: anything but maintain / amend / cease is an error.
+@pytest.mark.parametrize("cell", ["maybe", "Not ceased", "Refused", 1, True, date(2025, 1, 1), "to"])
 def test_parse_decision_rejects(cell: object) -> None:
-    with pytest.raises(CellError, match="which is not an LA decision"):
+    with pytest.raises(CellError, match="which is not an LA decision") as caught:
         parse_decision(cell)
+    assert not isinstance(caught.value, Placeholder)
 
 
 @pytest.mark.parametrize(
@@ -312,3 +311,55 @@ def test_invisible_text_is_blank(cell: str) -> None:
     assert parse_year(cell) is None
     assert parse_decision(cell) is None
     assert parse_upn(cell) == (None, None)
+
+
+# register.md s3 (2026-11-29): placeholders are no value yet, in any case, with spaces or one trailing full stop.
+PLACEHOLDER_CELLS = ["TBC", "TBA", "tba", "to be confirmed", "To Be Confirmed.", "?", "-", "n/a", "N/A", "pending",
+                     "Pending.", "awaiting", "AWAITING", "not yet", "  Not yet  ", "tbc.", " TBC. "]  # fmt: skip
+
+
+@pytest.mark.parametrize("cell", PLACEHOLDER_CELLS)
+def test_placeholders_are_no_value_yet_in_dates_and_decisions(cell: str) -> None:
+    assert is_placeholder(cell)
+    with pytest.raises(Placeholder, match="which is not a date"):
+        parse_date(cell)
+    with pytest.raises(Placeholder, match="which is not an LA decision"):
+        parse_decision(cell)
+
+
+@pytest.mark.parametrize("cell", ["next week", "TBC 2026", "t.b.c.x", "pending review", 0, None, "", "Maintain"])
+def test_other_text_is_not_a_placeholder(cell: object) -> None:
+    assert not is_placeholder(cell)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("parent@example.org", "parent@example.org"),
+        ("  j.smith+ar@school.sch.uk ", "j.smith+ar@school.sch.uk"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_email(cell: object, expected: str | None) -> None:
+    assert parse_email(cell) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "fragment"),
+    [
+        ("jsmith@example", 'is "jsmith@example", which is not an email address'),
+        ("N/A", 'is "N/A", which is not an email address'),
+        ("jsmith example.org", "which is not an email address"),
+        ("a@x.org; b@y.org", "which is not one email address"),
+        ("Jo Smith <jo@example.org>", "which is not an email address"),
+        ("jo@@example.org", "which is not one email address"),
+        ("jo@example..org", "which is not an email address"),
+        (12, "is 12, which is not an email address"),
+    ],
+)
+def test_parse_email_names_what_is_wrong(cell: object, fragment: str) -> None:
+    with pytest.raises(CellError) as caught:
+        parse_email(cell)
+    assert str(caught.value) == fragment or fragment in str(caught.value)
+    assert not is_email_address(cell)

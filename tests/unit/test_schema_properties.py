@@ -13,6 +13,7 @@ from review_rules.model import Anchor, Decision, Period, RuleSettings
 from sheet_schema.cells import (
     SERIAL_EPOCH,
     CellError,
+    is_blank,
     parse_date,
     parse_decision,
     parse_flag,
@@ -23,7 +24,7 @@ from sheet_schema.cells import (
 from sheet_schema.fields import field_for_header, normalise_header
 from sheet_schema.header import choose_register, find_header
 from sheet_schema.model import PupilRecord
-from sheet_schema.validate import row_key, validate_rows
+from sheet_schema.validate import read_rows, row_key, validate_rows
 
 TRICKY_TEXT = [
     '=HYPERLINK("http://x","y")',
@@ -144,9 +145,18 @@ def test_validate_rows_never_raises(data_rows: list[list[object]], today: date, 
     grid: list[list[object]] = [["Register"], [None, None], list(HEADER), *data_rows]
     header = find_header(grid, sheet="S")
     assert header is not None
-    records = validate_rows(grid, header, today=today, recorded_year_warnings=year_warnings)
-    keyed = [i + 1 for i, values in enumerate(grid) if i >= header.header_row and row_key(values, header) is not None]
-    assert [r.row for r in records] == keyed
+    found = read_rows(grid, header, today=today, recorded_year_warnings=year_warnings)
+    records = list(found.pupils)
+    assert records == validate_rows(grid, header, today=today, recorded_year_warnings=year_warnings)
+    # Every row with something in it is either read as a pupil (a record, maybe INVALID) or named as not a pupil
+    # (docs/register.md s1); a row with one cell filled is never a pupil.
+    filled = [i + 1 for i, values in enumerate(grid) if i >= header.header_row and any(not is_blank(v) for v in values)]
+    assert sorted([r.row for r in records] + list(found.not_pupils)) == filled
+    for row in found.not_pupils:
+        assert all(r.row != row for r in records)
+    for record in records:
+        assert row_key(grid[record.row - 1], header) is not None
+        assert sum(not is_blank(v) for v in grid[record.row - 1]) > 1
     for record in records:
         assert isinstance(record, PupilRecord)
         assert record.valid == (not record.errors)

@@ -117,6 +117,8 @@ def test_valid_row_builds_facts() -> None:
         planned_meeting=date(2025, 11, 12),
         recorded_year=9,
         inactive=False,
+        # This register has no Report sent or Final amended plan column: those steps are never called late.
+        no_column_for=frozenset({"report_due", "final_plan_due"}),
     )
 
 
@@ -230,8 +232,9 @@ def test_errors(cells: dict[str, object], message: str) -> None:
         ),
         (
             {"decided": "01/10/2024"},
-            'row 4: "LA decision date" is earlier than "Last AR". '
-            "The LA decides after the meeting: check both dates, and record the LA's new decision when it comes.",
+            'row 4: "LA decision date" (01/10/2024) is earlier than "Last AR" (12/11/2024), so it belongs to the '
+            "previous review and does not count for this one. Record this review's date when it comes, or check "
+            "both dates.",
         ),
     ],
 )
