@@ -22,6 +22,8 @@ from scripts.bench_sweep import build_register
 ROOT = Path(__file__).resolve().parents[2]
 PUPILS = 3000
 
+pytestmark = pytest.mark.slow  # a 3,000-row register saved four times
+
 
 @pytest.fixture(scope="module")
 def big_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
