@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from connectors.lease import LeaseError
+
 STALE_AFTER = 1800.0  # seconds: a lease older than this is a crashed holder's
 _UNWRITTEN_GRACE = 10.0  # seconds an empty lease file may exist before its creator is taken to have died
 
@@ -54,6 +56,15 @@ class FileLease:
         return str(self.path)
 
     def try_acquire(self) -> bool:
+        try:
+            return self._try_acquire()
+        except OSError as exc:
+            raise LeaseError(
+                f"The sweep lease {self.path} could not be created ({exc.strerror or type(exc).__name__}); check that "
+                "the folder exists and can be written to, then run again."
+            ) from None
+
+    def _try_acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(2):
             token = uuid.uuid4().hex

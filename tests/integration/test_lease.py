@@ -194,3 +194,10 @@ def test_bootstrap_builds_the_bucket_lease_or_the_state_folder_file(tmp_path: Pa
     assert local.lease().describe() == str(tmp_path / ".r.xlsx.keeper-lease")
     with pytest.raises(SettingsError, match="KEEPER_LEASE_WAIT"):
         bootstrap.runtime({"KEEPER_LEASE_WAIT": "soon"})
+
+
+def test_a_folder_that_cannot_be_written_is_one_sentence(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the lease's folder should be")
+    with pytest.raises(LeaseError, match="could not be created"):
+        FileLease(blocker / "lease").try_acquire()
