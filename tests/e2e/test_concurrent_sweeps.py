@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 
+from connectors.lease_file import FileLease
 from scripts.bench_sweep import build_register
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,16 +66,20 @@ def test_two_sweeps_at_once_send_each_email_once_and_add_each_row_once(tmp_path:
 
 def test_the_second_sweep_gives_up_after_its_wait_and_says_why(tmp_path: Path) -> None:
     register = build_register(tmp_path / "register.xlsx", PUPILS)
+    before = register.read_bytes()
+    running = FileLease(tmp_path / ".register.xlsx.keeper-lease")  # a sweep (this test's live process) holds it
+    assert running.try_acquire()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
-    env["KEEPER_LEASE_WAIT"] = "0"
-    first = _start(register, env)
-    lease = tmp_path / ".register.xlsx.keeper-lease"
-    while not lease.exists() and first.poll() is None:
-        pass
+    env["KEEPER_LEASE_WAIT"] = "1"
     second = _start(register, env)
     _out, err = second.communicate(timeout=120)
-    first.communicate(timeout=300)
-    assert first.returncode == 0
     assert second.returncode == 2
     assert "already running" in err, err
+    assert "without sending or writing anything" in err
     assert "Traceback" not in err
+    assert register.read_bytes() == before
+    assert not (tmp_path / "outbox").exists()
+    running.release()
+    after = _start(register, env)
+    after.communicate(timeout=300)
+    assert after.returncode == 0
