@@ -20,7 +20,7 @@ from typing import Any
 import functions_framework
 
 from connectors.base import RegisterError
-from connectors.files import SaveInterrupted, stop_on_sigterm
+from connectors.files import stop_on_sigterm
 from functions import bootstrap
 from functions.cloud import (
     BadRequest,
@@ -34,13 +34,14 @@ from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
 from functions.evaluate import london_today
 from functions.links import LinkConfigError
 from functions.logs import use_cloud_logging
+from functions.plan_cloud import JobError, job_of_body, job_of_message, plan_schools
 from functions.reporting import OutputError
 from functions.results import links_note, print_summary
+from functions.serving import serve, stopped_message, wsgi_app
 from functions.settings import SettingsError
 from functions.sweep import run_sweep
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
-_SIGNAL_NAMES = {2: "Ctrl-C", 15: "SIGTERM"}
 
 
 def _today(text: str | None) -> date:
@@ -148,6 +149,16 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from functions.plan_command import plan_command
+
+    here = bootstrap.local(args.register, args.config)
+    return plan_command(
+        here.register(), here.settings, today=_today(args.today), weeks=args.weeks, as_json=args.json,
+        dry_run=args.dry_run, accept=args.accept, la_list=args.la_list,
+    )  # fmt: skip
+
+
 def _report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("register", help="the register: an .xlsx/.xlsm workbook, or a Google Sheet URL or key")
     parser.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
@@ -212,6 +223,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calendar.set_defaults(func=cmd_calendar)
 
+    plan = sub.add_parser(
+        "plan",
+        help="propose a meeting date for every unbooked review, spread to fit your capacity ([capacity] settings)",
+        description="Example: python main.py plan register.xlsx --weeks 20 --dry-run   (then --accept all)",
+    )
+    _report_args(plan)
+    plan.add_argument("--weeks", type=int, help="plan the next N school weeks (default: up to each deadline, max 52)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--dry-run", action="store_true", help="plan and report, but write nothing")
+    plan.add_argument(
+        "--accept", help="copy suggestions into the planned meeting column (blank cells only): ROW, UPN or all"
+    )
+    plan.add_argument("--la-list", help="the LA's termly list (CSV or .xlsx) to compare with the register")
+    plan.set_defaults(func=cmd_plan)
+
     serve = sub.add_parser(
         "serve",
         help="run the contributors' confirmation page on this computer",
@@ -225,18 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stopped(exc: KeyboardInterrupt) -> tuple[str, int]:
-    """Ctrl-C or SIGTERM: one sentence on what happened to the register (and the emails), and the exit code."""
-    signum = exc.signum if isinstance(exc, SaveInterrupted) else (exc.args[0] if exc.args else 2)
-    signum = signum if isinstance(signum, int) else 2
-    saved = isinstance(exc, SaveInterrupted) and exc.saved
-    what = (
-        "just after the results were saved" if saved else "before any results were saved; the register was not changed"
-    )
-    notes = " ".join(getattr(exc, "__notes__", ()))
-    return f"stopped by {_SIGNAL_NAMES.get(signum, 'a signal')} {what}. {notes}".strip(), 128 + signum
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
@@ -247,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     except KeyboardInterrupt as exc:
-        message, code = _stopped(exc)
+        message, code = stopped_message(exc)
         print(f"Review Keeper: {message}", file=sys.stderr)
         return code
 
@@ -309,13 +323,13 @@ def sweep_event(cloud_event) -> None:
         # Acknowledged, not raised: a malformed message would fail the same way on every redelivery.
         _cloud_log.error("ignored a Pub/Sub message that names no known school", extra={"event": "BadRequest"})
         return
-    result = sweep_schools(
-        dep.schools,
-        [school],
-        today=london_today(),
-        open_register=dep.open_register,
-        runner=school_runner(dep.mail, dep.lease, dep.runtime.lease_wait),
-    )
+    if job_of_message(cloud_event.data) == "plan":  # the monthly plan (dispatch {"job": "plan"}): no emails
+        result = plan_schools(dep.schools, [school], today=london_today(), open_register=dep.open_register)
+    else:
+        runner = school_runner(dep.mail, dep.lease, dep.runtime.lease_wait)
+        result = sweep_schools(
+            dep.schools, [school], today=london_today(), open_register=dep.open_register, runner=runner
+        )
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")
 
@@ -329,8 +343,11 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
     if request.method != "POST":
         return _post_only()
     try:
+        job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         dep = bootstrap.deployment()
-        return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime)))
+        return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime), job))
+    except JobError as exc:
+        return _json_reply({"ok": False, "error": str(exc)}, 400)
     except SettingsError as exc:
         return _json_reply({"ok": False, "error": str(exc)}, 500)
     except PublishError as exc:
@@ -367,49 +384,25 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
 
 
 def serve_app(service: Confirmations) -> Callable[..., Any]:
-    """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start.
-    Pages are shown side by side; a POST (which writes the register) waits for the one before it: one writer."""
-    import threading
-
-    from werkzeug.wrappers import Request, Response
-
-    one_writer = threading.Lock()
-
-    @Request.application
-    def app(request: Request) -> Response:
-        if request.method == "POST":
-            _ = request.form  # read before waiting: the server has the body in memory already (connectors/web_server)
-            with one_writer:
-                body, status, headers = _confirm_reply(request, lambda: service)
-        else:
-            body, status, headers = _confirm_reply(request, lambda: service)
-        return Response(body, status=status, headers=headers)
-
-    return app
+    """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start."""
+    return wsgi_app(lambda request: _confirm_reply(request, lambda: service))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The confirmation page on this computer: the cloud's confirm handler on a threaded server with per-connection
-    timeouts and request limits, whose log never carries a link's token (connectors/web_server.py)."""
-    from connectors.web_server import build_server
-
+    timeouts and request limits, whose log never carries a link's token (functions/serving.py)."""
     dep = bootstrap.deployment(register=args.register, config=args.config)
     try:
         app = serve_app(_confirmations(dep))
     except LinkConfigError as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
-    server = build_server(app, args.host, args.port, error_headers=SECURITY_HEADERS)
-    logging.getLogger("review_keeper.serve").setLevel(logging.INFO)  # "GET 200, a signed link": never the token
     names = ", ".join(f"{s.id} ({s.register})" for s in dep.schools.values())
-    where = f"http://{args.host}:{server.server_port}/confirm?t=..."
-    print(f"Review Keeper: confirmation page for {names} on {where}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: a page being written finishes its save or abandons it whole
-        print("Review Keeper: the confirmation page has stopped.", file=sys.stderr)
-    finally:
-        server.server_close()
+
+    def announce(port: int) -> None:
+        print(f"Review Keeper: confirmation page for {names} on http://{args.host}:{port}/confirm?t=...", flush=True)
+
+    serve(app, args.host, args.port, error_headers=SECURITY_HEADERS, announce=announce)
     return EXIT_OK
 
 

@@ -264,10 +264,11 @@ class WorkbookRegister:
         result.missing_keys = placement.missing_keys
         if merged_skipped:
             result.notes.append(MERGED_NOTE)
-        # A new row's cells set their value (and a date's format) only, whatever the column: as this adapter always did.
+        # A new row's cells set their value (and a date's format) only, except in the product's own columns (the Plan
+        # tab's hours coloured against capacity), whose whole look is the product's as on the Google Sheets side.
         for index, cells in placement.appended.items():
             for column, write in cells.items():
-                write_cell(ws.cell(row=index + 1, column=column + 1), write, styles, owned=False)
+                write_cell(ws.cell(row=index + 1, column=column + 1), write, styles, owned=column in columns.owned)
         result.appended_rows = placement.appended_rows
         return result, header_row
 

@@ -225,11 +225,13 @@ def sweep_schools(
     return {"today": today.isoformat(), "ok": all(s["ok"] for s in summaries), "schools": summaries}
 
 
-def dispatch_schools(schools: Mapping[str, School], publisher: Publisher) -> dict[str, Any]:
-    """One Pub/Sub message per school, so Cloud Functions sweeps them in parallel (sweep_event)."""
+def dispatch_schools(schools: Mapping[str, School], publisher: Publisher, job: str = "sweep") -> dict[str, Any]:
+    """One Pub/Sub message per school, so Cloud Functions sweeps (or, with job "plan", plans) them in parallel."""
+    from .plan_cloud import plan_payloads
+
     ids = list(schools)
-    payloads = [json.dumps({"school": i}).encode("utf-8") for i in ids]
-    message_ids = publisher.publish(payloads, {"job": "sweep"})
+    payloads = plan_payloads(ids) if job == "plan" else [json.dumps({"school": i}).encode("utf-8") for i in ids]
+    message_ids = publisher.publish(payloads, {"job": job})
     log.info("dispatched sweeps", extra={"counts": {"schools": len(ids), "messages": len(message_ids)}})
     return {"ok": True, "published": len(message_ids), "schools": ids}
 

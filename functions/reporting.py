@@ -177,18 +177,49 @@ def overview_job(
 
     out = overview_target(out, register_ref)
     evaluation, _ = _evaluate(register, today, settings)
-    return write_overview(
+    written = write_overview(
         evaluation.pupils, today=today, school_name=settings.school_name, settings=settings.rules, out=out
     )
+    add_plan_sheet(evaluation, written, today=today, settings=settings)
+    return written
 
 
 def calendar_job(
     register: Register, *, today: date, settings: Settings, out: Path, register_ref: str | None = None
 ) -> Path:
     from reports.calendar import write_calendar
+    from sheet_schema.suggested import suggested_meetings
 
     out = calendar_target(out, register_ref)
     evaluation, _ = _evaluate(register, today, settings)
     return write_calendar(
-        evaluation.pupils, today=today, school_name=settings.school_name, out=out, settings=settings.rules
+        evaluation.pupils,
+        today=today,
+        school_name=settings.school_name,
+        out=out,
+        settings=settings.rules,
+        suggested=suggested_meetings(evaluation.rows, evaluation.header),
     )
+
+
+def add_plan_sheet(evaluation: Evaluation, out: Path, *, today: date, settings: Settings) -> None:
+    """The overview's "Weekly load" sheet: hours per week against capacity before the plan (every unbooked review on
+    its deadline) and with the plan's suggested meetings (the AR suggested meeting column), for the year ahead."""
+    from openpyxl import load_workbook
+
+    from functions.plan_digest import pending_suggestions, planned_weeks
+    from reports.load_chart import WeekPoint, add_load_sheet
+    from review_rules.school_days import calendar_for
+    from sheet_schema.ar_columns import AR_SUGGESTED
+
+    if AR_SUGGESTED not in evaluation.header.ar_columns:
+        return  # no plan made yet: "with the plan" would leave out every unbooked review
+    capacity = settings.capacity
+    pending = pending_suggestions(evaluation.pupils, evaluation.rows, evaluation.header, today)
+    weeks = planned_weeks(
+        evaluation.pupils, pending, calendar=calendar_for(settings.rules.closures), capacity=capacity, today=today
+    )
+    points = [WeekPoint(w.week_start, w.baseline_hours, w.hours, w.capacity_hours) for w in weeks]
+    book = load_workbook(out)
+    add_load_sheet(book, points, title=f"Review hours per week against capacity ({settings.school_name})")
+    book.save(out)

@@ -15,6 +15,8 @@ from typing import Any
 from review_rules.model import Anchor, Period, RuleSettings
 from sheet_schema.model import Field
 
+from .capacity_settings import CapacitySettings, capacity_from_mapping
+
 # Re-exported: callers find every setting's type here.
 from .setting_tables import (  # noqa: F401
     MAIL_KEYS,
@@ -52,6 +54,7 @@ class Settings:
     chasers: ChaserSettings = field(default_factory=ChaserSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     mail: MailSettings = field(default_factory=MailSettings)  # the defaults until the bootstrap merges [mail] and env
+    capacity: CapacitySettings = field(default_factory=CapacitySettings)  # [capacity]: what the year's plan must fit
     # The file's tables as written (mail, chasers, digest, schools), for jobs not yet reading the typed fields above.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -143,6 +146,7 @@ _KNOWN_TOP = {
     "schools",
     "chasers",
     "digest",
+    "capacity",
 }
 
 
@@ -216,6 +220,7 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     kwargs["rules"] = rules
     kwargs["chasers"] = chasers_from(raw, where)
     kwargs["digest"] = digest_from(raw, where)
+    kwargs["capacity"] = capacity_from_mapping(raw.get("capacity"), where)
     _table(raw, "mail", MAIL_KEYS, where)  # its values are checked with the environment's, by the bootstrap
     # Nothing is read from [links]: the link secret and address are KEEPER_LINK_SECRET and KEEPER_BASE_URL.
     _table(raw, "links", (), where)

@@ -300,7 +300,8 @@ def _email_step(
         settings=mail_settings,
         sent_log=ledger.sent_log(),
         previous_status=previous_statuses(evaluation),
-        contribution_issues=issues,
+        # The year's plan (issue 13): next week's planned load and the suggestions not yet accepted, in the digest.
+        contribution_issues=[*issues, *_plan_notes(evaluation, today, settings)],
     )
     records_notes: tuple[str, ...] = ()
     records_attached = 0
@@ -366,6 +367,18 @@ def _email_step(
         blank_only=frozenset({REQUESTED, RECEIVED}),
     )
     return [contributions_plan], outstanding
+
+
+def _plan_notes(evaluation: Evaluation, today: date, settings: Settings) -> list[str]:
+    from review_rules.school_days import calendar_for
+
+    from .plan_digest import digest_notes
+
+    capacity = settings.capacity
+    calendar = calendar_for(settings.rules.closures)
+    return digest_notes(
+        evaluation.pupils, evaluation.rows, evaluation.header, calendar=calendar, capacity=capacity, today=today
+    )
 
 
 def _sending_notes(outcomes: Sequence[SendOutcome]) -> list[str]:

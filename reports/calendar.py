@@ -9,7 +9,7 @@ the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -97,8 +97,15 @@ def deadlines(pupils: Sequence[ReviewedPupil], *, today: date) -> list[Deadline]
 
 
 def build_calendar(
-    pupils: Sequence[ReviewedPupil], *, today: date, school_name: str, settings: RuleSettings | None = None
+    pupils: Sequence[ReviewedPupil],
+    *,
+    today: date,
+    school_name: str,
+    settings: RuleSettings | None = None,
+    suggested: Mapping[int, date] | None = None,
 ) -> Calendar:
+    """The deadlines as all-day events; with `suggested` (sheet row -> the plan's suggested meeting, from the AR
+    suggested meeting column), the meetings the plan suggests as tentative events too (reports/plan_events.py)."""
     settings = settings or RuleSettings()
     statement = computed_for_statement(today, settings)
     cal = Calendar()
@@ -121,6 +128,10 @@ def build_calendar(
         event.add("categories", ["Annual review"])
         event.add("transp", "TRANSPARENT")  # a deadline, not a meeting: it does not block the diary
         cal.add_component(event)
+    if suggested:
+        from .plan_events import add_tentative_meetings  # imports this module: imported here, not at the top
+
+        add_tentative_meetings(cal, pupils, suggested, today=today)
     return cal
 
 
@@ -131,9 +142,10 @@ def write_calendar(
     school_name: str,
     out: Path,
     settings: RuleSettings | None = None,
+    suggested: Mapping[int, date] | None = None,
 ) -> Path:
-    """Write the review deadlines to an .ics file at `out` and return its path."""
-    cal = build_calendar(pupils, today=today, school_name=school_name, settings=settings)
+    """Write the review deadlines (and the plan's suggested meetings, as tentative events) to an .ics file at `out`."""
+    cal = build_calendar(pupils, today=today, school_name=school_name, settings=settings, suggested=suggested)
     with replaced_atomically(out) as tmp:
         tmp.write_bytes(cal.to_ical())
     return out

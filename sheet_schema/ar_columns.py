@@ -31,6 +31,8 @@ AR_ISSUES = f"{AR_PREFIX}issues"
 AR_CHECKED = f"{AR_PREFIX}checked"
 # The product's column on the Contributions tab: the meeting date each contributor was last invited to.
 AR_INVITED_FOR = f"{AR_PREFIX}invited for"
+# Written by `plan`, not by the sweep (so not in AR_HEADERS): the meeting date the year's plan proposes, a real date.
+AR_SUGGESTED = f"{AR_PREFIX}suggested meeting"
 
 AR_HEADERS: tuple[str, ...] = (
     AR_STATUS,
