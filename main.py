@@ -32,6 +32,7 @@ from functions.cloud import (
 )
 from functions.confirm import SECURITY_HEADERS, Confirmations, ConfirmPage
 from functions.evaluate import london_today
+from functions.la_cli import add_la_commands
 from functions.links import LinkConfigError
 from functions.logs import use_cloud_logging
 from functions.plan_cloud import JobError, job_of_body, job_of_message, plan_schools
@@ -238,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--la-list", help="the LA's termly list (CSV or .xlsx) to compare with the register")
     plan.set_defaults(func=cmd_plan)
 
+    add_la_commands(sub, _report_args, _today)  # las, submit, la-figures (issue 14)
+
     serve = sub.add_parser(
         "serve",
         help="run the contributors' confirmation page on this computer",
@@ -257,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop_on_sigterm()  # SIGTERM ends a run as Ctrl-C does: a save's temporary file removed, the sweep's lease freed
     try:
         return int(args.func(args))
-    except (RegisterError, SettingsError, OutputError) as exc:
+    except (RegisterError, SettingsError, OutputError, LinkConfigError) as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     except KeyboardInterrupt as exc:

@@ -31,6 +31,7 @@ from .adapters import (
     school_lease,
     transport_for,
 )
+from .la_profiles import check_profiles
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -207,6 +208,7 @@ def load_settings(config: Path | None = None, register: Path | None = None, env:
         settings = Settings()
     else:
         settings = settings_from_mapping(read_toml(path, "check the path given to --config"), where=path.name)
+    check_profiles(settings)  # [las."Name"] and status_emails: refused here, before any register is read
     return apply_environment(settings, _environ(env))
 
 
@@ -235,6 +237,8 @@ def load_schools(
     base = path.resolve().parent if path is not None else Path.cwd()
     if "schools" in raw:
         schools = schools_from_mapping(raw, where=path.name if path else CONFIG_NAME, base=base)
+        for school in schools.values():
+            check_profiles(school.settings)
         return {
             i: replace(
                 s, settings=replace(s.settings, mail=mail_settings(_mail_table(s.settings), env, s.settings.source))

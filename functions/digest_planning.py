@@ -60,14 +60,17 @@ def plan_digest(
     notes: Sequence[str],
     todays: Sequence[DueEmail],
     short_notice: bool,
+    la_notes: Sequence[str] = (),
+    la_prompt: bool = False,
 ) -> DueEmail | None:
     """The SENDCo's digest, when one is due today: weekly, on the day a review turns urgent, or after a short-notice
-    invitation; None otherwise, or when it went already (the sent-ledger) or there is no SENDCo email."""
+    invitation; None otherwise, or when it went already (the sent-ledger) or there is no SENDCo email.
+    `la_notes`, `la_prompt`: the LA's clock (functions/la_sweep.py): its lines, and whether they need a digest today."""
     if settings.sendco_email is None or digest_key(today) in sent:
         return None
     turned = [p for p in pupils if _turned_today(p, today, previous_status)]
     weekly = settings.digest_weekday is not None and today.weekday() == settings.digest_weekday
-    if not (weekly or turned or short_notice):
+    if not (weekly or turned or short_notice or la_prompt):
         return None
 
     active = [p for p in pupils if p.clock is not None and p.status not in (Status.INVALID, Status.INACTIVE)]
@@ -152,6 +155,8 @@ def plan_digest(
         reasons.append(f"{len(turned)} review{'s' if len(turned) != 1 else ''} became overdue or due soon today")
     if short_notice:
         reasons.append("an invitation went out with short notice")
+    if la_prompt:
+        reasons.append("the LA's clock needs a look")
     if weekly:
         reasons.append("your weekly summary")
     context = {
@@ -168,6 +173,7 @@ def plan_digest(
         "late": late,
         "issues": issues,
         "notes": list(notes),
+        "la_notes": list(la_notes),
         "counts": counts,
     }
     return DueEmail(

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from connectors.base import CellValue, RegisterData, RegisterError
 from review_rules.clock import compute_review
+from review_rules.dates import format_date
 from review_rules.model import ReviewClock, Status
 from review_rules.school_days import SchoolCalendar, calendar_for
 from sheet_schema.ar_columns import AR_STATUS
@@ -22,6 +23,8 @@ from sheet_schema.header import check_required, choose_register
 from sheet_schema.model import Field, HeaderMatch, PupilRecord, ReviewedPupil
 from sheet_schema.validate import read_rows
 
+from .la_lead_times import with_la_lead_times
+from .la_profiles import profiles_for
 from .settings import Settings
 
 log = logging.getLogger("review_keeper.sweep")
@@ -41,8 +44,8 @@ class Evaluation:
 def _planned_meeting_warning(record: PupilRecord, clock: ReviewClock, header: HeaderMatch) -> str:
     column = header.header_text.get(Field.PLANNED_MEETING, "Planned meeting")
     return (
-        f'row {record.row}: "{column}" is {clock.meeting_date:%d/%m/%Y}, after the deadline for this review '
-        f"({clock.meeting_latest:%d/%m/%Y}); move the meeting earlier or record why it cannot be."
+        f'row {record.row}: "{column}" is {format_date(clock.meeting_date)}, after the last day this review can be '
+        f"held ({format_date(clock.meeting_target)}); move the meeting earlier or record why it cannot be."
     )
 
 
@@ -96,6 +99,7 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     found = read_rows(rows, header, today=today, calendar=calendar)
     records = found.pupils
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
+    pupils = with_la_lead_times(pupils, profiles_for(settings), calendar)  # an LA's own lead times (issue 14)
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
     return Evaluation(data.source, header, pupils, rows, found.not_pupils)
 

@@ -171,6 +171,8 @@ def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None
     name, address = parseaddr(sender)
     message["From"] = formataddr((sender_name or name, address)) if (sender_name or name) else address
     message["To"] = email.to
+    if email.cc:
+        message["Cc"] = ", ".join(email.cc)
     message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)

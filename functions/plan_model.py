@@ -20,7 +20,8 @@ from sheet_schema.model import ReviewedPupil
 
 from .links import LinkSigner
 
-Kind = Literal["request", "chaser", "invitation", "digest"]
+# "la_chaser", "status", "submit": the LA and family emails of issue 14 (functions/la_sweep.py)
+Kind = Literal["request", "chaser", "invitation", "digest", "la_chaser", "status", "submit"]
 ContributionKey = tuple[str, str, str]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -87,6 +88,7 @@ class DueEmail:
     contribution_row: int | None = None
     contribution_key: ContributionKey | None = None
     invitation: InvitationEvent | None = None
+    cc: tuple[str, ...] = ()  # an LA chaser copies the SENDCo in (issue 14)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from .plan_model import (
     mail_plan_settings,
     request_key,
 )
+from .status_emails import seed_young_person_rows
 
 
 def plan_decisions(
@@ -69,6 +70,8 @@ def plan_decisions(
     previous_status: Mapping[int, Status | CellValue] | None = None,
     contribution_issues: Sequence[str] = (),
     seed_parents: bool = True,
+    la_notes: Sequence[str] = (),
+    la_prompt: bool = False,
 ) -> EmailDecisions:
     """Decide today's emails, as plain data (functions/rendering.py writes them).
 
@@ -83,7 +86,12 @@ def plan_decisions(
     emails: list[DueEmail] = []
     updates: list[CellUpdate] = []
 
-    new_rows = tuple(seed_parent_rows(pupils, contributions)) if seed_parents else ()
+    new_rows = (
+        # The young person past compulsory school age is seeded too (docs/rules.md s7, functions/status_emails.py).
+        (*seed_parent_rows(pupils, contributions), *seed_young_person_rows(pupils, contributions, today))
+        if seed_parents
+        else ()
+    )
     rows: list[PlannedRow] = []
     for c in (*contributions, *new_rows):
         found = pupil_matches(c, pupils)
@@ -102,6 +110,7 @@ def plan_decisions(
         rows.append(PlannedRow(c, pupil, c.requested, c.chasers, c.last_chased, c.invited_for))
 
     short_notice: list[str] = []
+    held_back: list[str] = []  # reviews whose planned meeting is not a school day: no invitations until it moves
     for r in rows:
         c, clock = r.contribution, r.pupil.clock
         assert clock is not None
@@ -161,7 +170,13 @@ def plan_decisions(
                 updates.append(CellUpdate(key, c.row, cells, ck))
 
         # Invitation: once a planned meeting is recorded, to every contributor; again, as "rescheduled", when it moves.
-        if planned and meeting > today and r.invited_for != meeting:
+        # Never for a date the school is closed (a weekend, bank holiday or closure: AR issues already says so):
+        # contributors would put a wrong date in their diaries. The digest says which reviews wait for a new date.
+        if planned and meeting > today and r.invited_for != meeting and not calendar.is_school_day(meeting):
+            label = f"row {r.pupil.record.row} ({r.pupil.record.short_name})"
+            if label not in held_back:
+                held_back.append(label)
+        elif planned and meeting > today and r.invited_for != meeting:
             ik = invitation_key(cycle, key, meeting)
             if ik not in sent:
                 rescheduled = r.invited_for is not None and r.invited_for >= cycle
@@ -186,6 +201,11 @@ def plan_decisions(
                     if label not in short_notice:
                         short_notice.append(label)
 
+    for label in held_back:
+        notes.append(
+            f"{label}: no invitations sent: the planned meeting is not a school day; change the date in the register "
+            "and the invitations go on the next sweep."
+        )
     for label in short_notice:
         notes.append(
             f"{label}: invitations went out with less than {settings.notice_days} days' notice of the meeting "
@@ -206,6 +226,8 @@ def plan_decisions(
         notes=notes,
         todays=emails,
         short_notice=bool(short_notice),
+        la_notes=la_notes,  # the LA's clock (functions/la_sweep.py), shown in the digest
+        la_prompt=la_prompt,
     )
     if digest is not None:
         emails.append(digest)

@@ -48,6 +48,7 @@ class OutgoingEmail:
     contribution_row: int | None = None
     reason_key: str = ""
     contribution_key: ContributionKey | None = None
+    cc: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def render(name: str, **context: Any) -> tuple[str, str]:
 
 
 def subject(kind: Kind, context: Mapping[str, Any]) -> str:
+    if "subject" in context:  # the LA and family emails (functions/la_sweep.py) carry their own
+        return str(context["subject"])
     if kind == "digest":
         headline = f"{len(context['urgent'])} need you" if context["urgent"] else "nothing urgent"
         return f"Annual reviews at {context['school_name']}, {format_date(context['today'])}: {headline}"
@@ -179,6 +182,7 @@ def render_email(due: DueEmail) -> OutgoingEmail:
         contribution_row=due.contribution_row,
         reason_key=due.reason_key,
         contribution_key=due.contribution_key,
+        cc=due.cc,
     )
 
 
@@ -204,6 +208,8 @@ def plan_emails(
     previous_status: Mapping[int, Status | CellValue] | None = None,
     contribution_issues: Sequence[str] = (),
     seed_parents: bool = True,
+    la_notes: Sequence[str] = (),
+    la_prompt: bool = False,
 ) -> EmailPlan:
     """Today's emails, decided (functions.planning.plan_decisions: the arguments are described there) and written."""
     decisions = plan_decisions(
@@ -215,6 +221,8 @@ def plan_emails(
         previous_status=previous_status,
         contribution_issues=contribution_issues,
         seed_parents=seed_parents,
+        la_notes=la_notes,
+        la_prompt=la_prompt,
     )
     return render_plan(decisions)
 

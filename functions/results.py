@@ -212,6 +212,9 @@ def print_summary(result: SweepResult, settings: Settings, out: TextIO = sys.std
         kinds = ("request", "chaser", "invitation", "digest")
         tally = {k: sum(e["kind"] == k for e in mail.sent) for k in kinds}
         kind_counts = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in tally.items())
+        for k, label in (("la_chaser", "LA chaser"), ("status", "status email")):  # issue 14, only when any went
+            n = sum(e["kind"] == k for e in mail.sent)
+            kind_counts += f", {n} {label}{'' if n == 1 else 's'}" if n else ""
         verb = "would be sent" if result.dry_run else "sent"
         where = f" into the outbox folder {mail.outbox}" if mail.outbox else f" by {mail.transport}"
         print(f"\nEmails {verb}: {len(mail.sent)} ({kind_counts}){where}.", file=out)
@@ -239,11 +242,27 @@ def links_note(signer: LinkSigner | None, result: SweepResult) -> str | None:
     )
 
 
+def emails_gone_note(result: SweepResult) -> str:
+    """Emails went but the register could not be written (issue 10 item 14): how many, and why the next run is safe."""
+    if result.mail is None:
+        return ""
+    gone = len(result.mail.sent) + len(result.mail.unconfirmed)
+    if not gone:
+        return ""
+    one = gone == 1
+    return (
+        f"{gone} email{'' if one else 's'} had already gone before this; the sent-ledger records "
+        f"{'it' if one else 'them'}, so the next run will not send {'it' if one else 'them'} again and will write "
+        f"{'its' if one else 'their'} cells (Requested, Chasers, Last chased, new Parent/carer rows) from it."
+    )
+
+
 __all__ = [
     "EMAIL_KEYS",
     "URGENCY",
     "MailReport",
     "SweepResult",
+    "emails_gone_note",
     "links_note",
     "ordered_by_urgency",
     "print_summary",

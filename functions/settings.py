@@ -146,6 +146,8 @@ _KNOWN_TOP = {
     "schools",
     "chasers",
     "digest",
+    "las",  # per-LA profiles, checked by functions/la_profiles.py on load (issue 14)
+    "status_emails",  # parents' and young people's status emails, off by default (issue 14)
     "capacity",
 }
 
@@ -164,6 +166,12 @@ def _rules_from(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     known = {"anchor", "period", "transfer_after_years", "phase_deadline_inclusive"}
     for key in raw:
+        if key in ("closures", "terms"):  # typed under [rules]: TOML files every later line under the last [table]
+            raise _err(
+                where,
+                f"rules.{key} is not a setting: move `{key} = [...]` to the top of the file, above [rules] "
+                "(a line after a [table] header belongs to that table).",
+            )
         if key not in known:
             raise _err(where, f"rules.{key} is not a setting; the rules settings are {', '.join(sorted(known))}.")
     if "anchor" in raw:
@@ -224,7 +232,9 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     _table(raw, "mail", MAIL_KEYS, where)  # its values are checked with the environment's, by the bootstrap
     # Nothing is read from [links]: the link secret and address are KEEPER_LINK_SECRET and KEEPER_BASE_URL.
     _table(raw, "links", (), where)
-    kwargs["extra"] = {k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest"}}
+    kwargs["extra"] = {
+        k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest", "las", "status_emails"}
+    }
     kwargs["source"] = where
     return Settings(**kwargs)
 

@@ -16,6 +16,7 @@ emails again."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -57,11 +58,12 @@ from .evaluate import (
     previous_statuses,
     review_pupil,
 )
+from .la_sweep import LAPlan, plan_la, send_la
 from .links import LinkSigner
 from .mailer import DEFAULT_DEADLINE, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
 from .planning import mail_plan_settings
 from .rendering import EmailPlan, plan_emails
-from .results import URGENCY, MailReport, SweepResult, ordered_by_urgency, pupil_json
+from .results import URGENCY, MailReport, SweepResult, emails_gone_note, ordered_by_urgency, pupil_json
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("review_keeper.sweep")
@@ -191,83 +193,52 @@ def run_sweep(
     having sent and written nothing (issue 10 item 6); the sent-ledger, read afresh before each send (send_all), is
     then read under the lease too. A dry run takes no lease: it changes nothing."""
 
-    def sweep() -> SweepResult:
-        return _sweep(
-            register, today=today, settings=settings, dry_run=dry_run, now=now, transport=transport, ledger=ledger,
-            signer=signer, deadline=deadline,
-        )  # fmt: skip
-
-    if lease is None or dry_run:
-        return sweep()
-    with held(lease, wait=lease_wait):
-        return sweep()
-
-
-def _sweep(
-    register: Register,
-    *,
-    today: date,
-    settings: Settings,
-    dry_run: bool,
-    now: Callable[[], datetime] | None,
-    transport: MailTransport | None,
-    ledger: Ledger | None,
-    signer: LinkSigner | None,
-    deadline: float,
-) -> SweepResult:
-    data = register.read()
-    evaluation = evaluate(data, today=today, settings=settings)
-    result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
-    extra_plans: list[WritePlan] = []
-    outstanding: dict[int, str] = {}
-    if transport is not None:
-        ledger = ledger if ledger is not None else MemoryLedger()
-        extra_plans, outstanding = _email_step(
-            data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
-            transport=transport, ledger=ledger, signer=signer, deadline=deadline,
-            before_sending=getattr(register, "check_writable", None),
-        )  # fmt: skip
-    else:
-        # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
-        # Contributions tab says is awaited, as the SENDCo keeps it by hand.
-        outstanding = outstanding_from_tab(data, evaluation)
-    if dry_run:
+    guard = held(lease, wait=lease_wait) if lease is not None and not dry_run else contextlib.nullcontext()
+    with guard:
+        data = register.read()
+        evaluation = evaluate(data, today=today, settings=settings)
+        result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
+        extra_plans: list[WritePlan] = []
+        outstanding: dict[int, str] = {}
+        la_plans: list[WritePlan] = []
+        if transport is not None:
+            ledger = ledger if ledger is not None else MemoryLedger()
+            # The LA's clock (issue 14, functions/la_sweep.py): decided first, so the digest can say what it found.
+            la = plan_la(evaluation.pupils, settings, mail_plan_settings(settings, signer), today=today,
+                         sent_log=ledger.sent_log(), data=data)  # fmt: skip
+            extra_plans, outstanding = _email_step(
+                data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
+                transport=transport, ledger=ledger, signer=signer, deadline=deadline, la=la,
+                before_sending=getattr(register, "check_writable", None),
+            )  # fmt: skip
+            la_plans = _la_step(la, result, today=today, transport=transport, ledger=ledger, deadline=deadline,
+                                dry_run=dry_run, settings=settings)  # fmt: skip
+        else:
+            # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
+            # Contributions tab says is awaited, as the SENDCo keeps it by hand.
+            outstanding = outstanding_from_tab(data, evaluation)
+        if dry_run:
+            return result
+        checked_at = (now or _london_now)()
+        plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding)
+        # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
+        try:
+            result.write = register.write(plan, *extra_plans, *la_plans)
+        except (
+            RegisterError
+        ) as exc:  # e.g. opened in Excel since the emails went: say how many went, and why it is safe
+            if note := emails_gone_note(result):
+                raise RegisterError(f"{exc} {note}") from exc
+            raise
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM during the save: the command line prints this note
+            if note := emails_gone_note(result):
+                exc.add_note(note)
+            raise
+        if result.mail is not None and extra_plans and result.write.more:
+            result.mail.appended_rows = result.write.more[0].appended_rows
+            result.mail.created_tab = result.write.more[0].created_sheet
+        log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
         return result
-    checked_at = (now or _london_now)()
-    plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding)
-    # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
-    try:
-        result.write = register.write(plan, *extra_plans)
-    except RegisterError as exc:
-        note = _emails_gone_note(result)
-        if note:
-            raise RegisterError(f"{exc} {note}") from exc
-        raise
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM during the save: the command line prints this note
-        note = _emails_gone_note(result)
-        if note:
-            exc.add_note(note)
-        raise
-    if result.mail is not None and result.write.more:
-        result.mail.appended_rows = result.write.more[0].appended_rows
-        result.mail.created_tab = result.write.more[0].created_sheet
-    log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
-    return result
-
-
-def _emails_gone_note(result: SweepResult) -> str:
-    """Emails went but the register could not be written (issue 10 item 14): how many, and why the next run is safe."""
-    if result.mail is None:
-        return ""
-    gone = len(result.mail.sent) + len(result.mail.unconfirmed)
-    if not gone:
-        return ""
-    one = gone == 1
-    return (
-        f"{gone} email{'' if one else 's'} had already gone before this; the sent-ledger records "
-        f"{'it' if one else 'them'}, so the next run will not send {'it' if one else 'them'} again and will write "
-        f"{'its' if one else 'their'} cells (Requested, Chasers, Last chased, new Parent/carer rows) from it."
-    )
 
 
 def _email_step(
@@ -282,6 +253,7 @@ def _email_step(
     ledger: Ledger,
     signer: LinkSigner | None,
     deadline: float = DEFAULT_DEADLINE,
+    la: LAPlan | None = None,
     before_sending: Callable[[], None] | None = None,
 ) -> tuple[list[WritePlan], dict[int, str]]:
     """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
@@ -302,6 +274,8 @@ def _email_step(
         previous_status=previous_statuses(evaluation),
         # The year's plan (issue 13): next week's planned load and the suggestions not yet accepted, in the digest.
         contribution_issues=[*issues, *_plan_notes(evaluation, today, settings)],
+        la_notes=la.notes if la else (),
+        la_prompt=la.prompt if la else False,
     )
     records_notes: tuple[str, ...] = ()
     records_attached = 0
@@ -329,8 +303,9 @@ def _email_step(
     if dry_run:
         report.sent = plan.emails_json()
         return [], dict(plan.outstanding)
-    if before_sending is not None and plan.emails:
-        # The register must still be writable (not opened in Excel since the read): refused now, nothing has gone.
+    if before_sending is not None:
+        # The register must still be writable (not opened in Excel since the read): refused now, before this step's
+        # emails and the LA step's after it, nothing has gone (issue 10 item 14).
         before_sending()
     has_name = bool(parseaddr(transport.sender)[0])
     outcomes = send_all(
@@ -367,6 +342,29 @@ def _email_step(
         blank_only=frozenset({REQUESTED, RECEIVED}),
     )
     return [contributions_plan], outstanding
+
+
+def _la_step(
+    la: LAPlan,
+    result: SweepResult,
+    *,
+    today: date,
+    transport: MailTransport,
+    ledger: Ledger,
+    deadline: float,
+    dry_run: bool,
+    settings: Settings,
+) -> list[WritePlan]:
+    """The LA chasers and the family's status emails, sent after the school's own; the LA chasers tab to write."""
+    if not la.emails:
+        return []
+    name = None if parseaddr(transport.sender)[0] else settings.school_name  # as the school's own emails
+    sent, failed, plans = send_la(la, today=today, transport=transport, ledger=ledger, deadline=deadline,
+                                  dry_run=dry_run, sender_name=name)  # fmt: skip
+    if result.mail is not None:
+        result.mail.sent.extend(sent)
+        result.mail.failures.extend(failed)
+    return plans
 
 
 def _plan_notes(evaluation: Evaluation, today: date, settings: Settings) -> list[str]:

@@ -41,6 +41,7 @@ from .common import (
     year_label,
 )
 from .compliance import NOT_RECORDED, caseload, compliance_measures
+from .la_figures import add_la_sheet
 
 STATUS_ORDER: tuple[Status, ...] = (
     Status.OVERDUE,
@@ -210,7 +211,7 @@ def write_overview(
     start_row = len(header) + 1  # a blank row between the heading lines and the table
     with replaced_atomically(out) as tmp:
         _write_workbook(tmp, school_name, header, start_row, summary, compliance, due, per_pupil, pupils, months,
-                        overdue_before)  # fmt: skip
+                        overdue_before, today=today)  # fmt: skip
     return out
 
 
@@ -226,6 +227,7 @@ def _write_workbook(
     pupils: Sequence[ReviewedPupil],
     months: Sequence[tuple[date, int]],
     overdue_before: int,
+    today: date | None = None,
 ) -> None:
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         summary.to_excel(writer, sheet_name="Summary", index=False, startrow=start_row)
@@ -287,6 +289,8 @@ def _write_workbook(
         ):
             cell.fill = PatternFill("solid", start_color=STATUS_FILLS[p.status])
         ws.column_dimensions[get_column_letter(len(per_pupil.columns))].width = 60
+        if today is not None:
+            add_la_sheet(book, pupils, today=today)  # issue 14: each LA's record after the meeting
 
 
 def _heading_lines(ws: Worksheet, lines: Sequence[str], *, last_col: str) -> None:

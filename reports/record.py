@@ -277,14 +277,15 @@ def _transfer_section(doc: DocxDocument, clock: ReviewClock) -> None:
         f"{'31 March' if pt.to_post16 else '15 February'} of the year of transfer (reg 18): the amended plan must "
         f"be final by {uk_date(pt.final_by)}. To leave the LA {DECISION_DAYS // 7} weeks to decide and "
         f"{FINAL_AFTER_NOTICE_DAYS // 7} weeks to finalise "
-        f"(reg 20(10), reg 22(3)), the meeting must be held by {uk_date(pt.meeting_latest)}."
+        f"(reg 20(10), reg 22(3)), the meeting must be held by {uk_date(clock.meeting_target)} (the last school day "
+        f"on or before {uk_date(pt.meeting_latest)})."
     )
     key_value_table(
         doc,
         [
             ("Transfer", f"{transfer_label(pt.from_year, pt.to_post16)} on {uk_date(pt.transfer_date)}"),
             ("Amended plan final by", uk_date(pt.final_by)),
-            ("Meeting held by", uk_date(pt.meeting_latest)),
+            ("Meeting held by", uk_date(clock.meeting_target)),
             ("Parent's / young person's preference", ""),
             ("Setting to be named", ""),
             ("Setting consulted on (date)", ""),

@@ -130,6 +130,14 @@ def pfa_sections(doc: DocxDocument, pupil: ReviewedPupil, clock: ReviewClock) ->
             "makes decisions in their own right (CFA 2014 s80 and reg 2): they are invited and notified themselves."
         )
     doc.add_paragraph(text)
+    if ends <= clock.meeting_date:  # issue 14 item 6: say whether they are invited in their own right
+        doc.add_paragraph(
+            "The register holds the young person's own email: they are asked for their views, invited and told of "
+            "each stage themselves."
+            if pupil.record.young_person_email
+            else 'The register holds no email for the young person: add a "Young person email" column so they are '
+            "invited and told themselves."
+        )
 
 
 _RULE_OWN_RIGHTS = "the last Friday in June of the school year in which they turn 16"

@@ -315,4 +315,26 @@ ALIASES: dict[Field, tuple[str, ...]] = {
         "Home email",
         "Contact email",
     ),
+    # issue 14: the LA's own reference, quoted in chasers so the LA finds the case without a date of birth.
+    Field.LA_REF: (
+        "LA ref",
+        "LA reference",
+        "Council ref",
+        "Council reference",
+        "EHCP number",
+        "EHCP no",
+        "EHCP ref",
+        "EHC plan number",
+        "LA case number",
+        "LA case ref",
+    ),
+    # issue 14 / docs/rules.md s7: from the end of compulsory school age the young person is told in their own right.
+    Field.YOUNG_PERSON_EMAIL: (
+        "Young person email",
+        "Young person's email",
+        "YP email",
+        "Student email",
+        "Pupil email",
+        "Young person email address",
+    ),
 }

@@ -39,6 +39,8 @@ FIELD_LABELS: dict[Field, str] = {
     Field.ON_ROLL: "Status",
     Field.LOOKED_AFTER: "Looked after",
     Field.PARENT_EMAIL: "Parent email",
+    Field.LA_REF: "LA ref",
+    Field.YOUNG_PERSON_EMAIL: "Young person email",
 }
 
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")

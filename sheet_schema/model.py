@@ -31,6 +31,8 @@ class Field(StrEnum):
     ON_ROLL = "on_roll"
     LOOKED_AFTER = "looked_after"
     PARENT_EMAIL = "parent_email"
+    LA_REF = "la_ref"  # the LA's own reference for the plan, quoted in chasers to the LA (issue 14)
+    YOUNG_PERSON_EMAIL = "young_person_email"  # their own address, from the end of compulsory school age (rules s7)
 
 
 DATE_FIELDS: frozenset[Field] = frozenset(
@@ -74,6 +76,8 @@ class PupilRecord:
     la: str | None = None
     parent_email: str | None = None
     looked_after: bool = False
+    la_ref: str | None = None
+    young_person_email: str | None = None
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 

@@ -81,6 +81,8 @@ class _Draft:
     la: str | None = None
     parent_email: str | None = None
     looked_after: bool = False
+    la_ref: str | None = None
+    young_person_email: str | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -95,6 +97,8 @@ class _Draft:
             la=self.la,
             parent_email=self.parent_email,
             looked_after=self.looked_after,
+            la_ref=self.la_ref,
+            young_person_email=self.young_person_email,
             errors=tuple(self.errors),
             warnings=tuple(self.warnings),
         )
@@ -299,6 +303,13 @@ def _check_row(
         warnings.append(
             f"{say(Field.PARENT_EMAIL, str(problem))}. Type one address such as name@example.org; nobody is emailed "
             "there until then."
+        )
+    draft.la_ref = _text_or_none(_cell(values, header, Field.LA_REF))
+    try:
+        draft.young_person_email = parse_email(_cell(values, header, Field.YOUNG_PERSON_EMAIL))
+    except CellError as problem:
+        warnings.append(
+            f"{say(Field.YOUNG_PERSON_EMAIL, str(problem))}. Type one address; nobody is emailed there until then."
         )
     draft.looked_after = parse_flag(_cell(values, header, Field.LOOKED_AFTER))
     inactive = not parse_on_roll(_cell(values, header, Field.ON_ROLL))

@@ -186,6 +186,30 @@ def test_invitation_then_rescheduled() -> None:
     assert event.decoded("dtstart") == date(2025, 11, 12)
 
 
+@pytest.mark.parametrize(
+    ("meeting", "invited"),
+    [
+        (date(2025, 11, 8), False),  # a Saturday
+        (date(2025, 12, 25), False),  # Christmas Day (a bank holiday, and inside the default closure)
+        (date(2025, 12, 22), False),  # a Monday inside the default 21 Dec-3 Jan closure
+        (date(2025, 11, 7), True),  # a Friday in term
+    ],
+)
+def test_no_invitation_for_a_planned_meeting_on_a_day_the_school_is_closed(meeting: date, invited: bool) -> None:
+    c = clock(planned=True, meeting_date=meeting)
+    plan = plan_emails(
+        [pupil(c, parent_email=None)],
+        teacher_only(requested=date(2025, 10, 13)),
+        today=date(2025, 10, 14),
+        settings=settings(),
+    )
+    assert (("invitation", TEACHER) in kinds(plan)) is invited
+    held = [n for n in plan.notes if "no invitations sent: the planned meeting is not a school day" in n]
+    assert bool(held) is not invited
+    if not invited:
+        assert INVITED_FOR not in updates_to_write(plan).get(teacher_only()[0].key, {})
+
+
 def test_short_notice_invitation_is_flagged_in_a_digest() -> None:
     c = clock(planned=True, meeting_date=date(2025, 10, 24))  # 10 days' notice on Tue 14 Oct
     plan = plan_emails(

@@ -518,7 +518,7 @@ def test_later_reviews_are_never_counted_late_against_the_first_plan_date() -> N
 def test_overview_workbook_figures_read_back(tmp_path: Path) -> None:
     out = write_overview(REGISTER, today=TODAY, school_name=SCHOOL, settings=SETTINGS, out=tmp_path / "o.xlsx")
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Compliance", "Due by month", "Pupils"]
+    assert wb.sheetnames == ["Summary", "Compliance", "Due by month", "Pupils", "LA timeliness"]  # issue 14
 
     summary = wb["Summary"]
     assert summary["A2"].value == "Computed for Wed 1 Oct 2025"
@@ -649,3 +649,18 @@ def test_calendar_has_no_dob_upn_or_surname(tmp_path: Path) -> None:
         assert surname not in unfolded
     assert "Computed for Wed 1 Oct 2025" in unfolded
     assert "DTSTAMP:20251001T000000Z" in raw
+
+
+def test_record_says_whether_the_young_person_is_invited_in_their_own_right(tmp_path: Path) -> None:
+    # issue 14 item 6: past compulsory school age (Ben's ends Fri 30 Jun 2028: a meeting after it), with and without
+    # their own email in the register.
+    assert BEN.clock is not None
+    later = replace(BEN.clock, meeting_date=date(2028, 7, 3))
+    with_email = replace(BEN, clock=later, record=replace(BEN.record, young_person_email="ben@f.example"))
+    without = replace(BEN, clock=later)
+    text = docx_text(write_review_record(with_email, today=TODAY, school_name=SCHOOL, settings=SETTINGS,
+                                         out_dir=tmp_path / "a"))  # fmt: skip
+    assert "they are asked for their views, invited and told of each stage themselves" in text
+    text = docx_text(write_review_record(without, today=TODAY, school_name=SCHOOL, settings=SETTINGS,
+                                         out_dir=tmp_path / "b"))  # fmt: skip
+    assert 'add a "Young person email" column' in text

@@ -1,0 +1,74 @@
+"""The command line for the LA's clock (issue 14): `las`, `submit` and `la-figures`. main.py adds them with one call,
+so its own file stays a few lines per command. Each command: bootstrap, then one job (functions/la_commands.py)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import bootstrap
+
+Today = Callable[[str | None], date]
+
+
+def add_la_commands(sub: Any, report_args: Callable[[argparse.ArgumentParser], None], today: Today) -> None:
+    """`sub`: main.py's subparsers; `report_args` adds REGISTER, --today and --config; `today` reads --today."""
+
+    def las(args: argparse.Namespace) -> int:
+        from .la_commands import las_lines
+
+        here = bootstrap.local(args.register, args.config)
+        print("\n".join(las_lines(here.register(), today=today(args.today), settings=here.settings)))
+        return 0
+
+    def submit(args: argparse.Namespace) -> int:
+        from .la_commands import submit_record
+
+        here = bootstrap.local(args.register, args.config)
+        mail = here.mail()
+        done = submit_record(here.register(), pupil=args.pupil, today=today(args.today), settings=here.settings,
+                             transport=mail.transport, ledger=mail.ledger, signer=mail.signer, send=args.send)  # fmt: skip
+        print("\n".join(done.lines))
+        return 0
+
+    def la_figures(args: argparse.Namespace) -> int:
+        from .la_commands import trust_la_figures
+
+        dep = bootstrap.deployment(config=args.config)
+        out = trust_la_figures(dep.schools, dep.open_register, today=today(args.today), out=Path(args.out))
+        print(f"Wrote the LA timeliness figures for {len(dep.schools)} school(s): {out}")
+        return 0
+
+    p = sub.add_parser(
+        "las",
+        help="list the LAs in the register, their pupils (counts) and their keeper.toml profiles",
+        description="Example: python main.py las register.xlsx",
+    )
+    report_args(p)
+    p.set_defaults(func=las)
+
+    p = sub.add_parser(
+        "submit",
+        help="email one pupil's review record to their LA as a signed link (where its profile says submit = email)",
+        description="Example: python main.py submit register.xlsx --pupil 7 --send",
+    )
+    report_args(p)
+    p.add_argument("--pupil", required=True, help="the pupil: the sheet row number or the UPN")
+    p.add_argument("--send", action="store_true", help="send it (without: say what would go)")
+    p.set_defaults(func=submit)
+
+    p = sub.add_parser(
+        "la-figures",
+        help="a trust's LA timeliness: per LA and per school, across keeper.toml's [[schools]]",
+        description="Example: python main.py la-figures --config keeper.toml --out la-figures.xlsx",
+    )
+    p.add_argument("--config", help="settings file with [[schools]] (default: KEEPER_CONFIG or keeper.toml)")
+    p.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
+    p.add_argument("--out", default="la-figures.xlsx", help="the workbook to write (default la-figures.xlsx)")
+    p.set_defaults(func=la_figures)
+
+
+__all__ = ["add_la_commands"]

@@ -1,0 +1,172 @@
+"""`main.py las` and `main.py submit` (issue 14 items 1 and 3). The register, transport, ledger and signer come in as
+arguments, built by functions/bootstrap.py.
+
+`las`: the LAs the register names, how many pupils each (counts, never names) and what keeper.toml configures.
+`submit`: the review record to the LA's SEN inbox (where its profile says submit = "email") as a signed download link,
+never an attachment: the record stays on the school's side until the LA asks for it, and the link expires. What went
+is recorded in the product's own `LA chasers` tab only; the SENDCo types the date into their own "Report sent" column
+(nothing the SENDCo typed is ever written by the product, docs/register.md s5).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Register, RegisterError
+from connectors.mail import MailTransport
+
+from .evaluate import evaluate
+from .la_chasing import initials, pupil_key
+from .la_profiles import match, profile_warnings, profiles_for
+from .la_sweep import STEP_LABELS, tab_write_plan
+from .links import LinkConfigError, LinkSigner
+from .mailer import Ledger, send_all
+from .plan_model import DueEmail
+from .rendering import EmailPlan, render_email
+from .reporting import select_pupils
+from .settings import School, Settings, SettingsError
+
+
+def las_lines(register: Register, *, today: date, settings: Settings) -> list[str]:
+    """What `main.py las` prints: one line per LA found, then the warnings."""
+    evaluation = evaluate(register.read(), today=today, settings=settings)
+    profiles = profiles_for(settings)
+    counts = Counter((p.record.la or "").strip() for p in evaluation.pupils)
+    lines = [f"{len(counts)} LA name{'' if len(counts) == 1 else 's'} in the register:"]
+    for la, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        profile = match(la, profiles)
+        name = la or "(no LA given)"
+        setup = f'profile "{profile.name}": {profile.describe()}' if profile else "no profile in keeper.toml"
+        lines.append(f"  {name}: {n} pupil{'' if n == 1 else 's'}; {setup}")
+    lines += [f"  Warning: {w}" for w in profile_warnings(counts, profiles)]
+    return lines
+
+
+@dataclass(frozen=True)
+class Submission:
+    lines: tuple[str, ...]  # what to tell the SENDCo
+    sent: bool
+
+
+def _submit_key(meeting: date, pkey: str) -> str:
+    return f"submit|{meeting.isoformat()}|{pkey}"
+
+
+def submit_record(
+    register: Register,
+    *,
+    pupil: str,
+    today: date,
+    settings: Settings,
+    transport: MailTransport | None,
+    ledger: Ledger,
+    signer: LinkSigner | None,
+    send: bool,
+) -> Submission:
+    evaluation = evaluate(register.read(), today=today, settings=settings)
+    (chosen,) = select_pupils(evaluation.pupils, pupil)[:1]
+    r = chosen.record
+    clock = chosen.clock
+    if clock is None:
+        raise RegisterError(f"row {r.row} has problems to fix first: see its AR issues column.")
+    if clock.after_meeting is None:
+        raise RegisterError(f"row {r.row} has no review meeting recorded yet; record the meeting date first.")
+    profiles = profiles_for(settings)
+    profile = match(r.la, profiles)
+    if profile is None:
+        known = ", ".join(p.name for p in profiles) or "none"
+        raise SettingsError(
+            f'row {r.row}: the LA "{r.la or ""}" has no profile in keeper.toml (known: {known}); add [las."{r.la}"].'
+        )
+    if profile.submit != "email" or profile.email is None:
+        how = {"portal": f"through its portal{f' ({profile.portal_url})' if profile.portal_url else ''}"}.get(
+            profile.submit or "", "by post" if profile.submit == "post" else "as it asks (no submit way is set)"
+        )
+        return Submission((f"{profile.name} takes the review record {how}; nothing was emailed.",), False)
+    if signer is None or not signer.base_url:
+        raise LinkConfigError("The record goes as a signed link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL.")
+    after = clock.after_meeting
+    pkey = pupil_key(chosen)
+    key = _submit_key(after.meeting_held, pkey)
+    already = ledger.sent_log().get(key)
+    if already is not None:
+        return Submission(
+            (f"Row {r.row}'s review record already went to {profile.name} on {already:%d/%m/%Y}.",), False
+        )
+    token = signer.token(
+        pupil_ref=r.upn or r.name, role="LA record", email=profile.email, meeting=after.meeting_held, issued=today
+    )
+    link = f"{signer.base_url}/record?t={token}"
+    who = initials(chosen)
+    context: dict[str, Any] = {
+        "subject": f"Annual review record for {who}{f' (ref {r.la_ref})' if r.la_ref else ''}, "
+        f"meeting {after.meeting_held:%d/%m/%Y}",
+        "la": profile.name,
+        "initials": who,
+        "la_ref": r.la_ref,
+        "meeting": after.meeting_held,
+        "decision_due": after.decision_due,
+        "link": link,
+        "form": profile.form,
+        "school_name": settings.school_name,
+        "sendco_name": settings.sendco_name,
+        "sendco_email": settings.sendco_email,
+    }
+    due = DueEmail(
+        kind="submit",
+        to=profile.email,
+        pupil_row=r.row,
+        reason_key=key,
+        context=context,
+        reply_to=settings.sendco_email,
+        cc=(settings.sendco_email,) if settings.sendco_email else (),
+    )
+    email = render_email(due)
+    if not send or transport is None:
+        return Submission(
+            (f"Would email the review record for row {r.row} to {profile.email} ({email.subject}); add --send.",),
+            False,
+        )
+    (outcome,) = send_all(EmailPlan(today, (email,), (), (), (), {}), transport, ledger)
+    if not outcome.went:
+        return Submission((f"The email to {profile.email} did not go ({outcome.error}); try again later.",), False)
+    row = {
+        "Pupil": r.upn or r.short_name,
+        "LA": r.la,
+        "Meeting": after.meeting_held,
+        "Step": STEP_LABELS["report"],
+        "Chaser": None,
+        "Sent": today,
+        "To": profile.email,
+        "Key": key,
+    }
+    register.write(tab_write_plan([row]))
+    return Submission(
+        (
+            f"Sent the review record for row {r.row} to {profile.email}; recorded in the LA chasers tab.",
+            f'Type {today:%d/%m/%Y} into your "Report sent" column for row {r.row}: the product never writes there.',
+        ),
+        True,
+    )
+
+
+def trust_la_figures(
+    schools: Mapping[str, School], open_register: Callable[[School], Register], *, today: date, out: Path
+) -> Path:
+    """Item 5 for a trust: each school's register evaluated with its own settings, then the LA figures per school and
+    per LA across the trust (reports/la_figures.py)."""
+    from reports.la_figures import write_trust_workbook
+
+    per_school = []
+    for school in schools.values():
+        evaluation = evaluate(open_register(school).read(), today=today, settings=school.settings)
+        per_school.append((school.settings.school_name, evaluation.pupils))
+    return write_trust_workbook(per_school, today=today, out=out)
+
+
+__all__ = ["Submission", "las_lines", "submit_record", "trust_la_figures"]

@@ -1,0 +1,237 @@
+"""Each local authority's record after the review meeting (issue 14 item 5), for the overview workbook's "LA timeliness"
+sheet: decisions within 4 weeks of the meeting (reg 20(10)), median days from meeting to decision, amended plans final
+in time (reg 22(3); Devon [2022] EWHC 493 (Admin)), and the reviews waiting on the LA now and for how long.
+
+Only what the register proves is counted (docs/rules.md s8): a date recorded before the meeting belongs to the previous
+cycle and is ignored; a step whose date has not passed and is not recorded is not counted either way; a register
+without the column to record a step makes that figure "not measurable", never zero.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from openpyxl import Workbook
+from openpyxl.drawing.image import Image as XLImage
+from openpyxl.styles import Font
+
+from review_rules.model import Decision, Status
+from sheet_schema.model import ReviewedPupil
+
+from .common import replaced_atomically
+
+NOT_MEASURABLE = "not measurable"
+SHEET = "LA timeliness"
+NO_LA = "(no LA given)"
+
+
+@dataclass(frozen=True)
+class LAFigures:
+    la: str
+    reviews: int  # reviews whose last meeting is recorded (the LA's clock has started)
+    decisions_on_time: int | None  # None: not measurable (no LA decision date column)
+    decisions_counted: int | None
+    median_days_to_decision: float | None
+    plans_on_time: int | None  # None: not measurable (no final amended plan column)
+    plans_counted: int | None
+    waiting: int  # report sent, the LA's decision or final plan not yet recorded
+    longest_wait_days: int | None  # days since the meeting, of the longest waiting
+
+    @staticmethod
+    def percent(met: int | None, counted: int | None) -> float | None:
+        return None if not counted or met is None else round(100 * met / counted, 1)
+
+
+def _this_cycle(value: date | None, held: date) -> date | None:
+    return value if value is not None and value >= held else None
+
+
+def la_figures(pupils: Sequence[ReviewedPupil], *, today: date) -> list[LAFigures]:
+    """Per LA (as the register names it, trimmed), sorted by name."""
+    groups: dict[str, list[ReviewedPupil]] = {}
+    for p in pupils:
+        if p.clock is None or p.clock.after_meeting is None or p.status in (Status.INVALID, Status.INACTIVE):
+            continue
+        groups.setdefault((p.record.la or "").strip() or NO_LA, []).append(p)
+    return [_one(la, group, today) for la, group in sorted(groups.items())]
+
+
+def _one(la: str, group: list[ReviewedPupil], today: date) -> LAFigures:
+    dec_met = dec_counted = plan_met = plan_counted = waiting = 0
+    days: list[int] = []
+    waits: list[int] = []
+    dec_measurable = plan_measurable = True
+    for p in group:
+        facts, after = p.record.facts, p.clock.after_meeting  # type: ignore[union-attr]
+        assert facts is not None
+        assert after is not None
+        held = after.meeting_held
+        decided = _this_cycle(facts.la_decision, held)
+        if "decision_due" in facts.no_column_for:
+            dec_measurable = False
+        elif decided is not None:
+            dec_counted += 1
+            dec_met += decided <= after.decision_due
+            days.append((decided - held).days)
+        elif after.decision_due < today:
+            dec_counted += 1  # late and still not recorded: counts against the LA
+        final = _this_cycle(facts.final_plan, held)
+        if after.final_plan_due is not None:
+            if "final_plan_due" in facts.no_column_for:
+                plan_measurable = False
+            elif final is not None:
+                plan_counted += 1
+                plan_met += final <= after.final_plan_due
+            elif after.final_plan_due < today:
+                plan_counted += 1
+        report = _this_cycle(facts.report_sent, held)
+        amend = facts.decision is Decision.AMEND and decided is not None
+        # Without a decision column the register cannot show the LA answered: such a review is not counted waiting.
+        unknowable = decided is None and "decision_due" in facts.no_column_for
+        if report is not None and (decided is None or (amend and final is None)) and not unknowable:
+            waiting += 1
+            waits.append((today - held).days)
+    return LAFigures(
+        la=la,
+        reviews=len(group),
+        decisions_on_time=dec_met if dec_measurable else None,
+        decisions_counted=dec_counted if dec_measurable else None,
+        median_days_to_decision=float(statistics.median(days)) if days and dec_measurable else None,
+        plans_on_time=plan_met if plan_measurable else None,
+        plans_counted=plan_counted if plan_measurable else None,
+        waiting=waiting,
+        longest_wait_days=max(waits) if waits else None,
+    )
+
+
+HEADERS = (
+    "LA",
+    "Reviews with a meeting recorded",
+    "Decisions within 4 weeks",
+    "Decisions counted",
+    "% within 4 weeks",
+    "Median days meeting to decision",
+    "Amended plans in time",
+    "Amended plans counted",
+    "% in time",
+    "Waiting on the LA now",
+    "Longest wait (days since meeting)",
+)
+
+
+def _cell(value: object) -> object:
+    return NOT_MEASURABLE if value is None else value
+
+
+def rows(figures: Sequence[LAFigures]) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for f in figures:
+        out.append(
+            (
+                f.la,
+                f.reviews,
+                _cell(f.decisions_on_time),
+                _cell(f.decisions_counted),
+                _cell(LAFigures.percent(f.decisions_on_time, f.decisions_counted)),
+                _cell(f.median_days_to_decision),
+                _cell(f.plans_on_time),
+                _cell(f.plans_counted),
+                _cell(LAFigures.percent(f.plans_on_time, f.plans_counted)),
+                f.waiting,
+                _cell(f.longest_wait_days),
+            )
+        )
+    return out
+
+
+def chart_png(figures: Sequence[LAFigures]) -> bytes:
+    names = [f.la for f in figures]
+    values = [LAFigures.percent(f.decisions_on_time, f.decisions_counted) or 0.0 for f in figures]
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
+    ax.bar(names, values, color="#4472C4")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% of decisions within 4 weeks")
+    ax.set_title("LA decisions within 4 weeks of the review meeting (reg 20(10))")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def add_la_sheet(book: Workbook, pupils: Sequence[ReviewedPupil], *, today: date) -> None:
+    """The "LA timeliness" sheet: the table, what it counts, and the chart."""
+    figures = la_figures(pupils, today=today)
+    ws = book.create_sheet(SHEET)
+    ws.append([f"LA timeliness after the review meeting, as at {today:%d/%m/%Y}"])
+    ws["A1"].font = Font(bold=True)
+    ws.append(
+        [
+            "Counted: decisions recorded, and those past their due date and not recorded (they count as late). "
+            "Dates before the meeting are the previous cycle's. Blank columns in the register: not measurable."
+        ]
+    )
+    ws.append([])
+    ws.append(list(HEADERS))
+    for cell in ws[4]:
+        cell.font = Font(bold=True)
+    for row in rows(figures):
+        ws.append(list(row))
+    ws.column_dimensions["A"].width = 24
+    for letter in "BCDEFGHIJK":
+        ws.column_dimensions[letter].width = 16
+    if figures:
+        ws.add_image(XLImage(io.BytesIO(chart_png(figures))), f"A{len(figures) + 7}")
+
+
+def write_trust_workbook(per_school: Sequence[tuple[str, Sequence[ReviewedPupil]]], *, today: date, out: Path) -> Path:
+    """A trust's LA timeliness (`main.py la-figures`): one table per LA across all its schools (with the chart), and
+    one row per school and LA. Every figure is the same count as the overview's sheet."""
+    everyone = [p for _, pupils in per_school for p in pupils]
+    combined = la_figures(everyone, today=today)
+    book = Workbook()
+    ws = book.active
+    ws.title = "By LA"
+    ws.append([f"LA timeliness across {len(per_school)} schools, as at {today:%d/%m/%Y}"])
+    ws["A1"].font = Font(bold=True)
+    ws.append([])
+    ws.append(list(HEADERS))
+    for row in rows(combined):
+        ws.append(list(row))
+    if combined:
+        ws.add_image(XLImage(io.BytesIO(chart_png(combined))), f"A{len(combined) + 6}")
+    ws = book.create_sheet("By school")
+    ws.append(["School", *HEADERS])
+    for school, pupils in per_school:
+        for row in rows(la_figures(pupils, today=today)):
+            ws.append([school, *row])
+    for sheet in book.worksheets:
+        for cell in sheet[3 if sheet.title == "By LA" else 1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 24
+    with replaced_atomically(out) as tmp:
+        book.save(tmp)
+    return out
+
+
+__all__ = [
+    "HEADERS",
+    "NOT_MEASURABLE",
+    "SHEET",
+    "LAFigures",
+    "add_la_sheet",
+    "chart_png",
+    "la_figures",
+    "rows",
+    "write_trust_workbook",
+]

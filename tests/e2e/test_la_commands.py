@@ -1,0 +1,103 @@
+"""`main.py las` and `main.py submit` on a workbook written by openpyxl (issue 14 items 1 and 3)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import main
+from functions.links import LinkSigner
+from tests.e2e.test_la_clock import CONFIG, KENT, SENDCO, _write_register
+
+SECRET = "test-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def school(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in list(os.environ):
+        if name.startswith("KEEPER_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KEEPER_LINK_SECRET", SECRET)
+    monkeypatch.setenv("KEEPER_BASE_URL", "https://keeper.example.org")
+    (tmp_path / "keeper.toml").write_text(CONFIG + '[las."Hampshire"]\nemail = "sen@hants.example"\n', "utf-8")
+    register = tmp_path / "register.xlsx"
+    _write_register(register)
+    return register
+
+
+def test_las_lists_counts_profiles_and_warnings(school: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main(["las", str(school), "--today", "2025-10-06"]) == 0
+    out = capsys.readouterr().out
+    assert '  Kent: 4 pupils; profile "Kent": email sen@kent.example, chasers on, submit by email' in out
+    assert '  KCC: 1 pupil; profile "Kent"' in out
+    assert '  Medway: 1 pupil; profile "Medway": email sen@medway.example, chasers off' in out
+    assert 'las."Hampshire" matches no pupil in the register' in out
+    assert "Amy" not in out  # counts, never names
+
+
+def test_unknown_la_name_warns_listing_the_known_ones(school: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wb = openpyxl.load_workbook(school)
+    wb["Register"].cell(2, 11, "Swale")
+    wb.save(school)
+    assert main.main(["las", str(school), "--today", "2025-10-06"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        'The LA "Swale" in the register has no profile in keeper.toml (known: Kent, Medway, Surrey, Hampshire)' in out
+    )
+
+
+def test_bad_profile_stops_with_exit_2(school: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = school.parent / "keeper.toml"
+    config.write_text(config.read_text("utf-8") + '[las."Kent CC"]\naliases = ["KCC"]\n', "utf-8")
+    assert main.main(["las", str(school)]) == 2
+    err = capsys.readouterr().err
+    assert 'las."Kent CC" claims "KCC", which las."Kent" already claims' in err
+
+
+def test_submit_emails_a_signed_link_and_never_writes_the_sendcos_column(
+    school: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Dry run first: says what would go, sends nothing.
+    assert main.main(["submit", str(school), "--pupil", "2", "--today", "2025-09-22"]) == 0
+    assert "add --send" in capsys.readouterr().out
+    outbox = school.parent / "outbox"
+    assert not list(outbox.glob("*.eml")) if outbox.exists() else True
+
+    assert main.main(["submit", str(school), "--pupil", "2", "--today", "2025-09-22", "--send"]) == 0
+    out = capsys.readouterr().out
+    assert 'Type 22/09/2025 into your "Report sent" column for row 2' in out
+    (eml,) = list(outbox.glob("*.eml"))
+    message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    assert str(message["To"]) == KENT
+    assert str(message["Cc"]) == SENDCO
+    assert not [p for p in message.iter_attachments()]  # a link, never an attachment
+    body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = next(line for line in body.splitlines() if line.startswith("https://keeper.example.org/record?t="))
+    claim = LinkSigner(SECRET, "https://keeper.example.org").verify(link, now=date(2025, 9, 22))
+    assert claim.role == "la record"
+    assert claim.meeting == date(2025, 9, 15)
+    assert "A. A." in str(message["Subject"])
+    assert "LA-001" in body
+
+    wb = openpyxl.load_workbook(school)
+    assert wb["Register"].cell(2, 6).value.date() == date(2025, 9, 20)  # the SENDCo's Report sent: as typed
+    tab = [r for r in wb["LA chasers"].iter_rows(min_row=2, values_only=True) if any(r)]
+    assert [(r[1], r[3], r[6]) for r in tab] == [("Kent", "Review record sent (submit)", KENT)]
+
+    # Again: nothing twice.
+    assert main.main(["submit", str(school), "--pupil", "2", "--today", "2025-09-23", "--send"]) == 0
+    assert "already went to Kent on 22/09/2025" in capsys.readouterr().out
+    assert len(list(outbox.glob("*.eml"))) == 1
+
+
+def test_submit_where_the_la_takes_a_portal(school: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main(["submit", str(school), "--pupil", "6", "--today", "2025-10-20", "--send"]) == 0
+    assert (
+        "Surrey takes the review record through its portal (https://portal.surrey.example)" in capsys.readouterr().out
+    )
