@@ -26,6 +26,7 @@ from functions.cloud import (
     BadRequest,
     dispatch_schools,
     parse_sweep_body,
+    post_only,
     school_from_message,
     school_runner,
     sweep_schools,
@@ -176,7 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="compute every review's deadlines and write the AR columns",
         description="Example: python main.py sweep register.xlsx --today 2025-10-01 --dry-run --json",
     )
-    sweep.add_argument("register", help="the register: an .xlsx/.xlsm workbook, or a Google Sheet URL or key")
+    sweep.add_argument(
+        "register",
+        help="the register: an .xlsx/.xlsm workbook, a Google Sheet URL or key, or a OneDrive/SharePoint link",
+    )
     sweep.add_argument("--today", help="compute as if today were this date (YYYY-MM-DD); default: today in London")
     sweep.add_argument("--config", help="settings file (default: keeper.toml beside the register)")
     sweep.add_argument("--dry-run", action="store_true", help="compute and report, but write nothing and send nothing")
@@ -251,7 +255,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     serve.add_argument("--config", help="settings file (default: keeper.toml beside the register)")
     serve.set_defaults(func=cmd_serve)
+
+    login = sub.add_parser(
+        "m365-login",
+        help="sign the school's Microsoft 365 account in once (a code to type at microsoft.com/devicelogin)",
+        description="Example: KEEPER_TOKEN_KEY=... python main.py m365-login   (see DEPLOY.md, Microsoft 365 schools)",
+    )
+    login.add_argument("--config", help="settings file with the [m365] table (default: keeper.toml here)")
+    login.add_argument(
+        "--token-cache", help="where to keep the encrypted sign-in (default: KEEPER_STATE_DIR/m365-tokens.bin)"
+    )
+    login.add_argument("--new-key", action="store_true", help="print a new KEEPER_TOKEN_KEY and stop")
+    login.set_defaults(func=cmd_m365_login)
     return parser
+
+
+def cmd_m365_login(args: argparse.Namespace) -> int:
+    from connectors.graph_http import GraphError
+    from functions.m365 import m365_login, new_token_key
+
+    if args.new_key:
+        print(new_token_key())
+        print("Keep this key with the school's other secrets as KEEPER_TOKEN_KEY (Secret Manager in the cloud).")
+        return EXIT_OK
+    settings = bootstrap.m365(args.config, args.token_cache)
+    try:
+        account = m365_login(settings, print)
+    except GraphError as exc:
+        print(f"Review Keeper: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"Signed in as {account}. The sign-in is stored, encrypted with KEEPER_TOKEN_KEY, in {settings.token_cache}.")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -283,19 +317,12 @@ def _json_reply(payload: dict, status: int = 200) -> tuple[str, int, dict[str, s
     return json.dumps(payload, ensure_ascii=False), status, _JSON
 
 
-def _post_only() -> tuple[str, int, dict[str, str]]:
-    """A GET (a browser, a link preview, a crawler) changes nothing: sweeping and publishing happen only on the
-    scheduler's POST, which Cloud Run IAM has authenticated (its OIDC token; scripts/deploy.sh, DEPLOY.md)."""
-    body, status, headers = _json_reply({"ok": False, "error": "Use POST."}, 405)
-    return body, status, {**headers, "Allow": "POST"}
-
-
 @functions_framework.http
 def sweep_http(request) -> tuple[str, int, dict[str, str]]:
     """Cloud Scheduler's daily call: POST {"school": id} sweeps one school, an empty body every school."""
     use_cloud_logging()
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     try:
         dep = bootstrap.deployment()
         wanted = parse_sweep_body(request.get_data(cache=False), dep.schools)
@@ -344,7 +371,7 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
 
     use_cloud_logging()
     if request.method != "POST":
-        return _post_only()
+        return post_only()
     try:
         job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         dep = bootstrap.deployment()

@@ -1,5 +1,5 @@
-"""The adapters, built from typed settings (functions/bootstrap.py reads and checks them): the register (a workbook or
-a Google Sheet), the mail transport, the sent-ledger, the link signer and the Pub/Sub publisher. Jobs receive them as
+"""The adapters, built from typed settings (functions/bootstrap.py reads and checks them): the register (a workbook, a
+Google Sheet, or an Excel workbook in OneDrive/SharePoint through Microsoft Graph), the mail transport, the sent-ledger, the link signer and the Pub/Sub publisher. Jobs receive them as
 arguments; nothing here reads the environment."""
 
 from __future__ import annotations
@@ -14,10 +14,37 @@ from connectors.lease import Lease
 from connectors.mail import MailError, MailTransport, OutboxTransport, SendGridTransport, SmtpTransport
 
 from .links import LinkSigner
+from .m365 import TOKEN_CACHE_NAME, M365Settings, graph_mail, open_graph_register
 from .mailer import LEDGER_NAME, FileLedger
 from .setting_tables import MailSettings, Runtime, SettingsError
 from .settings import Settings
 from .sweep import MailSetup
+
+
+def is_graph(ref: str) -> bool:
+    """A OneDrive or SharePoint link, or `graph:<drive-id>/<item-id>` (a register in Microsoft 365)."""
+    from connectors.graph_codec import is_graph_reference
+
+    return not Path(ref).exists() and is_graph_reference(ref)
+
+
+def is_remote(ref: str) -> bool:
+    """A register reached over the network (a Google Sheet or a Microsoft 365 workbook): no folder of its own."""
+    return is_graph(ref) or is_sheet(ref)
+
+
+def m365_for(settings: Settings | None, rt: Runtime) -> M365Settings:
+    """The Microsoft 365 app and sign-in: the environment's values over [m365] in keeper.toml. The encrypted sign-in
+    lives in KEEPER_M365_TOKEN_CACHE, else [m365] cache_file, else m365-tokens.bin in KEEPER_STATE_DIR."""
+    table = (settings.extra.get("m365") if settings is not None else None) or {}
+    cache = rt.m365_token_cache or str(table.get("cache_file") or "") or str(rt.state_dir / TOKEN_CACHE_NAME)
+    return M365Settings(
+        client_id=rt.m365_client_id or str(table.get("client_id") or ""),
+        tenant=rt.m365_tenant or str(table.get("tenant") or ""),
+        token_cache=Path(cache),
+        token_key=rt.token_key,
+        emulator=rt.graph_emulator_host or None,
+    )
 
 
 def is_sheet(ref: str) -> bool:
@@ -31,8 +58,10 @@ def is_sheet(ref: str) -> bool:
     return is_sheet_reference(ref)
 
 
-def open_register(ref: str, rt: Runtime) -> Register:
-    """A workbook path, or a Google Sheet URL or key."""
+def open_register(ref: str, rt: Runtime, settings: Settings | None = None) -> Register:
+    """A workbook path, a Google Sheet URL or key, or a OneDrive/SharePoint link (or graph:<drive-id>/<item-id>)."""
+    if is_graph(ref):
+        return open_graph_register(ref, m365_for(settings, rt))
     if is_sheet(ref):
         from connectors.sheets import open_sheet_register
 
@@ -56,10 +85,12 @@ def _beside(base_dir: Path, configured: str | None, default: str) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
-def transport_for(mail: MailSettings, base_dir: Path) -> MailTransport:
+def transport_for(mail: MailSettings, base_dir: Path, m365: M365Settings | None = None) -> MailTransport:
     """The configured transport; the outbox folder and relative paths are taken from `base_dir`."""
     if mail.kind == "outbox":
         return OutboxTransport(_beside(base_dir, mail.outbox, "outbox"), mail.sender)
+    if mail.kind == "graph":  # as the signed-in school account, with the same sign-in as a Microsoft 365 register
+        return graph_mail(m365 or M365Settings(), mail.sender)
     try:
         if mail.kind == "smtp":
             if not mail.smtp_host:
@@ -98,7 +129,7 @@ def mail_setup(settings: Settings, rt: Runtime, base_dir: Path, *, school_id: st
     """The transport (None for KEEPER_MAIL=none), the sent-ledger (KEEPER_LEDGER, else review-keeper-sent.jsonl in
     `base_dir`), the link signer (None without KEEPER_LINK_SECRET: emails then ask for a reply) and the time limit."""
     mail = settings.mail
-    transport = None if mail.kind == "none" else transport_for(mail, base_dir)
+    transport = None if mail.kind == "none" else transport_for(mail, base_dir, m365_for(settings, rt))
     # Links carry the school's id (the confirm page opens that school's register): the trust's [[schools]] id, or
     # KEEPER_SCHOOL_ID, or none for a one-school install (the confirm page then has only one register to open).
     school = school_id if school_id is not None else rt.school_id
@@ -110,11 +141,11 @@ LEASE_SUFFIX = ".keeper-lease"
 
 
 def local_lease(ref: str) -> Lease:
-    """The command line's lease: ".<name>.keeper-lease" beside a workbook; for a Google Sheet (no folder of its own)
-    in the working folder, named by a digest of its reference (the same Sheet, the same lease)."""
+    """The command line's lease: ".<name>.keeper-lease" beside a workbook; for a Google Sheet or a Microsoft 365
+    workbook (no folder here) in the working folder, named by a digest of its reference (the same one, the same lease)."""
     from connectors.lease_file import FileLease
 
-    if is_sheet(ref):
+    if is_remote(ref):
         digest = hashlib.sha256(ref.strip().encode("utf-8")).hexdigest()[:16]
         return FileLease(Path.cwd() / f".sheet-{digest}{LEASE_SUFFIX}")
     path = Path(ref).resolve()

@@ -22,9 +22,12 @@ from connectors.base import Register
 from connectors.lease import DEFAULT_WAIT, Lease
 
 from .adapters import (
+    is_graph,
+    is_remote,
     is_sheet,
     link_signer,
     local_lease,
+    m365_for,
     mail_setup,
     open_register,
     publisher,
@@ -32,6 +35,7 @@ from .adapters import (
     transport_for,
 )
 from .la_profiles import check_profiles
+from .m365 import M365Settings
 from .setting_tables import Runtime
 from .settings import (
     _SCHOOL_ID,
@@ -134,7 +138,7 @@ def mail_settings(table: Mapping[str, Any], env: Env, where: str = CONFIG_NAME) 
     if kind not in MAIL_KINDS:
         raise SettingsError(
             f'{kind_found[1] if kind_found else MAIL_ENV} is "{kind}"; use outbox (the default), smtp, '
-            "sendgrid or none."
+            "sendgrid, graph (Microsoft 365) or none."
         )
     port_found = pick("KEEPER_SMTP_PORT", "smtp_port")
     port: int | None = None
@@ -294,6 +298,11 @@ def runtime(env: Env | None = None) -> Runtime:
         sheets_emulator_host=env.get("SHEETS_EMULATOR_HOST", "").strip(),
         credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip(),
         pubsub_emulator_host=env.get("PUBSUB_EMULATOR_HOST", "").strip(),
+        graph_emulator_host=env.get("GRAPH_EMULATOR_HOST", "").strip(),
+        m365_client_id=env.get("KEEPER_M365_CLIENT_ID", "").strip(),
+        m365_tenant=env.get("KEEPER_M365_TENANT", "").strip(),
+        m365_token_cache=env.get("KEEPER_M365_TOKEN_CACHE", "").strip(),
+        token_key=env.get("KEEPER_TOKEN_KEY", "").strip(),
     )
 
 
@@ -326,11 +335,11 @@ class Local:
     runtime: Runtime
 
     def register(self) -> Register:
-        return open_register(self.ref, self.runtime)
+        return open_register(self.ref, self.runtime, self.settings)
 
     def mail(self) -> MailSetup:
         # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.
-        base_dir = Path.cwd() if is_sheet(self.ref) else Path(self.ref).resolve().parent
+        base_dir = Path.cwd() if is_remote(self.ref) else Path(self.ref).resolve().parent
         return mail_setup(self.settings, self.runtime, base_dir)
 
     def lease(self) -> Lease:
@@ -341,7 +350,9 @@ class Local:
 
 def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
     env = _environ(env)
-    register_path = None if is_sheet(ref) else Path(ref)
+    register_path = None if is_remote(ref) else Path(ref)
+    if config is None and register_path is None and Path(CONFIG_NAME).is_file():
+        config = CONFIG_NAME  # a register with no folder here (a Sheet, a SharePoint link): keeper.toml in this one
     settings = load_settings(Path(config) if config else None, register_path, env)
     return Local(ref, settings, runtime(env))
 
@@ -354,7 +365,7 @@ class Deployment:
     runtime: Runtime
 
     def open_register(self, school: School) -> Register:
-        return open_register(school.register, self.runtime)
+        return open_register(school.register, self.runtime, school.settings)
 
     def mail(self, school: School) -> MailSetup:
         # The function's own disk is gone after each run: KEEPER_STATE_DIR should be lasting storage (DEPLOY.md 4a).
@@ -371,14 +382,24 @@ def deployment(env: Env | None = None, *, register: str | None = None, config: s
     they stand in for KEEPER_REGISTER and KEEPER_CONFIG (keeper.toml beside the register when no --config)."""
     env = dict(_environ(env))
     if register:
-        ref = register if is_sheet(register) else str(Path(register).resolve())
+        ref = register if is_remote(register) else str(Path(register).resolve())
         env[REGISTER_ENV] = ref
-        beside = None if is_sheet(ref) else Path(ref).parent / CONFIG_NAME
+        beside = None if is_remote(ref) else Path(ref).parent / CONFIG_NAME
         if config is None and beside is not None and beside.is_file():
             env[CONFIG_ENV] = str(beside)
     if config:
         env[CONFIG_ENV] = str(Path(config).resolve())
     return Deployment(load_schools(env=env), runtime(env))
+
+
+def m365(config: str | None = None, token_cache: str | None = None, env: Env | None = None) -> M365Settings:
+    """The Microsoft 365 app and sign-in for `m365-login`: --config, else $KEEPER_CONFIG, else keeper.toml here, with
+    the environment over its [m365] table; `token_cache` (--token-cache) over both."""
+    env = _environ(env)
+    named = config or env.get(CONFIG_ENV, "").strip() or (CONFIG_NAME if Path(CONFIG_NAME).is_file() else "")
+    settings = load_settings(Path(named) if named else None, None, env)
+    found = m365_for(settings, runtime(env))
+    return replace(found, token_cache=Path(token_cache)) if token_cache else found
 
 
 # The adapters' builders are part of the root's surface: entry points ask the bootstrap, never the modules behind it.
@@ -391,12 +412,16 @@ __all__ = [
     "Runtime",
     "apply_environment",
     "deployment",
+    "is_graph",
+    "is_remote",
     "is_sheet",
     "link_signer",
     "load_schools",
     "load_settings",
     "local",
     "local_lease",
+    "m365",
+    "m365_for",
     "mail_deadline",
     "mail_settings",
     "mail_setup",

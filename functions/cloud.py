@@ -38,13 +38,13 @@ class Publisher(Protocol):
     def publish(self, payloads: Sequence[bytes], attributes: Mapping[str, str] | None = None) -> list[str]: ...
 
 
-# In the cloud only smtp and sendgrid send. "none" is what `scripts/deploy.sh --mail none` sets: the sweep writes the
+# In the cloud only smtp, sendgrid and graph (Microsoft 365) send. "none" is what `scripts/deploy.sh --mail none` sets: the sweep writes the
 # register's AR columns and sends nothing.
 NO_MAIL = "none"
 
 OUTBOX_IN_CLOUD = (
     "No emails were sent: the mail transport is the outbox, whose files are lost with the function's disk, so the "
-    "sweep wrote the AR columns only; redeploy with scripts/deploy.sh --mail smtp, sendgrid or none (DEPLOY.md, step 4)."
+    "sweep wrote the AR columns only; redeploy with scripts/deploy.sh --mail smtp, sendgrid, graph or none (DEPLOY.md, step 4)."
 )
 MAIL_OFF = "Emails are off in this deployment (KEEPER_MAIL=none): the sweep wrote the AR columns only."
 
@@ -225,6 +225,13 @@ def sweep_schools(
     return {"today": today.isoformat(), "ok": all(s["ok"] for s in summaries), "schools": summaries}
 
 
+def post_only() -> tuple[str, int, dict[str, str]]:
+    """The 405 for sweep_http and dispatch: a GET (a browser, a link preview, a crawler) changes nothing; sweeping and
+    publishing happen only on the scheduler's POST, which Cloud Run IAM has authenticated (its OIDC token; DEPLOY.md)."""
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Allow": "POST"}
+    return json.dumps({"ok": False, "error": "Use POST."}), 405, headers
+
+
 def dispatch_schools(schools: Mapping[str, School], publisher: Publisher, job: str = "sweep") -> dict[str, Any]:
     """One Pub/Sub message per school, so Cloud Functions sweeps (or, with job "plan", plans) them in parallel."""
     from .plan_cloud import plan_payloads
@@ -245,6 +252,7 @@ __all__ = [
     "SweepRequest",
     "dispatch_schools",
     "parse_sweep_body",
+    "post_only",
     "school_from_message",
     "school_id",
     "school_runner",

@@ -18,7 +18,10 @@ class SettingsError(Exception):
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MAIL_KINDS = ("outbox", "smtp", "sendgrid", "none")  # "none": this school sends no emails (AR columns still written)
+# "none": this school sends no emails (AR columns still written); "graph": Microsoft 365's /me/sendMail (DEPLOY.md s6)
+MAIL_KINDS = ("outbox", "smtp", "sendgrid", "graph", "none")
+# [m365] in keeper.toml: the Microsoft 365 app and where its encrypted sign-in is kept (never the key: KEEPER_TOKEN_KEY)
+M365_KEYS = ("client_id", "tenant", "cache_file")
 SMTP_SECURITY = ("starttls", "tls", "none")
 
 
@@ -159,3 +162,9 @@ class Runtime:
     lease_bucket: str = ""  # KEEPER_LEASE_BUCKET: the Cloud Storage bucket holding each school's sweep lease
     storage_emulator_host: str = ""  # STORAGE_EMULATOR_HOST: a local Cloud Storage look-alike (tests)
     lease_wait: float = 20.0  # KEEPER_LEASE_WAIT: seconds a second sweep waits for the first before giving up
+    # Microsoft 365 (functions/m365.py): over [m365] in keeper.toml; the key that unlocks the stored sign-in
+    graph_emulator_host: str = ""
+    m365_client_id: str = ""
+    m365_tenant: str = ""
+    m365_token_cache: str = ""
+    token_key: str = field(default="", repr=False)

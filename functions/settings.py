@@ -19,6 +19,7 @@ from .capacity_settings import CapacitySettings, capacity_from_mapping
 
 # Re-exported: callers find every setting's type here.
 from .setting_tables import (  # noqa: F401
+    M365_KEYS,
     MAIL_KEYS,
     MAIL_KINDS,
     SMTP_SECURITY,
@@ -149,6 +150,7 @@ _KNOWN_TOP = {
     "las",  # per-LA profiles, checked by functions/la_profiles.py on load (issue 14)
     "status_emails",  # parents' and young people's status emails, off by default (issue 14)
     "capacity",
+    "m365",
 }
 
 
@@ -232,8 +234,12 @@ def settings_from_mapping(raw: Mapping[str, Any], where: str = CONFIG_NAME) -> S
     _table(raw, "mail", MAIL_KEYS, where)  # its values are checked with the environment's, by the bootstrap
     # Nothing is read from [links]: the link secret and address are KEEPER_LINK_SECRET and KEEPER_BASE_URL.
     _table(raw, "links", (), where)
+    for key, value in _table(raw, "m365", M365_KEYS, where).items():
+        check_text(value, f"m365.{key}", where)
     kwargs["extra"] = {
-        k: v for k, v in raw.items() if k in {"mail", "links", "schools", "chasers", "digest", "las", "status_emails"}
+        k: v
+        for k, v in raw.items()
+        if k in {"mail", "links", "schools", "chasers", "digest", "las", "status_emails", "m365"}
     }
     kwargs["source"] = where
     return Settings(**kwargs)

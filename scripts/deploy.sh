@@ -22,6 +22,7 @@ PROJECT="${KEEPER_PROJECT:-}"
 REGION="europe-west2"
 MODE="school"
 MAIL=""
+M365=0
 CONFIG="keeper.toml"
 STATE_DIR=""
 DRY_RUN=0
@@ -39,8 +40,11 @@ Usage: scripts/deploy.sh --project PROJECT_ID [options]
   --project ID      the Google Cloud project (or set KEEPER_PROJECT)
   --region REGION   default europe-west2 (London): keep pupils' data in the UK
   --trust           several schools: one Pub/Sub message per school, swept in parallel
-  --mail KIND       how emails go: smtp, sendgrid, or none (the sweep writes the register's AR columns and
-                    sends no email). Needed for a real deploy; a --dry-run without it shows none.
+  --mail KIND       how emails go: smtp, sendgrid, graph (Microsoft 365, as the school account), or none (the
+                    sweep writes the register's AR columns and sends no email). Needed for a real deploy; a
+                    --dry-run without it shows none.
+  --m365            registers in OneDrive/SharePoint (Microsoft Graph): the key of the school account's stored
+                    sign-in goes in Secret Manager (DEPLOY.md, step 6). Implied by --mail graph.
   --config FILE     the settings file to deploy with the code (default keeper.toml)
   --state-dir PATH  where lasting storage is mounted in the functions (KEEPER_STATE_DIR): each school's
                     sent-ledger lives there (DEPLOY.md, step 4a). Without it the ledger is on the function's
@@ -55,7 +59,8 @@ while [ $# -gt 0 ]; do
     --project) PROJECT="${2:?--project needs a project id}"; shift 2 ;;
     --region) REGION="${2:?--region needs a region}"; shift 2 ;;
     --trust) MODE="trust"; shift ;;
-    --mail) MAIL="${2:?--mail needs smtp, sendgrid or none}"; shift 2 ;;
+    --mail) MAIL="${2:?--mail needs smtp, sendgrid, graph or none}"; shift 2 ;;
+    --m365) M365=1; shift ;;
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --state-dir) STATE_DIR="${2:?--state-dir needs a path}"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
@@ -72,6 +77,7 @@ fi
 # and the sent-ledger recorded the emails as sent, so they would never go. The IT lead chooses, knowingly.
 case "$MAIL" in
   smtp | sendgrid | none) ;;
+  graph) M365=1 ;;
   "")
     if [ "$DRY_RUN" -eq 0 ]; then
       echo "deploy.sh: say how emails go: --mail smtp, --mail sendgrid, or --mail none (no emails; the register's AR columns are still written every morning)." >&2
@@ -80,7 +86,7 @@ case "$MAIL" in
     MAIL="none"
     ;;
   outbox) echo "deploy.sh: --mail outbox cannot work in the cloud (the function's disk is emptied after each run); use smtp, sendgrid, or none for no emails." >&2; exit 64 ;;
-  *) echo "deploy.sh: --mail is \"$MAIL\"; use smtp, sendgrid or none." >&2; exit 64 ;;
+  *) echo "deploy.sh: --mail is \"$MAIL\"; use smtp, sendgrid, graph or none." >&2; exit 64 ;;
 esac
 case "$STATE_DIR" in
   "" | /*) ;;
@@ -170,6 +176,11 @@ if [ "$MAIL" = "sendgrid" ]; then
 elif [ "$MAIL" = "smtp" ]; then
   mail_secrets=("keeper-smtp-password=KEEPER_SMTP_PASSWORD")
 fi
+if [ "$M365" -eq 1 ]; then
+  # The key that unlocks the school account's sign-in (m365-tokens.bin in KEEPER_STATE_DIR); made by the IT lead with
+  # `python main.py m365-login --new-key`, like the mail secrets typed in, never passed to this script.
+  mail_secrets+=("keeper-m365-token-key=KEEPER_TOKEN_KEY")
+fi
 for pair in "${mail_secrets[@]}"; do
   name="${pair%%=*}"
   variable="${pair#*=}"
@@ -212,6 +223,7 @@ add_value_command() {
       return
       ;;
     keeper-sendgrid-api-key) placeholder="PASTE-THE-SENDGRID-API-KEY-HERE" ;;
+    keeper-m365-token-key) placeholder="PASTE-THE-KEY-FROM-M365-LOGIN-NEW-KEY" ;;
     *) placeholder="PASTE-THE-SMTP-PASSWORD-HERE" ;;
   esac
   printf "  printf '%%s' '%s' | gcloud secrets versions add %q --data-file=- --project %q\n" "$placeholder" "$1" "$PROJECT"
@@ -318,4 +330,8 @@ else
 fi
 echo "# Contributors' links point at: ${CONFIRM_URL}/confirm"
 echo "# Share each school's Google Sheet with ${RUNNER} (Editor)."
+if [ "$M365" -eq 1 ]; then
+  echo "# Microsoft 365 registers: share each with the school account (Can edit), and copy the sign-in made by"
+  echo "# \`python main.py m365-login\` (m365-tokens.bin) into the storage mounted at KEEPER_STATE_DIR (DEPLOY.md, step 6)."
+fi
 echo "# Try it now: gcloud scheduler jobs run ${JOB} --location ${REGION} --project ${PROJECT}"

@@ -351,3 +351,27 @@ def test_every_code_file_in_the_repository_goes_up() -> None:
     ]
     assert "functions/cloud.py" in code
     assert [p for p in code if ignored(p, patterns)] == []
+
+
+def test_microsoft_365_mail_keeps_the_sign_in_key_in_secret_manager(tmp_path: Path) -> None:
+    cloud = FakeCloud(tmp_path)
+    first = cloud.deploy("--mail", "graph", "--state-dir", "/mnt/keeper")
+    assert first.returncode == NO_VALUE, first.stderr
+    command = printed_command(first.stderr, "keeper-m365-token-key")
+    assert "PASTE-THE-KEY-FROM-M365-LOGIN-NEW-KEY" in command
+    assert not [c for c in cloud.calls() if c.startswith("functions deploy")]
+    cloud.shell(command.replace("PASTE-THE-KEY-FROM-M365-LOGIN-NEW-KEY", "a-fernet-key"))
+    assert cloud.secret("keeper-m365-token-key") == b"a-fernet-key"
+    second = cloud.deploy("--mail", "graph", "--state-dir", "/mnt/keeper")
+    assert second.returncode == 0, second.stderr
+    for d in [c for c in cloud.calls() if c.startswith("functions deploy")]:
+        assert "KEEPER_TOKEN_KEY=keeper-m365-token-key:latest" in d
+        assert "KEEPER_MAIL=graph" in d
+        assert "KEEPER_STATE_DIR=/mnt/keeper" in d
+    assert "m365-tokens.bin" in second.stdout
+
+
+def test_a_microsoft_365_register_with_smtp_mail_still_gets_the_key() -> None:
+    out = dry_run("--mail", "smtp", "--m365")
+    assert "keeper-m365-token-key" in out
+    assert "KEEPER_TOKEN_KEY=keeper-m365-token-key:latest" in out

@@ -364,7 +364,7 @@ def test_an_outbox_in_the_cloud_sends_and_records_nothing_but_writes_the_ar_colu
     assert warnings[0]["severity"] == "WARNING"
     assert warnings[0]["school"] == "oak"
     assert warnings[0]["message"] == OUTBOX_IN_CLOUD
-    assert "--mail smtp, sendgrid or none" in OUTBOX_IN_CLOUD
+    assert "--mail smtp, sendgrid, graph or none" in OUTBOX_IN_CLOUD
 
     # Switching to a real transport later sends the requests the outbox days never recorded.
     use_smtp(monkeypatch, smtp)

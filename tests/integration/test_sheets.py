@@ -82,8 +82,10 @@ def the_batch(server: FakeSheetsServer) -> list[dict[str, Any]]:
     return post.body["requests"]
 
 
-FAST = RetryPolicy(timeout_s=(1.0, 0.5), deadline_s=5.0, max_attempts=5, base_delay_s=0.05, max_delay_s=0.2)
-# For tests that count requests and inject no slowness: a loaded machine can take longer than FAST's 0.5 s to build a
+# The read timeout is 2 s, not less: on a loaded 2-core machine a healthy answer can take over a second, and a retry
+# would then add a request the test did not cause. Tests of timeouts inject delays well beyond it.
+FAST = RetryPolicy(timeout_s=(1.0, 2.0), deadline_s=8.0, max_attempts=5, base_delay_s=0.05, max_delay_s=0.2)
+# For tests that count requests and inject no slowness: a loaded machine can take longer than FAST's 2 s to build a
 # 1,000-row answer, and the retry would then add a request the test did not cause. No wall-clock race.
 PATIENT = RetryPolicy(timeout_s=(10.0, 60.0), deadline_s=120.0, max_attempts=5, base_delay_s=0.05, max_delay_s=0.2)
 
@@ -556,7 +558,7 @@ def test_500_on_the_read_is_retried(server: FakeSheetsServer) -> None:
 
 def test_slow_answer_times_out_and_is_retried(server: FakeSheetsServer) -> None:
     server.load(KEY, {"Register": register_rows(2)})
-    # The slow answer takes a minute, against a read timeout of 0.5 s: no wall-clock bound on the test, so a loaded
+    # The slow answer takes a minute, against a read timeout of 2 s: no wall-clock bound on the test, so a loaded
     # machine cannot fail it. The proof that the client did not wait is that the slow request is still unanswered
     # (status 0) when the read returns, with the data of a later request.
     server.faults.append(Fault(delay=60, kind="get"))
@@ -570,7 +572,7 @@ def test_slow_write_is_retried_without_duplicating_anything(server: FakeSheetsSe
     rows = register_rows(2)
     rows[2] += AR_HEADERS  # AR columns exist already: the write is a plain, repeatable updateCells batch
     server.load(KEY, {"Register": rows})
-    server.faults.append(Fault(delay=1.0, kind="batchUpdate"))
+    server.faults.append(Fault(delay=6.0, kind="batchUpdate"))  # beyond FAST's 2 s read timeout
     sweep(open_fast(server), ["Pupil 00000", "Pupil 00001"])
     dumped = server.dump(KEY, "Register")
     assert dumped[2] == ["Name", "DOB", "Year", "Notes", *AR_HEADERS]
