@@ -107,7 +107,7 @@ def test_held_waits_a_bounded_time_then_says_a_sweep_is_running(tmp_path: Path) 
     started = time.monotonic()
     with pytest.raises(SweepAlreadyRunning, match="already running") as caught, held(FileLease(path), wait=0.5):
         pass
-    assert 0.5 <= time.monotonic() - started < 3
+    assert 0.5 <= time.monotonic() - started < 10  # bounded (generous: the test machine is shared)
     assert "without sending or writing anything" in str(caught.value)
 
 
