@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from typing import Any
 import functions_framework
 
 from connectors.base import RegisterError
-from connectors.files import stop_on_sigterm
 from functions import bootstrap
 from functions.cloud import (
     BadRequest,
@@ -39,7 +39,7 @@ from functions.logs import use_cloud_logging
 from functions.plan_cloud import JobError, job_of_body, job_of_message, plan_schools
 from functions.reporting import OutputError
 from functions.results import links_note, print_summary
-from functions.serving import serve, stopped_message, wsgi_app
+from functions.serving import serve, stop_on_sigterm, stopped_message, wsgi_app
 from functions.settings import SettingsError
 from functions.sweep import run_sweep
 
@@ -47,21 +47,16 @@ EXIT_OK, EXIT_PROBLEM = 0, 2
 
 
 def _today(text: str | None) -> date:
-    if text is None:
-        return london_today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise SettingsError(f'--today "{text}" is not a date; write it as YYYY-MM-DD, e.g. 2025-10-01.') from None
+    return bootstrap.today_from(text)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     here = bootstrap.local(args.register, args.config)
     today = _today(args.today)
-    register, mail = here.register(), here.mail()
+    register, mail = here.register(read_only=args.dry_run), here.mail()
     result = run_sweep(
         register,
-        lease=here.lease(),
+        lease=bootstrap.adapters.local_lease(here.ref),
         lease_wait=here.runtime.lease_wait,
         today=today,
         settings=here.settings,
@@ -93,8 +88,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         write_register=write_demo_register,
         load_settings=lambda out: bootstrap.local(str(out)).settings,
         school_id=bootstrap.runtime().school_id,
+        python=_python_hint(),
     )
     return EXIT_OK
+
+
+def _python_hint() -> str:
+    """The interpreter running now, as the SENDCo would type it (".venv/bin/python"): a bare `python` lacks the packages."""
+    exe = Path(sys.executable)
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
 
 
 def _could_not_write(exc: OSError) -> OutputError:
@@ -109,19 +114,19 @@ def cmd_records(args: argparse.Namespace) -> int:
     here = bootstrap.local(args.register, args.config)
     try:
         paths = records_job(
-            here.register(),
+            here.register(read_only=True),
             today=_today(args.today),
             settings=here.settings,
-            out_dir=Path(args.out),
+            out_dir=(out := here.output(args.out, "records")),
             pupil=args.pupil,
         )
     except OSError as exc:
         raise _could_not_write(exc) from None
-    print(f"Wrote {len(paths)} review record{'' if len(paths) == 1 else 's'} to {args.out}")
+    print(f"Wrote {len(paths)} review record{'' if len(paths) == 1 else 's'} to {out}")
     return EXIT_OK
 
 
-def _run_report(args: argparse.Namespace, job_name: str) -> Path:
+def _run_report(args: argparse.Namespace, job_name: str, default: str) -> Path:
     """The overview and the calendar: one file each, written from the register, which they never change."""
     from functions import reporting
 
@@ -129,10 +134,10 @@ def _run_report(args: argparse.Namespace, job_name: str) -> Path:
     here = bootstrap.local(args.register, args.config)
     try:
         out: Path = job(
-            here.register(),
+            here.register(read_only=True),
             today=_today(args.today),
             settings=here.settings,
-            out=Path(args.out),
+            out=here.output(args.out, default),
             register_ref=args.register,
         )
     except OSError as exc:
@@ -141,12 +146,12 @@ def _run_report(args: argparse.Namespace, job_name: str) -> Path:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    print(f"Wrote the caseload overview: {_run_report(args, 'overview_job')}")
+    print(f"Wrote the caseload overview: {_run_report(args, 'overview_job', 'report.xlsx')}")
     return EXIT_OK
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    out = _run_report(args, "calendar_job")
+    out = _run_report(args, "calendar_job", "reviews.ics")
     print(f"Wrote the review deadlines calendar: {out} (import it into Outlook or Google Calendar)")
     return EXIT_OK
 
@@ -156,7 +161,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     here = bootstrap.local(args.register, args.config)
     return plan_command(
-        here.register(), here.settings, today=_today(args.today), weeks=args.weeks, as_json=args.json,
+        here.register(read_only=args.dry_run), here.settings, today=_today(args.today), weeks=args.weeks, as_json=args.json,
         dry_run=args.dry_run, accept=args.accept, la_list=args.la_list,
     )  # fmt: skip
 
@@ -202,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: python main.py records register.xlsx --out records --pupil 7",
     )
     _report_args(records)
-    records.add_argument("--out", default="records", help="folder for the .docx files (default records/)")
+    records.add_argument("--out", help="folder for the .docx files (default: records/ beside the register)")
     records.add_argument("--pupil", help="only this pupil: the sheet row number or the UPN")
     records.set_defaults(func=cmd_records)
 
@@ -213,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _report_args(report)
     report.add_argument(
-        "--out", default="report.xlsx", help="the overview workbook, or a folder for report.xlsx (default report.xlsx)"
+        "--out", help="the overview workbook, or a folder for report.xlsx (default: report.xlsx beside the register)"
     )
     report.set_defaults(func=cmd_report)
 
@@ -224,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _report_args(calendar)
     calendar.add_argument(
-        "--out", default="reviews.ics", help="the .ics file, or a folder for reviews.ics (default reviews.ics)"
+        "--out", help="the .ics file, or a folder for reviews.ics (default: reviews.ics beside the register)"
     )
     calendar.set_defaults(func=cmd_calendar)
 
@@ -390,9 +395,13 @@ def _confirmations(dep: bootstrap.Deployment) -> Confirmations:
     return Confirmations(dep.schools, bootstrap.link_signer(dep.runtime), dep.open_register, london_today)
 
 
-def _confirm_reply(request: Any, service: Callable[[], Confirmations]) -> tuple[str, int, dict[str, str]]:
-    """The contributor's page: GET shows, POST (token in the form body) records Received."""
-    use_cloud_logging()
+def _confirm_reply(
+    request: Any, service: Callable[[], Confirmations], *, cloud_logs: bool = True
+) -> tuple[str, int, dict[str, str]]:
+    """The contributor's page: GET shows, POST (token in the form body) records Received. `cloud_logs`: JSON lines for
+    Cloud Logging; `serve` on a computer keeps its one plain handler, so each line is logged once."""
+    if cloud_logs:
+        use_cloud_logging()
     if request.method not in ("GET", "HEAD", "POST"):
         return "", 405, {**SECURITY_HEADERS, "Allow": "GET, HEAD, POST"}
     try:
@@ -415,23 +424,22 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
 
 def serve_app(service: Confirmations) -> Callable[..., Any]:
     """The WSGI app `serve` runs: the cloud's confirm handler, on every path, with settings built once at start."""
-    return wsgi_app(lambda request: _confirm_reply(request, lambda: service))
+    return wsgi_app(lambda request: _confirm_reply(request, lambda: service, cloud_logs=False))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The confirmation page on this computer: the cloud's confirm handler on a threaded server with per-connection
     timeouts and request limits, whose log never carries a link's token (functions/serving.py)."""
-    dep = bootstrap.deployment(register=args.register, config=args.config)
+    # The page's GET reads the workbook even while the SENDCo has it open; a contributor's POST still refuses to write.
+    dep = replace(bootstrap.deployment(register=args.register, config=args.config), read_while_open=True)
     try:
         app = serve_app(_confirmations(dep))
     except LinkConfigError as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
-    names = ", ".join(f"{s.id} ({s.register})" for s in dep.schools.values())
-
-    def announce(port: int) -> None:
-        print(f"Review Keeper: confirmation page for {names} on http://{args.host}:{port}/confirm?t=...", flush=True)
-
+    names = ", ".join(f"{s.settings.school_name} ({s.register})" for s in dep.schools.values())
+    page = "Review Keeper: confirmation page for {} on http://{}:{}/confirm?t=..."
+    announce = lambda port: print(page.format(names, args.host, port), flush=True)  # noqa: E731
     serve(app, args.host, args.port, error_headers=SECURITY_HEADERS, announce=announce)
     return EXIT_OK
 

@@ -80,6 +80,10 @@ class WritePlan:
     # header). Their cells' whole look (fill, number format, bold) is reset on every write; in any other column only
     # the value changes, with a date format where a date needs one. Empty: every column is the SENDCo's.
     owned_headers: frozenset[str] = frozenset()
+    # Column widths (Excel characters) by header, decided by the caller (sheet_schema.ar_columns): set on a column the
+    # plan creates, and (workbook only: a Sheets read carries no widths) on an owned column still at the default
+    # width. A width the SENDCo set is never changed, and no column of theirs is ever resized. Empty: none is set.
+    column_widths: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass

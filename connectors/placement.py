@@ -39,6 +39,9 @@ class Columns:
     new_headers: Mapping[int, str]  # columns to create now -> the header text to write there
     owned: frozenset[int]  # the product's own columns (the plan's `owned_headers`), whose look is reset
     width: int  # one past the last column in use once the new headers are written
+    # Widths (Excel characters) for the product's columns only: the new ones and the owned ones, from the plan's
+    # `column_widths`. The adapter sets a new column's always, an owned one's only while it has no width of its own.
+    widths: Mapping[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,9 @@ def place_columns(plan: WritePlan, header_values: Sequence[CellValue], first_fre
     owned_keys = {key(h) for h in plan.owned_headers}
     owned = frozenset(c for name, c in every.items() if name in owned_keys)
     width = max([len(header_values), *(c + 1 for c in every.values())])
-    return Columns(columns, every, new_headers, owned, width)
+    wanted = {key(h): w for h, w in plan.column_widths.items()}
+    widths = {c: wanted[name] for name, c in every.items() if name in wanted and (c in owned or c in new_headers)}
+    return Columns(columns, every, new_headers, owned, width, widths)
 
 
 def place(

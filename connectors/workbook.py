@@ -12,8 +12,9 @@ copy beside it.
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
@@ -42,9 +44,48 @@ from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
 from connectors.workbook_cells import EXCEL_CELL_LIMIT, StyleIds, cell_text, plain_value, solid, write_cell
 from connectors.workbook_parts import describe_warnings, inspect_parts, join_words
 
+
+def _width_of(plan: WritePlan, header: str) -> float | None:
+    wanted = {plan.header_key(h): w for h, w in plan.column_widths.items()}
+    return wanted.get(plan.header_key(header))
+
+
+def _set_widths(ws: Worksheet, widths: Mapping[int, float], new: set[int] | None) -> None:
+    """Set the product's column widths (0-based column -> Excel characters). A new column (`new`; None: every one) gets
+    its width always; an existing one only while no <col> entry covers it, i.e. it is still at the sheet's default
+    width: a width the SENDCo set is theirs. A column inside a multi-column <col> range (a style over "A:Z") is left
+    alone, since a second entry overlapping the range makes Excel report the file as damaged."""
+    dims = ws.column_dimensions
+    for column, width in sorted(widths.items()):
+        index = column + 1
+        letter = get_column_letter(index)
+        covering = [d for d in dims.values() if d.min is not None and d.max is not None and d.min <= index <= d.max]
+        if any(d.min != d.max for d in covering):
+            continue
+        if (covering or letter in dims) and (new is not None and column not in new):
+            continue
+        dims[letter].width = width
+
+
+_said_open: set[tuple[Path, tuple[int, int]]] = set()
+
+
+def _say_once(path: Path, saved: tuple[int, int]) -> None:
+    """Tell the SENDCo, once per saved version (a `serve` reads on every request), that a read while the workbook is
+    open sees only what was last saved (a warning: it goes to stderr, as every message of a run does)."""
+    if (path, saved) not in _said_open:
+        _said_open.add((path, saved))
+        log.warning(
+            "%s is open in Excel (or LibreOffice): this run read the last saved version, so edits not yet saved are "
+            "not seen; save it to include them.",
+            path.name,
+        )
+
+
 # Times a write starts again from the SENDCo's newest save when they saved while it was being written.
 SAVE_ATTEMPTS = 3
 BACKUP_FOLDER = ".keeper-backups"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,7 +111,12 @@ class WorkbookRegister:
         *,
         backup_dir: Path | None = None,
         now: Callable[[], datetime] = _local_now,
+        read_while_open: bool = False,
     ) -> None:
+        # read_while_open: for the commands that only read (a dry run, records, report, calendar, the confirmation
+        # page's GET). They read the last saved file while Excel has it open and say once that unsaved edits are not
+        # seen; a write still refuses while it is open. A sweep that writes refuses at the read, before any email.
+        self.read_while_open = read_while_open
         self.path = Path(path)
         self.backup_dir = backup_dir if backup_dir is not None else self.path.parent / BACKUP_FOLDER
         self.now = now
@@ -90,7 +136,12 @@ class WorkbookRegister:
 
     def _load(self) -> _Loaded:
         check_is_workbook(self.path)
-        refuse_if_open(self.path)
+        try:
+            refuse_if_open(self.path)
+        except RegisterError:
+            if not self.read_while_open:
+                raise
+            _say_once(self.path, signature(self.path))
         # A save killed outright (kill -9, a power cut) left its temporary file beside the register: cleared here.
         remove_leftovers(self.path)
         remove_leftovers(self.copy_path)
@@ -251,6 +302,7 @@ class WorkbookRegister:
             cell.font = Font(bold=True)
             if plan.header_fill:
                 cell.fill = solid(plan.header_fill)
+        _set_widths(ws, columns.widths, set(columns.new_headers))
         styles = StyleIds(workbook)
         merged_skipped = False
         for index, cells in placement.cells.items():
@@ -283,6 +335,7 @@ class WorkbookRegister:
             if plan.header_fill:
                 cell.fill = solid(plan.header_fill)
         ws.freeze_panes = "A2"
+        _set_widths(ws, {c: w for c, h in enumerate(plan.headers) if (w := _width_of(plan, h)) is not None}, None)
         loaded.grids[plan.sheet] = [list(plan.headers)]
 
     @staticmethod

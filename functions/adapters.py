@@ -58,8 +58,12 @@ def is_sheet(ref: str) -> bool:
     return is_sheet_reference(ref)
 
 
-def open_register(ref: str, rt: Runtime, settings: Settings | None = None) -> Register:
-    """A workbook path, a Google Sheet URL or key, or a OneDrive/SharePoint link (or graph:<drive-id>/<item-id>)."""
+def open_register(
+    ref: str, rt: Runtime, settings: Settings | None = None, *, read_while_open: bool = False
+) -> Register:
+    """A workbook path, a Google Sheet URL or key, or a OneDrive/SharePoint link (or graph:<drive-id>/<item-id>).
+    `read_while_open`: a workbook on disk open in Excel is still read (for the commands that only read; any write
+    still refuses); a shared online sheet or workbook has no lock file, so it does not apply there."""
     if is_graph(ref):
         return open_graph_register(ref, m365_for(settings, rt))
     if is_sheet(ref):
@@ -77,7 +81,7 @@ def open_register(ref: str, rt: Runtime, settings: Settings | None = None) -> Re
             ) from None
     from connectors.workbook import WorkbookRegister
 
-    return WorkbookRegister(Path(ref))
+    return WorkbookRegister(Path(ref), read_while_open=read_while_open)
 
 
 def _beside(base_dir: Path, configured: str | None, default: str) -> Path:

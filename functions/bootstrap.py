@@ -15,28 +15,28 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from connectors.base import Register
-from connectors.lease import DEFAULT_WAIT, Lease
 
+from . import adapters
 from .adapters import (
     is_graph,
     is_remote,
     is_sheet,
     link_signer,
-    local_lease,
     m365_for,
     mail_setup,
     open_register,
     publisher,
-    school_lease,
     transport_for,
 )
+from .evaluate import london_today
 from .la_profiles import check_profiles
 from .m365 import M365Settings
-from .setting_tables import Runtime
+from .setting_tables import Runtime, lease_settings
 from .settings import (
     _SCHOOL_ID,
     CONFIG_NAME,
@@ -60,6 +60,7 @@ Env = Mapping[str, str]
 CONFIG_ENV = "KEEPER_CONFIG"
 REGISTER_ENV = "KEEPER_REGISTER"
 SCHOOL_ID_ENV = "KEEPER_SCHOOL_ID"
+LEASE_ENV = ("KEEPER_LEASE_BUCKET", "STORAGE_EMULATOR_HOST", "KEEPER_LEASE_WAIT")  # the sweep lease
 MAIL_ENV = "KEEPER_MAIL"  # the mail transport's kind: read here and nowhere else
 _ENV_TEXT = {
     "KEEPER_SCHOOL_NAME": "school_name",
@@ -286,9 +287,7 @@ def runtime(env: Env | None = None) -> Runtime:
             f'KEEPER_BASE_URL is "{base_url}"; give the confirmation page\'s address, e.g. https://keeper.example.org.'
         )
     return Runtime(
-        lease_bucket=env.get("KEEPER_LEASE_BUCKET", "").strip().removeprefix("gs://").strip("/"),
-        storage_emulator_host=env.get("STORAGE_EMULATOR_HOST", "").strip(),
-        lease_wait=_lease_wait(env),
+        **lease_settings(*(env.get(k, "") for k in LEASE_ENV)),
         link_secret=env.get("KEEPER_LINK_SECRET", ""),
         base_url=base_url,
         school_id=_school_id(env),
@@ -306,20 +305,33 @@ def runtime(env: Env | None = None) -> Runtime:
     )
 
 
-def _lease_wait(env: Env) -> float:
-    text = env.get("KEEPER_LEASE_WAIT", "").strip()
-    if not text:
-        return DEFAULT_WAIT
+# The date --today is checked against: today in London, or KEEPER_TODAY_ANCHOR (YYYY-MM-DD) where a test suite with
+# fixed dates, or a replay of old runs, needs it. It never changes the date a run computes as of.
+ANCHOR_ENV = "KEEPER_TODAY_ANCHOR"
+TODAY_RANGE_DAYS = 366
+
+
+def today_from(text: str | None, env: Env | None = None) -> date:
+    """The date a run computes as of: --today as given, else today in London. A --today outside 2000-2099 or more than
+    a year from today is a typo (2052 for 2025), not a register problem: one sentence, exit 2."""
+    real = london_today()
+    if text is None:
+        return real
     try:
-        seconds = float(text)
+        chosen = date.fromisoformat(text.strip())
     except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 600:
+        raise SettingsError(f'--today "{text}" is not a date; write it as YYYY-MM-DD, e.g. 2025-10-01.') from None
+    anchored = _environ(env).get(ANCHOR_ENV, "").strip()
+    try:
+        anchor = date.fromisoformat(anchored) if anchored else real
+    except ValueError:
+        raise SettingsError(f'{ANCHOR_ENV} is "{anchored}"; write it as YYYY-MM-DD, or leave it unset.') from None
+    if not 2000 <= chosen.year <= 2099 or abs((chosen - anchor).days) > TODAY_RANGE_DAYS:
         raise SettingsError(
-            f'KEEPER_LEASE_WAIT is "{text}"; give the seconds a sweep waits for another one on the same register, '
-            "from 0 to 600, e.g. 20."
+            f"--today {chosen.isoformat()} is more than a year from today ({anchor:%d/%m/%Y}) or outside 2000-2099; "
+            "check it for a typo (YYYY-MM-DD), or leave it out to use today."
         )
-    return seconds
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -334,18 +346,23 @@ class Local:
     settings: Settings
     runtime: Runtime
 
-    def register(self) -> Register:
-        return open_register(self.ref, self.runtime, self.settings)
+    def register(self, *, read_only: bool = False) -> Register:
+        """`read_only`: the command only reads, so a workbook open in Excel is read as last saved (docs/register.md)."""
+        return open_register(self.ref, self.runtime, self.settings, read_while_open=read_only)
+
+    @property
+    def folder(self) -> Path:
+        """Where a run's files go by default: beside a workbook; for a Google Sheet or an online workbook (no folder of
+        its own), the working directory. The outbox, the sent-ledger, the records, the overview and the calendar."""
+        return Path.cwd() if is_remote(self.ref) else Path(self.ref).resolve().parent
+
+    def output(self, given: str | None, default: str) -> Path:
+        """An output path: --out as given (relative to the working directory, as a SENDCo typed it), else `default`
+        in `folder`."""
+        return Path(given) if given else self.folder / default
 
     def mail(self) -> MailSetup:
-        # Outbox and sent-ledger live beside a workbook; for a Google Sheet (no folder of its own), in the working dir.
-        base_dir = Path.cwd() if is_remote(self.ref) else Path(self.ref).resolve().parent
-        return mail_setup(self.settings, self.runtime, base_dir)
-
-    def lease(self) -> Lease:
-        """One sweep of this register at a time: a lock file beside the workbook (or in the working folder for a
-        Google Sheet, beside the sent-ledger)."""
-        return local_lease(self.ref)
+        return mail_setup(self.settings, self.runtime, self.folder)
 
 
 def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
@@ -363,18 +380,18 @@ class Deployment:
 
     schools: dict[str, School]
     runtime: Runtime
+    # `serve` on this computer: the page's GET reads a workbook the SENDCo has open; its POST's write still refuses.
+    read_while_open: bool = False
 
     def open_register(self, school: School) -> Register:
-        return open_register(school.register, self.runtime, school.settings)
+        return open_register(school.register, self.runtime, school.settings, read_while_open=self.read_while_open)
 
     def mail(self, school: School) -> MailSetup:
         # The function's own disk is gone after each run: KEEPER_STATE_DIR should be lasting storage (DEPLOY.md 4a).
         return mail_setup(school.settings, self.runtime, self.runtime.state_dir / school.id, school_id=school.id)
 
-    def lease(self, school: School) -> Lease:
-        """One sweep of a school at a time: a Cloud Storage object when KEEPER_LEASE_BUCKET is set, else a lock file
-        in KEEPER_STATE_DIR (lasting storage shared by every instance, DEPLOY.md 4a)."""
-        return school_lease(school.id, self.runtime)
+    def lease(self, school: School) -> adapters.Lease:  # KEEPER_LEASE_BUCKET's object, else a KEEPER_STATE_DIR file
+        return adapters.school_lease(school.id, self.runtime)
 
 
 def deployment(env: Env | None = None, *, register: str | None = None, config: str | None = None) -> Deployment:
@@ -419,7 +436,6 @@ __all__ = [
     "load_schools",
     "load_settings",
     "local",
-    "local_lease",
     "m365",
     "m365_for",
     "mail_deadline",
@@ -429,6 +445,6 @@ __all__ = [
     "publisher",
     "read_toml",
     "runtime",
-    "school_lease",
+    "today_from",
     "transport_for",
 ]

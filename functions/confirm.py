@@ -20,7 +20,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -45,7 +45,7 @@ from sheet_schema.contributions import (
 )
 from sheet_schema.fields import normalise_header
 
-from .evaluate import evaluate
+from .evaluate import Evaluation, evaluate
 from .links import (
     LinkClaim,
     LinkConfigError,
@@ -57,6 +57,7 @@ from .links import (
     LinkWrongSchool,
 )
 from .settings import DEFAULT_SENDCO_NAME, School, SettingsError
+from .sweep import outstanding_plan
 
 log = logging.getLogger("review_keeper.confirm")
 
@@ -169,6 +170,8 @@ class _Located:
     claim: LinkClaim
     pupils: list[Any] | None
     sheet: str = CONTRIBUTIONS_SHEET  # the tab's title as the SENDCo typed it ("contributions" is the same tab)
+    evaluation: Evaluation | None = None  # None when the register could not be understood (the page still works)
+    contributions: tuple[Contribution, ...] = ()
 
 
 class _Problem(Exception):
@@ -338,10 +341,12 @@ class Confirmations:
         if contribution is None:
             raise self._problem("not_found", 404, school)
         try:
-            pupils: list[Any] | None = evaluate(data, today=today, settings=school.settings).pupils
+            evaluation: Evaluation | None = evaluate(data, today=today, settings=school.settings)
         except RegisterError:
-            pupils = None  # the page can still say who it is from the Contributions row alone
-        return _Located(school, register, contribution, claim, pupils, sheet.title if sheet else CONTRIBUTIONS_SHEET)
+            evaluation = None  # the page can still say who it is from the Contributions row alone
+        pupils: list[Any] | None = evaluation.pupils if evaluation is not None else None
+        title = sheet.title if sheet else CONTRIBUTIONS_SHEET
+        return _Located(school, register, contribution, claim, pupils, title, evaluation, tuple(contributions))
 
     def _guarded(self, action: Callable[[], ConfirmPage], what: str) -> ConfirmPage:
         try:
@@ -354,6 +359,15 @@ class Confirmations:
             page = ConfirmPage("unavailable", 503, self._school_context(None))
         log.info("confirm %s: %s", what, page.kind, extra={"outcome": page.kind, "status": page.status})
         return page
+
+    def _outstanding(self, located: _Located, today: date) -> list[WritePlan]:
+        """ "AR outstanding" with this contribution received, in the same write as Received (docs/register.md s6)."""
+        if located.evaluation is None:
+            return []
+        key = located.contribution.key
+        now = [replace(c, received=today) if c.key == key else c for c in located.contributions]
+        plan = outstanding_plan(located.evaluation, now, today=today, settings=located.school.settings)
+        return [plan] if plan is not None else []
 
     # ------------------------------------------------------------------ the two requests
 
@@ -379,7 +393,7 @@ class Confirmations:
                 return ConfirmPage("already", 200, context)
             today = self.today()
             plan = received_plan(located.contribution.key, today, clean_note(note), sheet=located.sheet)
-            result = located.register.write(plan)
+            result = located.register.write(plan, *self._outstanding(located, today))
             if located.contribution.key in result.missing_keys:
                 # Someone filled Received (or removed the row) between reading and writing: look again.
                 again = self._locate(token)

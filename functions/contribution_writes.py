@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from connectors.base import CellValue, CellWrite, WritePlan
-from sheet_schema.ar_columns import DATE_FORMAT
+from sheet_schema.ar_columns import DATE_FORMAT, column_width
 from sheet_schema.contributions import (
     CHASERS,
     CONTRIBUTION_HEADERS,
@@ -102,6 +102,8 @@ def contributions_write_plan(plan: _Planned, sent_keys: Iterable[str] | None = N
         # of duplicate rows: it is the one parse_contributions emails, so the only one whose Requested/Chasers moved.
         header_key=normalise_header,
         first_match_only=True,
+        # Widths for the columns the product adds (all of them when it creates the tab); the SENDCo's stay theirs.
+        column_widths={h: column_width(h) for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)},
     )
 
 

@@ -70,9 +70,11 @@ def run_demo(
     load_settings: Callable[[Path], Settings],
     school_id: str = "",
     stream: TextIO = sys.stdout,
+    python: str = ".venv/bin/python",
 ) -> None:
     """Write the demo register (`write_register(out, today=...)`, scripts/make_demo.py) and its settings, sweep it into
-    an outbox folder and say what to look at. `school_id` is KEEPER_SCHOOL_ID, so `serve` accepts the demo's links."""
+    an outbox folder and say what to look at. `school_id` is KEEPER_SCHOOL_ID, so `serve` accepts the demo's links.
+    `python`: the interpreter the hint names, the one running now (a bare `python` may lack the packages)."""
 
     def say(text: str = "") -> None:
         print(text, file=stream)
@@ -111,6 +113,6 @@ def run_demo(
     eml = first_link_email(outbox)
     if eml is not None:
         say(
-            f"To try a contributor's link, run  KEEPER_LINK_SECRET={DEMO_SECRET} python main.py serve {out}  and open "
+            f"To try a contributor's link, run  KEEPER_LINK_SECRET={DEMO_SECRET} {python} main.py serve {out}  and open "
             f'the link in {eml}, then press "I\'ve sent it": the Received cell on its Contributions row fills in.'
         )

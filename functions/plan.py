@@ -3,7 +3,7 @@ write the suggestions back in one write (docs/register.md s5). Adapters and sett
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -76,6 +76,32 @@ def plan_inputs(evaluation: Evaluation, today: date) -> tuple[list[ReviewToPlace
     return reviews, booked
 
 
+def booked_warnings(evaluation: Evaluation, today: date, is_school_day: Callable[[date], bool]) -> list[str]:
+    """Booked meetings the plan counts but cannot stand behind: after the review's deadline (docs/rules.md s6), or on
+    a day the school is closed (docs/rules.md s2). One sentence each, naming the row, the date and why."""
+    out: list[str] = []
+    for pupil in evaluation.pupils:
+        clock = pupil.clock
+        if clock is None or pupil.status in _NOT_PLANNED or not clock.meeting_is_planned or clock.meeting_date < today:
+            continue
+        why: list[str] = []
+        if clock.meeting_date > clock.meeting_target:
+            why.append(f"after the review's deadline ({format_date(clock.meeting_target)})")
+        if not is_school_day(clock.meeting_date):
+            why.append("on a day the school is closed (a weekend, bank holiday or closure)")
+        fix = (
+            f"choose a school day on or before {format_date(clock.meeting_target)}"
+            if clock.meeting_target >= today
+            else "the deadline has passed: bring it forward to the first school day two weeks' notice allows"
+        )
+        if why:
+            out.append(
+                f"row {pupil.record.row}: {pupil.record.short_name}: the planned meeting on "
+                f"{format_date(clock.meeting_date)} is {' and '.join(why)}; {fix}."
+            )
+    return out
+
+
 def la_warnings(evaluation: Evaluation, sheets: Sequence[tuple[str, list[list[CellValue]]]]) -> list[str]:
     """The LA's termly list compared with the register's active pupils (CoP 9.172). LAListError: no sheet of the file
     has a recognisable header."""
@@ -138,6 +164,7 @@ def run_plan(
     if not reviews and not booked:
         run.warnings.append("The register has no active pupils to plan: every row is left, ceased or has errors.")
     names = {r.row: r.name for r in reviews}
+    run.warnings += booked_warnings(evaluation, today, calendar.is_school_day)
     run.warnings += [f"row {u.row}: {names.get(u.row, '')}: {u.reason}." for u in plan.unschedulable]
     run.warnings += la_notes
     upns = {p.record.row: p.record.upn for p in evaluation.pupils}

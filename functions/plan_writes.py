@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from connectors.base import CellValue, CellWrite, WritePlan
 from functions.capacity import Plan, Suggestion, WeekLoad
 from review_rules.dates import format_date
-from sheet_schema.ar_columns import AR_SUGGESTED, DATE_FORMAT
+from sheet_schema.ar_columns import AR_SUGGESTED, AR_WIDTHS, DATE_FORMAT, column_width
 from sheet_schema.cells import CellError, parse_date
 from sheet_schema.fields import normalise_header
 from sheet_schema.header import find_header
@@ -32,6 +32,8 @@ PLAN_HEADERS: tuple[str, ...] = (
     "Load",
     "Hours before the plan",
 )
+# The usual content of the Plan tab's wider columns, in characters (the others fit their header).
+_PLAN_CHARS = {WEEK_HEADER: 10, "Meetings": 48, "Requests for advice": 40, "Invitations and papers": 40}
 # When a header is missing, the planned meeting column is added with a name the register parser recognises.
 PLANNED_HEADER = "Planned meeting"
 # Red over capacity, amber from 90%, green below (the AR status colours, docs/register.md s5).
@@ -86,6 +88,8 @@ def register_plan(
         header_key=normalise_header,
         # The SENDCo's planned meeting column is theirs: only its value is set (and only when blank).
         owned_headers=frozenset({AR_SUGGESTED}),
+        # A date fits and the header is whole (docs/register.md s5); a planned meeting column added here too.
+        column_widths={AR_SUGGESTED: AR_WIDTHS[AR_SUGGESTED], planned: column_width(planned, 10)},
     )
 
 
@@ -196,6 +200,8 @@ def tab_plan(plan: Plan, existing: Sequence[Sequence[CellValue]] | None) -> Writ
         header_key=normalise_header,
         # The Plan tab is the product's: its fills (load against capacity) are reset on every write.
         owned_headers=frozenset(PLAN_HEADERS),
+        # Readable on first sight: dates fit, the lists of names have room (docs/register.md s5).
+        column_widths={h: column_width(h, _PLAN_CHARS.get(h)) for h in PLAN_HEADERS},
     )
 
 

@@ -7,6 +7,7 @@ report never replaces the register, a file that is not one of ours, or a file op
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from datetime import date
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from connectors.base import Register, RegisterError
 from reports.common import contribution_lines
+from sheet_schema.ar_columns import AR_ISSUES
 from sheet_schema.contributions import find_contributions_tab, parse_contributions
 from sheet_schema.model import ReviewedPupil
 
@@ -151,9 +153,12 @@ def records_job(
     evaluation, contributions = _evaluate(register, today, settings)
     chosen = select_pupils(evaluation.pupils, pupil)
     if pupil is not None and chosen[0].clock is None:
-        raise RegisterError(
-            f"row {chosen[0].record.row} has problems to fix before a record can be made: see its AR issues column."
-        )
+        row = chosen[0].record.row
+        if AR_ISSUES in evaluation.header.ar_columns:
+            raise RegisterError(f"row {row} has problems to fix before a record can be made: see its AR issues column.")
+        # A register never swept has no AR issues column to point to: the problems themselves, then.
+        problems = " ".join(re.sub(r"^row \d+: ", "", e) for e in chosen[0].errors)
+        raise RegisterError(f"row {row} has problems to fix before a record can be made: {problems}")
     from reports.record import record_file_name
 
     for p in chosen:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from connectors.files import SaveInterrupted
+from connectors.files import SaveInterrupted, stop_on_sigterm
 from connectors.web_server import build_server
 
 Reply = tuple[str, int, dict[str, str]]
@@ -70,4 +70,4 @@ def stopped_message(exc: KeyboardInterrupt) -> tuple[str, int]:
     return f"stopped by {_SIGNAL_NAMES.get(signum, 'a signal')} {what}. {notes}".strip(), 128 + signum
 
 
-__all__ = ["serve", "stopped_message", "wsgi_app"]
+__all__ = ["serve", "stop_on_sigterm", "stopped_message", "wsgi_app"]

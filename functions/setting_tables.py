@@ -168,3 +168,25 @@ class Runtime:
     m365_tenant: str = ""
     m365_token_cache: str = ""
     token_key: str = field(default="", repr=False)
+
+
+def lease_settings(bucket: str, emulator_host: str, wait: str) -> dict[str, Any]:
+    """Runtime's lease fields from KEEPER_LEASE_BUCKET, STORAGE_EMULATOR_HOST and KEEPER_LEASE_WAIT (as given)."""
+    bucket = bucket.strip().removeprefix("gs://").strip("/")
+    return {"lease_bucket": bucket, "storage_emulator_host": emulator_host.strip(), "lease_wait": lease_wait_from(wait)}
+
+
+def lease_wait_from(text: str) -> float:
+    """KEEPER_LEASE_WAIT: seconds a sweep waits for another sweep of the same register (default 20, 0 to 600)."""
+    if not text.strip():
+        return 20.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 600:
+        raise SettingsError(
+            f'KEEPER_LEASE_WAIT is "{text.strip()}"; give the seconds a sweep waits for another one on the same '
+            "register, from 0 to 600, e.g. 20."
+        )
+    return seconds

@@ -22,14 +22,14 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from typing import Any
 
 from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan
 from connectors.lease import DEFAULT_WAIT, Lease, held
 from connectors.mail import MailTransport, OutboxTransport
-from sheet_schema.ar_columns import AR_HEADERS, DATE_FORMAT, ar_row
+from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
@@ -146,6 +146,30 @@ def write_plan(
         header_key=normalise_header,
         # The product's own columns (docs/register.md s5): their whole look is reset on every run.
         owned_headers=frozenset(AR_HEADERS),
+        # Wide enough for their dates and sentences on first sight (docs/register.md s5); the SENDCo's own widths stay.
+        column_widths={h: AR_WIDTHS[h] for h in AR_HEADERS},
+    )
+
+
+def outstanding_plan(
+    evaluation: Evaluation, contributions: Iterable[Contribution], *, today: date, settings: Settings
+) -> WritePlan | None:
+    """The AR outstanding cells alone, from `contributions` as they now stand (outstanding_by_pupil, the one builder):
+    the confirmation page writes them in the same write as Received, so the register never lists as awaited a
+    contribution that came. None when the register has no AR outstanding column yet: confirming never adds a column
+    (the next sweep does)."""
+    if AR_OUTSTANDING not in evaluation.header.ar_columns:
+        return None
+    outstanding = outstanding_by_pupil(contributions, evaluation.pupils)
+    full = write_plan(
+        evaluation, today=today, checked_at=datetime(2000, 1, 1, tzinfo=UTC), settings=settings, outstanding=outstanding
+    )
+    return replace(
+        full,
+        headers=(AR_OUTSTANDING,),
+        rows={key: {AR_OUTSTANDING: cells[AR_OUTSTANDING]} for key, cells in full.rows.items()},
+        owned_headers=frozenset({AR_OUTSTANDING}),
+        column_widths={},
     )
 
 
@@ -188,13 +212,10 @@ def run_sweep(
     `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
     and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take.
 
-    `lease` (functions/bootstrap.py builds it): the whole sweep, from reading the register to writing it, runs holding
-    it, so a second sweep of the same register waits up to `lease_wait` seconds, then raises SweepAlreadyRunning
-    having sent and written nothing (issue 10 item 6); the sent-ledger, read afresh before each send (send_all), is
-    then read under the lease too. A dry run takes no lease: it changes nothing."""
+    `lease`: held from the read to the write, so a second sweep waits up to `lease_wait` s, then raises
+    SweepAlreadyRunning having done nothing (issue 10 item 6; send_all re-reads the ledger under it). Not for dry runs."""
 
-    guard = held(lease, wait=lease_wait) if lease is not None and not dry_run else contextlib.nullcontext()
-    with guard:
+    with held(lease, wait=lease_wait) if lease is not None and not dry_run else contextlib.nullcontext():
         data = register.read()
         evaluation = evaluate(data, today=today, settings=settings)
         result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
@@ -303,9 +324,7 @@ def _email_step(
     if dry_run:
         report.sent = plan.emails_json()
         return [], dict(plan.outstanding)
-    if before_sending is not None:
-        # The register must still be writable (not opened in Excel since the read): refused now, before this step's
-        # emails and the LA step's after it, nothing has gone (issue 10 item 14).
+    if before_sending is not None:  # opened in Excel since the read? refused now, before any email (issue 10 item 14)
         before_sending()
     has_name = bool(parseaddr(transport.sender)[0])
     outcomes = send_all(
@@ -409,6 +428,7 @@ __all__ = [
     "ordered_by_urgency",
     "outstanding_after",
     "outstanding_from_tab",
+    "outstanding_plan",
     "previous_statuses",
     "pupil_json",
     "review_pupil",

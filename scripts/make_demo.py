@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from review_rules.school_days import calendar_for
 from sheet_schema.cells import upn_check_letter
 
 HEADERS = [
@@ -55,6 +56,13 @@ def dob_for_year(year: int, today: date, month: int, day: int) -> date:
 def upn(serial: int) -> str:
     body = f"80120{serial:07d}"
     return upn_check_letter("A" + body) + body  # the check letter ignores the first character
+
+
+def meeting_day(d: date) -> date:
+    """A booked meeting falls on a school day, as a real one would: the school day on or before `d` (earlier, so a
+    meeting booked in time stays in time). A demo run on a Sunday would otherwise book one for a Saturday, and the
+    product rightly warns of a meeting on a non-school day (docs/register.md s4)."""
+    return calendar_for(None).school_day_on_or_before(d)
 
 
 def _rows(today: date) -> list[list[object]]:
@@ -150,10 +158,10 @@ def _rows(today: date) -> list[list[object]]:
     add("Lily Marchetti", 18, dob_for_year(7, t, 9, 9), "Y7", ago(700), ago(20), None, None, report=ago(10))
     add("Theo Abubakar", 19, dob_for_year(8, t, 4, 28), "Y8", ago(600), ago(100), ago(80), "Amend", report=ago(90))
     # A meeting already booked, one of them too late.
-    add("Evie Lawson", 20, dob_for_year(2, t, 5, 5), "Y2", ago(500), ago(330), ago(310), "Maintain", planned=ahead(20),
-        report=ago(320))  # fmt: skip
+    add("Evie Lawson", 20, dob_for_year(2, t, 5, 5), "Y2", ago(500), ago(330), ago(310), "Maintain",
+        planned=meeting_day(ahead(20)), report=ago(320))  # fmt: skip
     add("Arthur Quinn", 21, dob_for_year(6, t, 12, 1), "Y6", ago(800), ago(300), ago(280), "Maintain",
-        planned=ahead(150), report=ago(290))  # fmt: skip
+        planned=meeting_day(ahead(150)), report=ago(290))  # fmt: skip
     # Left the school: nothing to do.
     add("Harper Doyle", 22, dob_for_year(9, t, 3, 30), "Y9", ago(900), ago(200), ago(180), "Maintain", status="Left")
     # Rows with problems the SENDCo needs to fix.

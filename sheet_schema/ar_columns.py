@@ -71,6 +71,57 @@ TIMESTAMP_FORMAT = "dd/mm/yyyy hh:mm"
 
 _TRANSFER_NAMES = {-1: "Nursery to Reception", 0: "Reception to Y1"}
 
+# Column widths, in Excel's unit (characters of the default font; Sheets gets pixels from the same figure): what each
+# product column holds must show on first sight in Excel, LibreOffice and Google Sheets (docs/register.md s5). A date
+# column at the default width (8.43) shows "###" in LibreOffice and Excel, and headers are cut. Per header: the
+# longest usual content in characters (a date "dd/mm/yyyy" is 10, a timestamp 16); the width also fits the header in
+# bold. Next action, after meeting and issues are long sentences: wide enough for the usual one, not wrapped, so the
+# SENDCo's row heights never change (longer text is clipped at the cell edge, never "###", and reads in full in the
+# formula bar).
+_CONTENT_CHARS: dict[str, int] = {
+    AR_STATUS: 8,  # "DUE SOON"
+    AR_HOLD_BY: 10,
+    AR_WINDOW_ENDS: 10,
+    AR_NEXT_ACTION: 80,  # "Move the planned meeting to on or before Fri 7 Nov 2025: it is after the deadline"
+    AR_YEAR9: 12,  # "PfA required"
+    AR_PHASE: 44,  # "Y11 to post-16: plan final by 31 Mar 2026"
+    AR_AFTER: 84,  # "Amended plan was due Thu 9 Apr 2026: add a column 'Final amended plan' to record it"
+    AR_OUTSTANDING: 30,
+    AR_ISSUES: 70,
+    AR_CHECKED: 16,
+    AR_INVITED_FOR: 10,
+    AR_SUGGESTED: 10,
+}
+# The Contributions tab's columns, when the product creates the tab or one of its missing columns (docs/register.md
+# s6): keyed by header in lower case, as the tab's own header names are matched.
+_CONTRIBUTION_CHARS: dict[str, int] = {
+    "pupil": 14,  # a UPN is 13 characters
+    "role": 14,
+    "name": 18,
+    "email": 30,
+    "requested": 10,
+    "received": 10,
+    "chasers": 7,
+    "last chased": 10,
+    "notes": 30,
+}
+# Bold header text is about a tenth wider than plain; 2 characters of margin keep it clear of the cell edge.
+_HEADER_BOLD = 1.1
+_MARGIN = 2.0
+
+
+def column_width(header: str, content_chars: int | None = None) -> float:
+    """The width (Excel characters) of a column the product owns or creates, headed `header`: its content's usual
+    length (`content_chars`, else the AR table above, else the header's own) or the bold header, whichever is wider."""
+    if content_chars is None:
+        content_chars = _CONTENT_CHARS.get(header, _CONTRIBUTION_CHARS.get(header.strip().casefold(), 0))
+    content = content_chars
+    # Never narrower than the sheet's default (8.43): a short header ("Load") over a number must still fit it.
+    return round(max(content, len(header) * _HEADER_BOLD, 8) + _MARGIN, 1)
+
+
+AR_WIDTHS: dict[str, float] = {h: column_width(h) for h in (*AR_HEADERS, AR_INVITED_FOR, AR_SUGGESTED)}
+
 
 @dataclass(frozen=True)
 class ARValue:

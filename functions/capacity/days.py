@@ -21,6 +21,11 @@ def monday_of(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
+def academic_year(d: date) -> int:
+    """The year the academic year containing `d` starts in (1 September, docs/rules.md s3)."""
+    return d.year if d.month >= 9 else d.year - 1
+
+
 class PlanCalendar:
     """School days (from the school's calendar) combined with the SENDCo's availability, from `today`."""
 
@@ -52,6 +57,28 @@ class PlanCalendar:
             if any(self.is_school_day(monday + timedelta(days=i)) for i in range(DAYS_IN_SCHOOL_WEEK)):
                 counted += 1
                 if counted >= school_weeks:
+                    break
+            monday += timedelta(weeks=1)
+        return monday + timedelta(days=6)
+
+    def school_weeks_before(self, d: date, weeks: int) -> date:
+        """`d` moved back `weeks` school weeks: weeks with no school day (holidays) are not counted."""
+        monday, counted = monday_of(d), 0
+        for _ in range(MAX_WEEKS * 2):
+            if counted >= weeks:
+                break
+            monday -= timedelta(weeks=1)
+            if any(self.is_school_day(monday + timedelta(days=i)) for i in range(DAYS_IN_SCHOOL_WEEK)):
+                counted += 1
+        return d - (monday_of(d) - monday)
+
+    def school_weeks_after(self, d: date, weeks: int) -> date:
+        """The last day of the `weeks`-th school week from `d`'s own week (which counts): holidays are not counted."""
+        monday, counted = monday_of(d), 0
+        for _ in range(MAX_WEEKS * 2):
+            if any(self.is_school_day(monday + timedelta(days=i)) for i in range(DAYS_IN_SCHOOL_WEEK)):
+                counted += 1
+                if counted >= weeks:
                     break
             monday += timedelta(weeks=1)
         return monday + timedelta(days=6)

@@ -16,6 +16,7 @@ class Claim:
     early: bool  # Year 9+ / transfer: earliest day first; others latest first
     groups: tuple[str, ...] = ()
     keep: int | None = None  # the day the last plan suggested, tried first
+    aim: int | None = None  # a Year 9+ / transfer review's preferred day (docs/rules.md s11): nearest first
 
 
 def assign_days(claims: Sequence[Claim], room: Mapping[int, int]) -> dict[int, int]:
@@ -28,6 +29,10 @@ def assign_days(claims: Sequence[Claim], room: Mapping[int, int]) -> dict[int, i
 
     def preference(c: Claim) -> list[int]:
         default = list(c.days) if c.early else list(reversed(c.days))
+        if c.aim is not None:
+            # Nearest the aim, the later of two equally near: a later day keeps the longer lead for advice.
+            aim = c.aim
+            default = sorted(c.days, key=lambda d: (abs(d - aim), -d))
         near: list[int] = [c.keep] if c.keep is not None else []
         for g in c.groups:
             for d in placed_in_group[g]:

@@ -59,6 +59,9 @@ class Suggestion:
     hours: float
     heavy: bool
     short_lead: bool  # requests_from has passed: advice is requested at once, with less than the usual lead time
+    # Past its deadline (or too near it to give two weeks' notice): also in the plan's unschedulable list; this is the
+    # soonest lawful date the plan could fit, to book first (docs/rules.md s11).
+    overdue: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,7 @@ class Suggestion:
             "hours": self.hours,
             "year9_or_transfer": self.heavy,
             "short_lead": self.short_lead,
+            "overdue": self.overdue,
         }
 
 

@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from functions.capacity_settings import STAGES, CapacitySettings
-from review_rules.dates import format_date
 
-from .days import PlanCalendar
+from .days import PlanCalendar, academic_year
+from .explain import explain, no_slot, too_late
 from .matching import Claim, assign_days
 from .model import (
     BookedReview,
@@ -24,6 +24,22 @@ from .model import (
     WeekLoad,
 )
 from .solver import Problem, Slot, solve
+
+# docs/rules.md s11: how far the "Year 9+ and transfer reviews earlier" preference may pull a review before its deadline.
+# Six school weeks is half a term: enough to hold these longer reviews before the end-of-term rush and to leave the LA
+# time for the amendments a transfer needs, while a cycle creeps at most that much in a year (and not at all when the
+# capacity allows the full lead: see _aim).
+EARLIER_SCHOOL_WEEKS = 6
+# docs/rules.md s11: a review past its deadline is held within this many school weeks of the earliest lawful day (its
+# own week counting), the soonest that fits the hours: it is already unlawful, so the capacity may not push it further.
+OVERDUE_SCHOOL_WEEKS = 4
+# docs/rules.md s11, drift: each day before the deadline costs 1, each beyond two weeks 3 more, so the plan spreads
+# the earliness capacity forces over many reviews a few days each rather than moving a few cycles weeks earlier.
+DRIFT_FREE_DAYS, DRIFT_STEEP = 14, 3
+
+
+def drift_cost(days_early: int) -> int:
+    return days_early + DRIFT_STEEP * max(0, days_early - DRIFT_FREE_DAYS)
 
 
 def _stage_weeks(cal: PlanCalendar, stages: StageDates, *, booked: bool) -> dict[str, int | None]:
@@ -96,18 +112,31 @@ def plan_year(
     to_place: list[ReviewToPlace] = []
     unschedulable: list[Unschedulable] = []
     later: list[int] = []
+    overdue: set[int] = set()
     for r in reviews:
         if r.meeting_target > cal.horizon_end:
             later.append(r.row)
         elif lawful_from is None or r.meeting_target < lawful_from:
-            unschedulable.append(_too_late(r, cal, lawful_from))
+            # Listed as unschedulable (it cannot be held in time) and still planned: the soonest lawful date it fits.
+            unschedulable.append(too_late(r, cal, lawful_from))
+            if lawful_from is not None:
+                to_place.append(r)
+                overdue.add(r.row)
         else:
             to_place.append(r)
 
-    last_day = max((r.meeting_target for r in to_place), default=today)
+    overdue_end = cal.school_weeks_after(lawful_from or today, OVERDUE_SCHOOL_WEEKS)
+    last_day = max([r.meeting_target for r in to_place] + ([overdue_end] if overdue else []), default=today)
     days = cal.meeting_days(lawful_from, last_day) if lawful_from else []
-    slots = [_slots(cal, r, [d for d in days if d <= r.meeting_target], heavy_minutes, light_minutes) for r in to_place]
-    week_count = max([cal.week_index(cal.horizon_end + timedelta(days=21))] + [w + 1 for w in base]) + 1
+    own_days = [_days_of(r, days, r.row in overdue, overdue_end) for r in to_place]
+    aims = [
+        _aim(cal, r, ds) if r.heavy and r.row not in overdue else None for r, ds in zip(to_place, own_days, strict=True)
+    ]
+    slots = [
+        _slots(cal, r, ds, heavy_minutes, light_minutes, overdue=r.row in overdue, aim=aim)
+        for r, ds, aim in zip(to_place, own_days, aims, strict=True)
+    ]
+    week_count = max([cal.week_index(max(cal.horizon_end, last_day) + timedelta(days=21))] + [w + 1 for w in base]) + 1
     capacity = {w: cal.capacity_minutes(w, weekly) for w in range(week_count)}
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(to_place):
@@ -116,6 +145,7 @@ def plan_year(
     problem = Problem(
         slots=slots,
         heavy=[r.heavy for r in to_place],
+        overdue=[r.row in overdue for r in to_place],
         meetings_left_day={d.toordinal(): max(0, settings.meetings_per_day - day_used[d.toordinal()]) for d in days},
         meetings_left_week={
             w: max(0, settings.meetings_per_week - week_used[w]) for w in {cal.week_index(d) for d in days}
@@ -137,13 +167,14 @@ def plan_year(
     else:
         report, choice = SolverReport("NOT_RUN", 0.0, 0.0), ()
 
-    day_of = _days_for(to_place, slots, choice, problem.meetings_left_day)
+    day_of = _days_for(to_place, slots, choice, problem.meetings_left_day, overdue, aims)
     suggestions: list[Suggestion] = []
     load = dict(base)
     meetings = defaultdict(int, week_used)
     for i, (r, k) in enumerate(zip(to_place, choice, strict=True)):
         if k is None:
-            unschedulable.append(_no_slot(r, cal, lawful_from, settings))
+            if r.row not in overdue:  # an overdue review is listed already
+                unschedulable.append(no_slot(r, cal, lawful_from, settings))
             continue
         slot = slots[i][k]
         day = date.fromordinal(day_of[i])
@@ -167,6 +198,7 @@ def plan_year(
                 hours=_hours(total),
                 heavy=r.heavy,
                 short_lead=stages.requests_from < today,
+                overdue=r.row in overdue,
             )
         )
     baseline = _baseline(cal, reviews, lawful_from, base, heavy_minutes, light_minutes)
@@ -185,7 +217,7 @@ def plan_year(
         )
         for w in range(last_week + 1)
     )
-    suggestions.sort(key=lambda s: (s.suggested_meeting, s.row))
+    suggestions.sort(key=lambda s: (not s.overdue, s.suggested_meeting, s.row))
     unschedulable.sort(key=lambda u: u.row)
     return Plan(
         today=today,
@@ -201,22 +233,64 @@ def plan_year(
     )
 
 
+def _days_of(r: ReviewToPlace, days: Sequence[date], overdue: bool, overdue_end: date) -> list[date]:
+    """The days a review may take: up to its deadline (an overdue one: the first OVERDUE_SCHOOL_WEEKS school weeks). A phase
+    transfer review stays in its deadline's academic year (reg 18: the transfer review is that year's review), unless
+    that year has no lawful day left before the deadline."""
+    if overdue:
+        return [d for d in days if d <= overdue_end]
+    own = [d for d in days if d <= r.meeting_target]
+    if r.transfer:
+        same_year = [d for d in own if academic_year(d) >= academic_year(r.meeting_target)]
+        return same_year or own
+    return own
+
+
+def _aim(cal: PlanCalendar, r: ReviewToPlace, days: Sequence[date]) -> date | None:
+    """Where "Year 9+ and transfer reviews earlier" aims (docs/rules.md s11): the earliest day that is no more than
+    EARLIER_SCHOOL_WEEKS school weeks before the deadline and leaves the full ten weeks for advice; the latest day
+    when no day does (the longest lead there is)."""
+    if not days:
+        return None
+    floor = cal.school_weeks_before(r.meeting_target, EARLIER_SCHOOL_WEEKS)
+    full_lead = next((d for d in days if d >= floor and cal.stages(d, True).requests_from >= cal.today), None)
+    return days[-1] if full_lead is None else max(days[0], full_lead)
+
+
 def _slots(
-    cal: PlanCalendar, r: ReviewToPlace, days: Sequence[date], heavy: dict[str, int], light: dict[str, int]
+    cal: PlanCalendar,
+    r: ReviewToPlace,
+    days: Sequence[date],
+    heavy: dict[str, int],
+    light: dict[str, int],
+    *,
+    overdue: bool = False,
+    aim: date | None = None,
 ) -> list[Slot]:
-    """The review's lawful days grouped into slots: same week, same preparation weeks (solver.py)."""
+    """The review's lawful days grouped into slots: same week, same preparation weeks (solver.py). `earliness` is an
+    overdue review's days after its first lawful day, or a Year 9+ / transfer review's days from its aim; `lateness`
+    the drift cost of another review's days before its deadline."""
     grouped: dict[tuple[int, tuple[tuple[int, int], ...]], list[date]] = defaultdict(list)
     for d in days:
         weeks = _stage_weeks(cal, cal.stages(d, r.heavy), booked=False)
         grouped[(cal.week_index(d), _minutes_by_week(weeks, heavy if r.heavy else light))].append(d)
     first = days[0] if days else r.meeting_target
+
+    def earliness(ds: Sequence[date]) -> int:
+        if overdue:
+            return (ds[0] - first).days
+        if aim is None:
+            return 0
+        return max(0, (ds[0] - aim).days, (aim - ds[-1]).days)
+
+    plain = not overdue and aim is None
     return [
         Slot(
             days=tuple(d.toordinal() for d in ds),
             week=week,
             minutes=minutes,
-            earliness=(ds[0] - first).days,
-            lateness=(r.meeting_target - ds[-1]).days,
+            earliness=earliness(ds),
+            lateness=drift_cost((r.meeting_target - ds[-1]).days) if plain else 0,
             moves=r.previous is not None and r.previous not in ds,
         )
         for (week, minutes), ds in sorted(grouped.items(), key=lambda item: item[1][0])
@@ -228,15 +302,28 @@ def _days_for(
     slots: Sequence[Sequence[Slot]],
     choice: Sequence[int | None],
     room: dict[int, int],
+    overdue: set[int],
+    aims: Sequence[date | None],
 ) -> dict[int, int]:
-    """Each scheduled review's day (date ordinal), week by week (matching.py)."""
+    """Each scheduled review's day (date ordinal), week by week (matching.py): overdue reviews their earliest day,
+    Year 9+ and transfer reviews the nearest their aim, others their latest."""
     by_week: dict[int, list[Claim]] = defaultdict(list)
     for i, k in enumerate(choice):
         if k is not None:
             slot = slots[i][k]
             previous = reviews[i].previous
             keep = previous.toordinal() if previous is not None and previous.toordinal() in slot.days else None
-            by_week[slot.week].append(Claim(i, slot.days, reviews[i].heavy, reviews[i].groups, keep))
+            aim = aims[i]
+            by_week[slot.week].append(
+                Claim(
+                    i,
+                    slot.days,
+                    reviews[i].row in overdue,
+                    reviews[i].groups,
+                    keep,
+                    aim.toordinal() if aim is not None else None,
+                )
+            )
     day_of: dict[int, int] = {}
     for claims in by_week.values():
         day_of.update(assign_days(claims, room))
@@ -265,61 +352,6 @@ def _baseline(
         for week, minutes in _minutes_by_week(weeks, heavy_minutes if r.heavy else light_minutes):
             out[week] = out.get(week, 0) + minutes
     return out
-
-
-def _too_late(r: ReviewToPlace, cal: PlanCalendar, lawful_from: date | None) -> Unschedulable:
-    earliest = lawful_from or cal.earliest_lawful(cal.horizon_end + timedelta(weeks=26))
-    when = format_date(earliest) if earliest else "no day in the coming year"
-    if r.meeting_target < cal.today:
-        reason = (
-            f"past its deadline ({format_date(r.meeting_target)}): hold it as soon as possible; earliest lawful {when}"
-        )
-    else:
-        reason = (
-            f"cannot be held by its deadline ({format_date(r.meeting_target)}): with two weeks' notice (reg 20(3), "
-            f"20(4)) on a day you are available, the earliest lawful meeting is {when}"
-        )
-    return Unschedulable(r.row, r.name, reason, earliest, r.meeting_target)
-
-
-def _no_slot(r: ReviewToPlace, cal: PlanCalendar, lawful_from: date | None, s: CapacitySettings) -> Unschedulable:
-    return Unschedulable(
-        r.row,
-        r.name,
-        f"no meeting slot left between {format_date(lawful_from or cal.today)} and its deadline "
-        f"({format_date(r.meeting_target)}): meetings_per_day = {s.meetings_per_day} and meetings_per_week = "
-        f"{s.meetings_per_week} are full on every day you are available",
-        lawful_from,
-        r.meeting_target,
-    )
-
-
-def explain(
-    weeks: Sequence[WeekLoad], unschedulable: Sequence[Unschedulable], s: CapacitySettings, *, proven: bool = True
-) -> list[str]:
-    """Why the year does not fit, in sentences: which weeks are over and by how much, which reviews are left out.
-    `proven`: the solver proved the hours over cannot be reduced (else: the best plan found in the time limit)."""
-    lines: list[str] = []
-    over = [w for w in weeks if w.over_hours > 0]
-    if over:
-        total = round(sum(w.over_hours for w in over), 2)
-        lines.append(
-            f"{len(over)} week(s) need more than the hours available ({total:g} h over in all); "
-            + (
-                f"no lawful plan fits them inside weekly_hours = {s.weekly_hours:g}."
-                if proven
-                else f"the best plan found in {s.time_limit_seconds:g} s does not fit them inside weekly_hours = "
-                f"{s.weekly_hours:g} (a longer capacity.time_limit_seconds may do better)."
-            )
-        )
-        lines.extend(
-            f"Week of {format_date(w.week_start)}: {w.hours:g} h planned, {w.capacity_hours:g} h available "
-            f"({w.over_hours:g} h over)."
-            for w in over
-        )
-    for u in unschedulable:
-        lines.append(f"Row {u.row}: {u.reason}.")
-    return lines
 
 
 def loads_for(

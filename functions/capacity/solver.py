@@ -11,11 +11,14 @@ candidates), meetings per day, meetings per week.
 Soft, in order:
   1. unscheduled     reviews left without a date
   2. over_minutes    minutes planned beyond the hours available, summed over the weeks
-  3. heavy_late      Year 9+ and phase transfer reviews: days after their first lawful day (earlier is better)
-  4. groups_apart    pairs of siblings / shared-professional reviews not in the same week (the matching then puts
+  3. overdue_late    reviews past their deadline: days after their earliest lawful day (as soon as possible)
+  4. heavy_late      Year 9+ and phase transfer reviews: days from their aim, at most six school weeks before the
+                     deadline and never with a short lead the plan could avoid (planner.py _aim)
+  5. groups_apart    pairs of siblings / shared-professional reviews not in the same week (the matching then puts
                      them on the same or adjacent days where the week allows)
-  5. drift           other reviews: days before their deadline (as late as allowed, so cycles do not drift earlier)
-  6. moved           reviews whose suggestion from the last plan changes, though it would do as well: a plan run
+  6. drift           other reviews: days before their deadline, steeper past two weeks (as late as allowed, so
+                     cycles do not drift earlier; the earliness capacity forces is spread thin)
+  7. moved           reviews whose suggestion from the last plan changes, though it would do as well: a plan run
                      every month should not move meetings the SENDCo may already have pencilled in
 Lexicographic rather than weighted: weights that provably respect this order multiply past 10^20 for a large special
 school, beyond what the solver handles well; five short solves warm-started from each other stay fast.
@@ -33,9 +36,17 @@ from ortools.sat.python import cp_model
 
 from .model import StageResult
 
-OBJECTIVES: tuple[str, ...] = ("unscheduled", "over_minutes", "heavy_late", "groups_apart", "drift", "moved")
+OBJECTIVES: tuple[str, ...] = (
+    "unscheduled",
+    "over_minutes",
+    "overdue_late",
+    "heavy_late",
+    "groups_apart",
+    "drift",
+    "moved",
+)
 # Share of the time limit each objective may use; time an objective does not need passes on to the next.
-_SHARES = (1.0, 4.0, 2.0, 1.0, 2.0, 0.5)
+_SHARES = (1.0, 4.0, 1.0, 2.0, 1.0, 2.0, 0.5)
 # A group larger than this is linked member to next member (by deadline) rather than every member with every other.
 _PAIRWISE_GROUP = 4
 _PRESOLVE_MAX_SLOTS = 4000
@@ -48,8 +59,8 @@ class Slot:
     days: tuple[int, ...]  # date ordinals, ascending
     week: int  # the meeting's week index
     minutes: tuple[tuple[int, int], ...]  # (week index, minutes) the review adds to each week
-    earliness: int  # days from the review's first lawful day to this slot's first day
-    lateness: int  # days from this slot's last day to the review's deadline
+    earliness: int  # overdue: days after its first lawful day; Year 9+ / transfer: days from its aim (planner.py)
+    lateness: int  # other reviews: the drift cost of this slot's last day before the deadline (planner.py)
     moves: bool = False  # the review had a suggestion from the last plan, and this slot does not hold it
 
 
@@ -62,6 +73,10 @@ class Problem:
     base_minutes: dict[int, int]  # week -> minutes already committed by booked reviews
     capacity_minutes: dict[int, int]  # week -> minutes available
     groups: Sequence[Sequence[int]]  # review indexes that should meet on the same or adjacent days
+    overdue: Sequence[bool] = ()  # per review: past its deadline, to be held as soon as possible
+
+    def is_overdue(self, i: int) -> bool:
+        return bool(self.overdue) and self.overdue[i]
 
 
 @dataclass(frozen=True)
@@ -92,20 +107,22 @@ def load_of(problem: Problem, choice: Sequence[int | None]) -> dict[int, int]:
 
 
 def evaluate(problem: Problem, choice: Sequence[int | None]) -> tuple[int, ...]:
-    """The five objectives of a plan computed directly: the warm start's values, and the bound kept for an objective
+    """The objectives of a plan computed directly: the warm start's values, and the bound kept for an objective
     the solver could not improve in its time."""
     load = load_of(problem, choice)
     variable = {week for slots in problem.slots for s in slots for week, _ in s.minutes}
     over = sum(max(0, m - problem.capacity_minutes.get(w, 0)) for w, m in load.items() if w in variable)
-    heavy_late = sum(problem.slots[i][k].earliness for i, k in enumerate(choice) if k is not None and problem.heavy[i])
-    drift = sum(problem.slots[i][k].lateness for i, k in enumerate(choice) if k is not None and not problem.heavy[i])
+    chosen = [(i, problem.slots[i][k]) for i, k in enumerate(choice) if k is not None]
+    overdue_late = sum(s.earliness for i, s in chosen if problem.is_overdue(i))
+    heavy_late = sum(s.earliness for i, s in chosen if problem.heavy[i] and not problem.is_overdue(i))
+    drift = sum(s.lateness for _, s in chosen)
     apart = 0
     for a, b in pairs_of(problem):
         ka, kb = choice[a], choice[b]
         if ka is None or kb is None or problem.slots[a][ka].week != problem.slots[b][kb].week:
             apart += 1
     moved = sum(1 for i, k in enumerate(choice) if (problem.slots[i][k].moves if k is not None else _had(problem, i)))
-    return (sum(1 for k in choice if k is None), over, heavy_late, apart, drift, moved)
+    return (sum(1 for k in choice if k is None), over, overdue_late, heavy_late, apart, drift, moved)
 
 
 def _had(problem: Problem, i: int) -> bool:
@@ -127,26 +144,20 @@ def forced_over(problem: Problem) -> int:
     return sum(max(0, m - problem.capacity_minutes.get(w, 0)) for w, m in least.items() if w in variable)
 
 
-def heavy_late_floor(problem: Problem) -> int:
-    """A lower bound on heavy_late when every review is scheduled: the Year 9+ and transfer reviews need that many
-    distinct meeting places, and the best they can do is the earliest ones (every review's lawful days start on the
-    same first lawful day, notice being counted from today)."""
-    heavy = sum(1 for i, slots in enumerate(problem.slots) if problem.heavy[i] and slots)
-    if not heavy or not problem.meetings_left_day:
-        return 0
-    first = min(problem.meetings_left_day)
-    week_of = {d: s.week for slots in problem.slots for s in slots for d in s.days}
-    week_room = dict(problem.meetings_left_week)
-    places: list[int] = []
-    for day in sorted(problem.meetings_left_day):
-        week = week_of.get(day)
-        take = min(problem.meetings_left_day[day], week_room.get(week, 0)) if week is not None else 0
-        if week is not None:
-            week_room[week] = week_room.get(week, 0) - take
-        places.extend([day - first] * take)
-        if len(places) >= heavy:
-            break
-    return sum(places[:heavy])
+def least_cost(problem: Problem, name: str) -> int:
+    """A lower bound on overdue_late / heavy_late / drift when every review is scheduled: each review at its
+    cheapest slot, as if no other review were there."""
+    total = 0
+    for i, slots in enumerate(problem.slots):
+        if not slots:
+            continue
+        if (name == "overdue_late" and problem.is_overdue(i)) or (
+            name == "heavy_late" and problem.heavy[i] and not problem.is_overdue(i)
+        ):
+            total += min(s.earliness for s in slots)
+        elif name == "drift":
+            total += min(s.lateness for s in slots)
+    return total
 
 
 def _own_bound(problem: Problem, name: str, stages: Sequence[StageResult]) -> int:
@@ -155,23 +166,31 @@ def _own_bound(problem: Problem, name: str, stages: Sequence[StageResult]) -> in
         return 0
     if name == "over_minutes":
         return forced_over(problem)
-    if name == "heavy_late":
-        return heavy_late_floor(problem)
+    if name in ("overdue_late", "heavy_late", "drift"):
+        return least_cost(problem, name)
     return 0
 
 
 def greedy(problem: Problem) -> list[int | None]:
     """A quick plan keeping every hard constraint, to start the solver from: reviews in deadline order, each in the
-    latest slot (earliest for Year 9+ and transfers) with a free day that keeps its weeks inside the hours, else the
-    free slot that overloads least."""
+    latest slot (overdue reviews first, in their earliest slot; Year 9+ and transfers nearest their aim) with a free day
+    that keeps its weeks inside the hours, else the free slot that overloads least."""
     day_left = dict(problem.meetings_left_day)
     week_left = dict(problem.meetings_left_week)
     load = dict(problem.base_minutes)
     choice: list[int | None] = [None] * len(problem.slots)
-    order = sorted(range(len(problem.slots)), key=lambda i: problem.slots[i][-1].days[-1] if problem.slots[i] else 0)
+    order = sorted(
+        range(len(problem.slots)),
+        key=lambda i: (not problem.is_overdue(i), problem.slots[i][-1].days[-1] if problem.slots[i] else 0),
+    )
     for i in order:
         slots = problem.slots[i]
-        indexes = range(len(slots)) if problem.heavy[i] else range(len(slots) - 1, -1, -1)
+        if problem.is_overdue(i) or problem.heavy[i]:
+            # Earliest first: these reviews filling the quiet weeks early leaves the room near the deadlines to the
+            # others, which is what keeps the weeks inside the hours (the solver then moves them towards their aim).
+            indexes: Sequence[int] = range(len(slots))
+        else:
+            indexes = range(len(slots) - 1, -1, -1)
         best: tuple[int, int, int] | None = None  # (extra minutes over, position, slot index)
         for position, k in enumerate(indexes):
             s = slots[k]
@@ -225,6 +244,7 @@ def solve(problem: Problem, time_limit: float, workers: int = 2, seed: int = 0) 
     scheduled: list[cp_model.LinearExprT] = []
     load: dict[int, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
     heavy_terms: list[tuple[cp_model.IntVar, int]] = []
+    overdue_terms: list[tuple[cp_model.IntVar, int]] = []
     drift_terms: list[tuple[cp_model.IntVar, int]] = []
     kept: list[cp_model.IntVar] = []
     previous = 0
@@ -238,9 +258,11 @@ def solve(problem: Problem, time_limit: float, workers: int = 2, seed: int = 0) 
         for var, s in zip(row, slots, strict=True):
             for week, minutes in s.minutes:
                 load[week].append((var, minutes))
-            if problem.heavy[i] and s.earliness:
+            if problem.is_overdue(i) and s.earliness:
+                overdue_terms.append((var, s.earliness))
+            elif problem.heavy[i] and s.earliness:
                 heavy_terms.append((var, s.earliness))
-            elif not problem.heavy[i] and s.lateness:
+            if s.lateness:
                 drift_terms.append((var, s.lateness))
     _day_constraints(model, problem, x)
     over: dict[int, cp_model.IntVar] = {}
@@ -260,6 +282,7 @@ def solve(problem: Problem, time_limit: float, workers: int = 2, seed: int = 0) 
     objectives = (
         n - sum(scheduled),
         sum(over.values()) if over else 0,
+        sum(w * v for v, w in overdue_terms) if overdue_terms else 0,
         sum(w * v for v, w in heavy_terms) if heavy_terms else 0,
         sum(1 - t for t in together.values()) if together else 0,
         sum(w * v for v, w in drift_terms) if drift_terms else 0,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+ANCHOR_ENV = "KEEPER_TODAY_ANCHOR"
 
 
 def run_main(
@@ -16,6 +17,11 @@ def run_main(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python main.py ...` as a SENDCo would, in a child process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    # The tests' dates are fixed (2025-10-01 mostly) and --today must lie within a year of today: the date --today is
+    # checked against is pinned to the test's own --today, or every fixed date would become a "typo" a year after it
+    # was written (tests of that check pass their own anchor in `env`).
+    if "--today" in args:
+        full_env[ANCHOR_ENV] = args[args.index("--today") + 1]
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],

@@ -21,7 +21,9 @@ from tests.e2e.cloud_fixtures import app_client, contributions
 from tests.e2e.conftest import run_main
 
 TODAY = "2025-10-01"
-SERVE_LINE = re.compile(r"KEEPER_LINK_SECRET=(\S+) python main\.py serve (\S+)\s+and open the link in (\S+\.eml),")
+SERVE_LINE = re.compile(
+    r"KEEPER_LINK_SECRET=(\S+) \S*python\S* main\.py serve (\S+)\s+and open the link in (\S+\.eml),"
+)
 
 
 def link_in(eml: Path) -> str:

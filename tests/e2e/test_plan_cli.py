@@ -47,7 +47,7 @@ time_limit_seconds = 3
 """
 
 
-def _register(folder: Path, capacity: str = CAPACITY) -> Path:
+def _register(folder: Path, capacity: str = CAPACITY, extra: tuple[tuple, ...] = ()) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
@@ -55,7 +55,7 @@ def _register(folder: Path, capacity: str = CAPACITY) -> Path:
     ws.append(["Oakfield EHCP register 2026/27"])
     ws.append([])
     ws.append(HEADERS)
-    for name, dob, last, planned, family in ROWS:
+    for name, dob, last, planned, family in ROWS + list(extra):
         ws.append([name, dob, last, planned, family, "keep me"])
     path = folder / "register.xlsx"
     wb.save(path)
@@ -77,7 +77,10 @@ def test_plan_json_keeps_every_hard_constraint_and_writes_the_register(tmp_path:
     assert out["solver"]["status"] in ("OPTIMAL", "FEASIBLE")
     assert {"status", "seconds", "gap"} <= out["solver"].keys()
     suggestions = {s["row"]: s for s in out["suggestions"]}
-    assert set(suggestions) == set(TARGETS)
+    # Dan (row 7) is past his deadline: listed as unschedulable and still given the soonest lawful date, flagged.
+    assert set(suggestions) == set(TARGETS) | {7}
+    assert [row for row, s in suggestions.items() if s["overdue"]] == [7]
+    assert suggestions[7]["suggested_meeting"] == "2026-09-21"
     assert out["unschedulable"] == [
         {
             "row": 7,
@@ -93,10 +96,13 @@ def test_plan_json_keeps_every_hard_constraint_and_writes_the_register(tmp_path:
         assert set(s) >= {"row", "name", "suggested_meeting", "meeting_target", "requests_from", "invites_by"}
         assert set(s) >= {"papers_by", "hours"}
         m = date.fromisoformat(s["suggested_meeting"])
-        assert date.fromisoformat(s["meeting_target"]) == TARGETS[row]
         assert school_day(m)
         assert m.weekday() in (0, 1, 2, 3)
-        assert TODAY <= m <= TARGETS[row]
+        if row == 7:
+            assert date(2026, 9, 21) <= m  # the earliest lawful day: two weeks' notice from today
+        else:
+            assert date.fromisoformat(s["meeting_target"]) == TARGETS[row]
+            assert TODAY <= m <= TARGETS[row]
         notice = on_or_before(m - timedelta(days=14))
         assert date.fromisoformat(s["invites_by"]) == notice >= TODAY
         assert date.fromisoformat(s["papers_by"]) == notice
@@ -172,6 +178,60 @@ def test_plan_json_keeps_every_hard_constraint_and_writes_the_register(tmp_path:
     assert len(weeks) == len(set(weeks)) > 20
 
 
+def test_booked_meetings_after_the_deadline_or_on_a_closed_day_are_warned(tmp_path: Path) -> None:
+    """Booked meetings are counted but not moved; one that breaks the deadline or falls on a closed day is named."""
+    extra = (
+        # Deadline Thu 22 Oct 2026 (as Amy's); Sat 24 Oct 2026: after it, and a weekend.
+        ("Ida Inns", Y3, datetime(2025, 11, 20), datetime(2026, 10, 24), None),
+        # Deadline Mon 4 Jan 2027 (as Cal's); Tue 22 Dec 2026 is in the Christmas closure (docs/rules.md s2).
+        ("Jon Jones", Y3, datetime(2026, 2, 2), datetime(2026, 12, 22), None),
+        # Deadline Wed 11 Nov 2026 (as Bea's); Fri 20 Nov 2026 is a school day, but late.
+        ("Kit King", Y3, datetime(2025, 12, 10), datetime(2026, 11, 20), None),
+    )
+    path = _register(tmp_path, extra=extra)
+    out = json.loads(run_main("plan", str(path), "--today", TODAY.isoformat(), "--json", "--dry-run").stdout)
+    booked = [w for w in out["warnings"] if "the planned meeting" in w]
+    assert booked == [
+        # Fay's own booking, Thu 15 Oct 2026, is after her deadline too (last review 1 Nov 2025: docs/rules.md s4).
+        "row 9: Fay F.: the planned meeting on Thu 15 Oct 2026 is after the review's deadline (Fri 2 Oct 2026); "
+        "choose a school day on or before Fri 2 Oct 2026.",
+        "row 12: Ida I.: the planned meeting on Sat 24 Oct 2026 is after the review's deadline (Thu 22 Oct 2026) and "
+        "on a day the school is closed (a weekend, bank holiday or closure); choose a school day on or before "
+        "Thu 22 Oct 2026.",
+        "row 13: Jon J.: the planned meeting on Tue 22 Dec 2026 is on a day the school is closed (a weekend, bank "
+        "holiday or closure); choose a school day on or before Mon 4 Jan 2027.",
+        "row 14: Kit K.: the planned meeting on Fri 20 Nov 2026 is after the review's deadline (Wed 11 Nov 2026); "
+        "choose a school day on or before Wed 11 Nov 2026.",
+    ]
+    text = run_main("plan", str(path), "--today", TODAY.isoformat(), "--dry-run").stdout
+    assert "  ! row 13: Jon J.: the planned meeting on Tue 22 Dec 2026 is on a day the school is closed" in text
+
+
+def test_the_text_output_lists_suggestions_weeks_and_the_unschedulable(tmp_path: Path) -> None:
+    path = _register(tmp_path)
+    proc = run_main("plan", str(path), "--today", TODAY.isoformat())
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    # Each suggestion: row, first name and initial, the date, the hold-by date, flags; the overdue one first.
+    first = lines.index("Suggested meetings (type the date into your planned meeting column, or use --accept):")
+    assert lines[first + 1] == (
+        "  row 7: Dan D. Mon 21 Sep 2026 (hold by Mon 20 Jul 2026)  [OVERDUE: past its deadline, book first; "
+        "short lead: request advice at once]"
+    )
+    assert sum(1 for line in lines if line.startswith("  row ") and "(hold by " in line) == 7
+    assert any(line.startswith("  row 4: Amy A. ") and "(hold by Thu 22 Oct 2026)" in line for line in lines)
+    unschedulable = lines.index("Cannot be held in time:")
+    assert lines[unschedulable + 1].startswith("  row 7: Dan D.: past its deadline (Mon 20 Jul 2026)")
+    assert lines[unschedulable + 1].endswith("Suggested: Mon 21 Sep 2026.")
+    # The weeks with work, each once; the register's path at the end.
+    load = lines[lines.index("Weekly load:") + 1 :]
+    weeks = [line for line in load if line.startswith("  week of ")]
+    assert weeks[0].startswith("  week of Mon 7 Sep 2026: ")
+    assert len(weeks) == len(set(weeks)) <= 12
+    assert sum(1 for line in lines if "Mon 7 Sep 2026: " in line) == 1
+    assert lines[-2] == f"Written: AR suggested meeting and the Plan tab in {path}."
+
+
 def test_impossible_settings_exit_2_and_write_nothing(tmp_path: Path) -> None:
     path = _register(tmp_path, "[capacity]\ndays = []\n")
     before = _digest(path)
@@ -227,7 +287,8 @@ def test_the_digest_shows_next_weeks_load_and_pending_suggestions(tmp_path: Path
     [digest] = [m for m in outbox_messages(tmp_path / "outbox") if m["To"] == "senco@oakfield.example"]
     text = " ".join(text_of(digest).split())
     assert "Next week (from Mon 21 Sep 2026): 1 review meeting(s)" in text
-    assert "Suggested meetings not yet accepted: Eve E. Mon 21 Sep 2026" in text
+    # Dan, past his deadline, is booked first: on the earliest lawful day (docs/rules.md s11).
+    assert "Suggested meetings not yet accepted: Dan D. Mon 21 Sep 2026" in text
 
 
 def test_no_active_pupils_is_one_sentence_and_nothing_written(tmp_path: Path) -> None:

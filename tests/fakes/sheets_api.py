@@ -81,6 +81,7 @@ class FakeSheet:
     column_count: int
     cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (row, col) -> CellData
     merges: list[dict[str, int]] = field(default_factory=list)  # GridRange dicts, 0-based, end exclusive
+    column_pixels: dict[int, int] = field(default_factory=dict)  # 0-based column -> pixelSize set by the API
 
 
 class BadRequest(Exception):
@@ -579,6 +580,8 @@ class FakeSpreadsheets:
                 self._update_cells(staged, payload, number)
             elif kind == "appendDimension":
                 self._append_dimension(staged, payload, number)
+            elif kind == "updateDimensionProperties":
+                self._update_dimension(staged, payload, number)
             elif kind == "addSheet":
                 replies.append(self._add_sheet(staged, payload, number))
                 continue
@@ -648,6 +651,22 @@ class FakeSpreadsheets:
             sheet.row_count += length
         else:
             raise BadRequest(f"Invalid requests[{number}].appendDimension: dimension must be ROWS or COLUMNS")
+
+    def _update_dimension(self, book: dict[str, Any], payload: dict[str, Any], number: int) -> None:
+        """updateDimensionProperties for column widths only (pixelSize), as the product sends it."""
+        where = f"requests[{number}].updateDimensionProperties"
+        if set(payload) != {"range", "properties", "fields"} or payload["fields"] != "pixelSize":
+            raise BadRequest(f"Invalid {where}: only range, properties and fields='pixelSize' are supported")
+        grid = payload["range"]
+        sheet = self._sheet_by_id(book, grid.get("sheetId"), number)
+        if grid.get("dimension") != "COLUMNS":
+            raise BadRequest(f"Invalid {where}: only COLUMNS are supported by this fake")
+        start, end = int(grid.get("startIndex", 0)), int(grid.get("endIndex", sheet.column_count))
+        size = payload["properties"].get("pixelSize")
+        if not (0 <= start < end <= sheet.column_count) or not isinstance(size, int) or size <= 0:
+            raise BadRequest(f"Invalid {where}: range exceeds grid limits or pixelSize is not a positive integer")
+        for column in range(start, end):
+            sheet.column_pixels[column] = size
 
     def _update_cells(self, book: dict[str, Any], payload: dict[str, Any], number: int) -> None:
         where = f"requests[{number}].updateCells"

@@ -191,7 +191,7 @@ def test_bootstrap_builds_the_bucket_lease_or_the_state_folder_file(tmp_path: Pa
     assert lease.describe() == f"gs://keeper-state/review-keeper/leases/{school.id}.json"
     assert dep.runtime.lease_wait == 5
     local = bootstrap.local(str(tmp_path / "r.xlsx"), env={})
-    assert local.lease().describe() == str(tmp_path / ".r.xlsx.keeper-lease")
+    assert bootstrap.adapters.local_lease(local.ref).describe() == str(tmp_path / ".r.xlsx.keeper-lease")
     with pytest.raises(SettingsError, match="KEEPER_LEASE_WAIT"):
         bootstrap.runtime({"KEEPER_LEASE_WAIT": "soon"})
 

@@ -56,6 +56,20 @@ def first_lawful(today: date, s: CapacitySettings) -> date:
     return d
 
 
+def academic_year(d: date) -> int:
+    return d.year if d.month >= 9 else d.year - 1
+
+
+def six_school_weeks_before(d: date) -> date:
+    """docs/rules.md s11: the earliest a Year 9+ / transfer review is pulled, counting only weeks with a school day."""
+    back, counted = 0, 0
+    while counted < 6:
+        back += 1
+        week = monday(d) - timedelta(weeks=back)
+        counted += any(school_day(week + timedelta(days=i)) for i in range(5))
+    return d - timedelta(weeks=back)
+
+
 def stage_minutes(s: CapacitySettings, heavy: bool) -> dict[str, float]:
     factor = s.hours.year9_transfer_factor if heavy else 1
     h = s.hours
@@ -93,11 +107,23 @@ def week_hours(meetings: list[tuple[date, bool, bool]], today: date, s: Capacity
 
 
 def check_plan(
-    plan: Plan, reviews: list[ReviewToPlace], booked: list[BookedReview], today: date, s: CapacitySettings
+    plan: Plan,
+    reviews: list[ReviewToPlace],
+    booked: list[BookedReview],
+    today: date,
+    s: CapacitySettings,
+    *,
+    ample: bool = False,
 ) -> None:
+    """`ample`: capacity never binds, so the preferences show plainly (Year 9+ / transfer within their bounds)."""
     by_row = {r.row: r for r in reviews}
-    seen = [x.row for x in plan.suggestions] + [u.row for u in plan.unschedulable] + list(plan.later)
-    assert sorted(seen) == sorted(by_row), "every review is suggested, unschedulable or beyond the horizon, once"
+    suggested = [x.row for x in plan.suggestions]
+    left_out = [u.row for u in plan.unschedulable]
+    assert len(set(suggested)) == len(suggested)
+    assert len(set(left_out)) == len(left_out)
+    assert not set(plan.later) & (set(suggested) | set(left_out))
+    assert set(suggested) | set(left_out) | set(plan.later) == set(by_row), "every review is accounted for"
+    earliest = first_lawful(today, s)
     per_day: Counter[date] = Counter(b.meeting for b in booked if b.meeting >= today)
     per_week: Counter[date] = Counter(monday(b.meeting) for b in booked if b.meeting >= today)
     for x in plan.suggestions:
@@ -105,7 +131,29 @@ def check_plan(
         assert x.meeting_target == r.meeting_target
         assert school_day(m), f"row {x.row}: {m} is not a school day"
         assert available(m, s), f"row {x.row}: the SENDCo is not available on {m}"
-        assert max(today, s.earliest or today) <= m <= r.meeting_target, f"row {x.row}: {m} outside its window"
+        # Overdue (fix 1): past every lawful date, so also listed as unschedulable, and held from the earliest lawful
+        # day within the planner's twelve weeks; every other review on or before its deadline.
+        assert x.overdue == (r.meeting_target < earliest), f"row {x.row}: overdue flag"
+        if x.overdue:
+            assert x.row in left_out, f"row {x.row}: overdue but not listed as unschedulable"
+            assert earliest <= m <= earliest + timedelta(weeks=12), f"row {x.row}: overdue review on {m}"
+        else:
+            assert max(today, s.earliest or today) <= m <= r.meeting_target, f"row {x.row}: {m} outside its window"
+        # Fix 3: a transfer review stays in its deadline's academic year when that year has a lawful day for it.
+        if r.transfer and not x.overdue:
+            d, own_year = r.meeting_target, False
+            while d >= earliest and academic_year(d) == academic_year(r.meeting_target):
+                own_year = own_year or lawful(d, today, s)
+                d -= timedelta(days=1)
+            assert not own_year or academic_year(m) >= academic_year(r.meeting_target), f"row {x.row}: transfer year"
+        if ample and r.heavy and not x.overdue:
+            assert m >= six_school_weeks_before(r.meeting_target), f"row {x.row}: pulled too early to {m}"
+            if x.short_lead:  # only when every lawful day up to the deadline has late requests
+                d = m
+                while d <= r.meeting_target:
+                    late = on_or_before(d - timedelta(days=70)) < today
+                    assert not lawful(d, today, s) or late, f"row {x.row}: short lead though {d} had the full lead"
+                    d += timedelta(days=1)
         assert x.invites_by == on_or_before(m - timedelta(days=14)) >= today, f"row {x.row}: invitations"
         assert x.papers_by == on_or_before(m - timedelta(days=14)) >= today, f"row {x.row}: papers"
         assert x.requests_from == on_or_before(m - timedelta(days=70 if r.heavy else 42))
@@ -133,7 +181,6 @@ def check_plan(
             assert load.get(w.week_start, 0) <= w.capacity_hours + 0.01
         else:
             assert any(str(w.over_hours) in line or f"{w.over_hours:g}" in line for line in plan.explanation)
-    earliest = first_lawful(today, s)
     assert plan.earliest_lawful == earliest
     for u in plan.unschedulable:
         r = by_row[u.row]
@@ -212,6 +259,28 @@ def test_every_hard_constraint_holds_on_generated_registers(
     assert plan.solver.stages[0].status == "OPTIMAL" or plan.solver.stages[0].gap == 0
     assert plan.suggestions, "something was scheduled"
     check_plan(plan, reviews, booked, today, settings)
+
+
+def test_preferences_hold_where_capacity_is_ample() -> None:
+    """Fixes 1 and 3 of the demo trial: overdue reviews scheduled from their earliest lawful day; Year 9+ and transfer
+    reviews no more than six school weeks early, in their deadline's academic year, with the full lead for advice."""
+    today = date(2026, 11, 30)
+    settings = CapacitySettings(meetings_per_day=6, meetings_per_week=30, weekly_hours=200, time_limit_seconds=3)
+    reviews, booked = generated(7, 30, today)
+    cal = calendar_for(None)
+    plan = plan_year(
+        reviews,
+        booked,
+        is_school_day=cal.is_school_day,
+        on_or_before=cal.school_day_on_or_before,
+        settings=settings,
+        today=today,
+    )
+    overdue = [x for x in plan.suggestions if x.overdue]
+    assert overdue, "the generated register has reviews past their deadline"
+    assert all(x.suggested_meeting == first_lawful(today, settings) for x in overdue)
+    assert any(r.heavy for r in reviews)
+    check_plan(plan, reviews, booked, today, settings, ample=True)
 
 
 def test_the_tight_case_explains_itself() -> None:

@@ -111,7 +111,32 @@ def test_past_deadline_is_unschedulable_with_its_earliest_lawful_date() -> None:
     ]
     assert "past its deadline" in plan.unschedulable[0].reason
     assert "two weeks' notice" in plan.unschedulable[1].reason
-    assert [s.row for s in plan.suggestions] == [7]
+    # Still scheduled, first: on the earliest lawful day, Mon 21 Sep 2026 (docs/rules.md s11), flagged overdue.
+    assert [(s.row, s.suggested_meeting, s.overdue) for s in plan.suggestions] == [
+        (5, date(2026, 9, 21), True),
+        (6, date(2026, 9, 21), True),
+        (7, date(2026, 11, 20), False),
+    ]
+    assert plan.suggestions[0].to_json()["overdue"] is True
+
+
+def test_overdue_reviews_go_first_within_capacity() -> None:
+    """One meeting a day: the overdue review takes the first lawful day, Mon 21 Sep 2026, before a Year 9 review
+    that would also like an early date; nothing is placed before today's notice allows."""
+    today = date(2026, 9, 7)
+    one_a_day = replace(ROOMY, meetings_per_day=1)
+    plan = _plan(
+        [ReviewToPlace(5, "Late A.", date(2026, 6, 30)), ReviewToPlace(6, "Year9 B.", date(2026, 9, 25), pfa=True)],
+        today,
+        one_a_day,
+    )
+    by_row = {s.row: s for s in plan.suggestions}
+    assert by_row[5].suggested_meeting == date(2026, 9, 21)
+    assert by_row[5].overdue
+    assert by_row[5].invites_by == date(2026, 9, 7)  # 14 days back, not before today
+    assert date(2026, 9, 22) <= by_row[6].suggested_meeting <= date(2026, 9, 25)
+    assert not by_row[6].overdue
+    assert [u.row for u in plan.unschedulable] == [5]
 
 
 def test_late_as_allowed_and_year9_earlier() -> None:
@@ -126,12 +151,41 @@ def test_late_as_allowed_and_year9_earlier() -> None:
     by_row = {s.row: s for s in plan.suggestions}
     # Drift: the ordinary review sits on its deadline (Fri 20 Nov 2026) so the 12-month cycle does not creep earlier.
     assert by_row[5].suggested_meeting == date(2026, 11, 20)
-    # Year 9+: the earliest lawful day, Mon 21 Sep 2026; requests (70 days back) have passed, so the lead is short.
-    assert by_row[6].suggested_meeting == date(2026, 9, 21)
-    assert by_row[6].short_lead
+    # Year 9+: earlier, but with the full 70-day lead for advice: Mon 16 Nov 2026 (requests from Mon 7 Sep, today),
+    # not the earliest lawful day (Mon 21 Sep 2026), whose requests would already be late (docs/rules.md s11).
+    assert by_row[6].suggested_meeting == date(2026, 11, 16)
+    assert not by_row[6].short_lead
     assert not by_row[5].short_lead
     assert by_row[6].hours == 10.5
     assert by_row[5].hours == 7.0
+
+
+# today, deadline, transfer -> suggested meeting. Source: docs/rules.md s11 (earlier by at most six school weeks, the
+# full lead for advice, a transfer review in its deadline's academic year); the trial on the demo register.
+EARLIER = [
+    # Year 9 review due Tue 4 May 2027: six school weeks back (the Easter week counts: it has school days) is
+    # Tue 23 Mar 2027, requests from Tue 12 Jan 2027 (not before today). Was Mon 25 Jan 2027 with a short lead.
+    (date(2026, 11, 29), date(2027, 5, 4), False, date(2027, 3, 23)),
+    # Year 5 pupil, transfer review due Tue 21 Sep 2027: not in Year 5 (was Tue 13 Apr 2027), nor in July 2027,
+    # but the first day of the 2027/28 year, Wed 1 Sep 2027.
+    (date(2026, 11, 29), date(2027, 9, 21), True, date(2027, 9, 1)),
+]
+
+
+@pytest.mark.parametrize(("today", "deadline", "transfer", "expected"), EARLIER)
+def test_year9_and_transfer_earlier_is_bounded(today: date, deadline: date, transfer: bool, expected: date) -> None:
+    plan = _plan([ReviewToPlace(5, "Heavy A.", deadline, pfa=not transfer, transfer=transfer)], today)
+    (s,) = plan.suggestions
+    assert s.suggested_meeting == expected
+    assert not s.short_lead
+
+
+def test_drift_spreads_the_earliness_capacity_forces() -> None:
+    """Two meetings a week, four reviews due the same day: two weeks early each for two of them costs less than one
+    held three weeks early (docs/rules.md s11: the cost steepens past two weeks)."""
+    from functions.capacity.planner import drift_cost
+
+    assert [drift_cost(d) for d in (0, 7, 14, 21)] == [0, 7, 14, 42]
 
 
 def test_siblings_on_the_same_or_adjacent_days() -> None:
