@@ -5,13 +5,16 @@ arguments; nothing here reads the environment."""
 from __future__ import annotations
 
 import hashlib
-import ssl
 from pathlib import Path
 from typing import Any
 
 from connectors.base import Register, RegisterError
 from connectors.lease import Lease
-from connectors.mail import MailError, MailTransport, OutboxTransport, SendGridTransport, SmtpTransport
+
+# The SMTP and SendGrid transports (ssl, smtplib, http.client) are imported only when configured: most sweeps use
+# neither (issue 16: imports only where used).
+from connectors.mail_base import MailError, MailTransport
+from connectors.outbox import OutboxTransport
 
 from .links import LinkSigner
 from .m365 import TOKEN_CACHE_NAME, M365Settings, graph_mail, open_graph_register
@@ -99,6 +102,10 @@ def transport_for(mail: MailSettings, base_dir: Path, m365: M365Settings | None 
         if mail.kind == "smtp":
             if not mail.smtp_host:
                 raise MailError("KEEPER_MAIL is smtp but KEEPER_SMTP_HOST is not set.")
+            import ssl
+
+            from connectors.mail_smtp import SmtpTransport
+
             context = ssl.create_default_context()
             if mail.smtp_cafile:
                 context.load_verify_locations(cafile=mail.smtp_cafile)
@@ -113,6 +120,8 @@ def transport_for(mail: MailSettings, base_dir: Path, m365: M365Settings | None 
                 timeout=mail.timeout,
                 ssl_context=context,
             )
+        from connectors.mail_sendgrid import SendGridTransport
+
         return SendGridTransport(
             mail.sendgrid_api_key,
             sender=mail.sender,
@@ -122,6 +131,18 @@ def transport_for(mail: MailSettings, base_dir: Path, m365: M365Settings | None 
         )
     except MailError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def task_queue(rt: Runtime) -> Any:
+    """The trust's Cloud Tasks queue (connectors/queue_tasks.py) when KEEPER_TASKS_QUEUE names one, else None (dispatch
+    then publishes to Pub/Sub). Raises EnqueueError naming a missing or bad setting."""
+    if not rt.tasks.get("KEEPER_TASKS_QUEUE", "").strip():
+        return None
+    from connectors.queue_tasks import CloudTasksQueue, QueueConfig
+
+    config = QueueConfig.from_env(rt.tasks)
+    assert config is not None
+    return CloudTasksQueue.from_env(config, rt.tasks)
 
 
 def link_signer(rt: Runtime, school: str = "") -> LinkSigner:

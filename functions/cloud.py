@@ -38,6 +38,12 @@ class Publisher(Protocol):
     def publish(self, payloads: Sequence[bytes], attributes: Mapping[str, str] | None = None) -> list[str]: ...
 
 
+class TaskQueue(Protocol):
+    """connectors/queue_tasks.py's CloudTasksQueue: one task per school, paced and retried by the queue."""
+
+    def enqueue(self, schools: Sequence[str], day: date) -> Sequence[Any]: ...
+
+
 # In the cloud only smtp, sendgrid and graph (Microsoft 365) send. "none" is what `scripts/deploy.sh --mail none` sets: the sweep writes the
 # register's AR columns and sends nothing.
 NO_MAIL = "none"
@@ -243,6 +249,33 @@ def dispatch_schools(schools: Mapping[str, School], publisher: Publisher, job: s
     return {"ok": True, "published": len(message_ids), "schools": ids}
 
 
+def enqueue_schools(schools: Mapping[str, School], queue: TaskQueue, *, today: date) -> dict[str, Any]:
+    """One Cloud Tasks task per school: the queue sweeps them at its own rate, inside one service account's Sheets
+    quota, and retries a school whose sweep failed later the same morning (DEPLOY.md step 4b). Tasks are named per
+    school and day, so dispatching twice the same morning adds nothing."""
+    ids = list(schools)
+    done = queue.enqueue(ids, today)
+    existed = sum(bool(getattr(e, "existed", False)) for e in done)
+    log.info(
+        "dispatched sweeps", extra={"counts": {"schools": len(ids), "tasks": len(done) - existed, "existed": existed}}
+    )
+    return {"ok": True, "enqueued": len(done) - existed, "already_enqueued": existed, "schools": ids}
+
+
+def late_attempt(headers: Mapping[str, str]) -> dict[str, Any] | None:
+    """What Cloud Tasks says about a retried task (X-CloudTasks-TaskRetryCount > 0): the attempt's number and the
+    previous attempt's HTTP status, for the log line that says a school was swept late and why. None for a first
+    attempt or a call that is not from the queue."""
+    try:
+        retries = int(headers.get("X-CloudTasks-TaskRetryCount", "0") or 0)
+    except ValueError:
+        return None
+    if retries <= 0:
+        return None
+    previous = headers.get("X-CloudTasks-TaskPreviousResponse", "") or "none (the sweep did not answer in time)"
+    return {"attempt": retries + 1, "previous_response": previous}
+
+
 __all__ = [
     "MAIL_OFF",
     "NO_MAIL",
@@ -250,7 +283,10 @@ __all__ = [
     "BadRequest",
     "Publisher",
     "SweepRequest",
+    "TaskQueue",
     "dispatch_schools",
+    "enqueue_schools",
+    "late_attempt",
     "parse_sweep_body",
     "post_only",
     "school_from_message",

@@ -15,6 +15,7 @@ from review_rules.school_days import SchoolCalendar, calendar_for
 from sheet_schema.ar_columns import AR_STATUS
 from sheet_schema.contributions import (
     CONTRIBUTIONS_SHEET,
+    PupilIndex,
     find_contributions_tab,
     outstanding_by_pupil,
     parse_contributions,
@@ -101,7 +102,8 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
     pupils = with_la_lead_times(pupils, profiles_for(settings), calendar)  # an LA's own lead times (issue 14)
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
-    return Evaluation(data.source, header, pupils, rows, found.not_pupils)
+    # Indexed: the email step and AR outstanding match every Contributions row to its pupil (issue 16).
+    return Evaluation(data.source, header, PupilIndex(pupils), rows, found.not_pupils)
 
 
 def _tab(data: RegisterData, name: str = CONTRIBUTIONS_SHEET) -> tuple[str | None, list[list[CellValue]]]:

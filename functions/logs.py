@@ -24,7 +24,7 @@ _SEVERITY = {
     logging.CRITICAL: "CRITICAL",
 }
 # Keys a job may attach with `extra=`: each a count, an id or a label, never a person.
-FIELDS = ("counts", "school", "job", "event", "status", "written_rows", "emails", "outcome")
+FIELDS = ("counts", "school", "job", "event", "status", "written_rows", "emails", "outcome", "attempt", "previous")
 
 _EMAIL = re.compile(r"[^@\s<>\"',;:()]+@[^@\s<>\"',;:()]+")
 _UPN = re.compile(r"\b[A-Za-z][0-9]{11}[0-9A-Za-z]\b")

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import icalendar
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import CellValue
 from review_rules.dates import format_date
@@ -24,6 +21,9 @@ from sheet_schema.model import ReviewedPupil
 
 from .plan_model import CellUpdate, ContributionKey, DueEmail, EmailDecisions, InvitationEvent, Kind, MailPlanSettings
 from .planning import plan_decisions
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -71,6 +71,8 @@ class EmailPlan:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when an email is rendered: a sweep with mail off never needs it
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         # Names and notes come from a spreadsheet anyone may type into: HTML is always escaped.
@@ -124,6 +126,8 @@ def invitation_ics(
 ) -> bytes:
     """An all-day VEVENT (the register holds the meeting's date, not its time) with a stable UID per contributor and
     cycle, so a rescheduled invitation (higher SEQUENCE) moves the event in the contributor's calendar."""
+    import icalendar  # only when an invitation goes: most sweeps send none
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Review Keeper//EHCP annual reviews//EN")
     cal.add("version", "2.0")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.mail import DEFAULT_TIMEOUT
+from connectors.mail_base import DEFAULT_TIMEOUT
 
 from .mailer import DEFAULT_DEADLINE
 
@@ -168,6 +168,9 @@ class Runtime:
     m365_tenant: str = ""
     m365_token_cache: str = ""
     token_key: str = field(default="", repr=False)
+    # A trust's Cloud Tasks queue (KEEPER_TASKS_*, KEEPER_SWEEP_URL; set by scripts/deploy.sh --trust): when named,
+    # dispatch paces the schools through it instead of Pub/Sub (issue 16). Checked by adapters.task_queue.
+    tasks: dict[str, str] = field(default_factory=dict)
 
 
 def lease_settings(bucket: str, emulator_host: str, wait: str) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from typing import Any
 
 from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan
 from connectors.lease import DEFAULT_WAIT, Lease, held
-from connectors.mail import MailTransport, OutboxTransport
+from connectors.mail_base import MailTransport
+from connectors.outbox import OutboxTransport
 from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,

@@ -4,8 +4,9 @@
 #   scripts/deploy.sh --project my-trust-keeper --dry-run            # print every command, run none
 #   scripts/deploy.sh --project my-school-keeper --mail smtp          # one school: Scheduler -> keeper-sweep
 #   scripts/deploy.sh --project my-trust-keeper --trust --mail sendgrid
-#                                                                     # a trust: Scheduler -> keeper-dispatch -> Pub/Sub
-#                                                                     #   -> keeper-sweep-event, one message per school
+#                                                                     # a trust: Scheduler -> keeper-dispatch -> Cloud
+#                                                                     #   Tasks queue -> keeper-sweep, one task per school,
+#                                                                     #   paced inside the Sheets quota and retried
 #   scripts/deploy.sh --project my-school-keeper --mail none --state-dir /mnt/keeper
 #                                                                     # the sent-ledgers on lasting storage mounted
 #                                                                     #   there (DEPLOY.md, step 4a)
@@ -27,6 +28,11 @@ CONFIG="keeper.toml"
 STATE_DIR=""
 DRY_RUN=0
 TOPIC="keeper-sweep"
+QUEUE="keeper-sweeps"
+# Google Sheets allows 60 reads a minute per service account and each school's sweep makes 2 reads and 1 write: 0.5
+# schools a second is the whole quota, 0.4 (24 a minute, 48 reads) leaves room for the confirmation page and retries.
+QUEUE_RATE="0.4"
+QUEUE_CONCURRENCY="10"
 SCHEDULE="0 7 * * 1-5" # 07:00 on weekdays (Mon-Fri), London time, winter and summer
 TIME_ZONE="Europe/London"
 RUNNER_NAME="keeper-runner"
@@ -39,7 +45,10 @@ Usage: scripts/deploy.sh --project PROJECT_ID [options]
 
   --project ID      the Google Cloud project (or set KEEPER_PROJECT)
   --region REGION   default europe-west2 (London): keep pupils' data in the UK
-  --trust           several schools: one Pub/Sub message per school, swept in parallel
+  --trust           several schools: one Cloud Tasks task per school, dispatched at --queue-rate and retried
+                    later the same morning when a sweep fails
+  --queue-rate R    trust only: schools swept per second (default 0.4, i.e. 48 of the 60 Sheets reads a minute
+                    one service account may make); see DEPLOY.md, "A trust's morning and the Sheets quota"
   --mail KIND       how emails go: smtp, sendgrid, graph (Microsoft 365, as the school account), or none (the
                     sweep writes the register's AR columns and sends no email). Needed for a real deploy; a
                     --dry-run without it shows none.
@@ -63,6 +72,7 @@ while [ $# -gt 0 ]; do
     --m365) M365=1; shift ;;
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --state-dir) STATE_DIR="${2:?--state-dir needs a path}"; shift 2 ;;
+    --queue-rate) QUEUE_RATE="${2:?--queue-rate needs schools per second, e.g. 0.4}"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "deploy.sh: unknown option $1" >&2; usage >&2; exit 64 ;;
@@ -92,6 +102,10 @@ case "$STATE_DIR" in
   "" | /*) ;;
   *) echo "deploy.sh: --state-dir is \"$STATE_DIR\"; give the absolute path where the storage is mounted, e.g. /mnt/keeper." >&2; exit 64 ;;
 esac
+if ! [[ "$QUEUE_RATE" =~ ^[0-9]*\.?[0-9]+$ ]] || [[ "$QUEUE_RATE" =~ ^[0.]+$ ]]; then
+  echo "deploy.sh: --queue-rate is \"$QUEUE_RATE\"; give the schools swept per second as a number, e.g. 0.4." >&2
+  exit 64
+fi
 case "$STATE_DIR" in
   *,*) echo "deploy.sh: --state-dir cannot contain a comma (gcloud separates variables with commas)." >&2; exit 64 ;;
 esac
@@ -139,7 +153,8 @@ step() {
 step "1. The Google Cloud services Review Keeper uses"
 run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com \
   artifactregistry.googleapis.com eventarc.googleapis.com pubsub.googleapis.com cloudscheduler.googleapis.com \
-  secretmanager.googleapis.com sheets.googleapis.com logging.googleapis.com --project "$PROJECT"
+  secretmanager.googleapis.com sheets.googleapis.com logging.googleapis.com cloudtasks.googleapis.com \
+  --project "$PROJECT"
 
 step "2. Two service accounts: one the functions run as, one the scheduler calls them with"
 if ! exists gcloud iam service-accounts describe "$RUNNER" --project "$PROJECT"; then
@@ -151,13 +166,9 @@ if ! exists gcloud iam service-accounts describe "$SCHEDULER" --project "$PROJEC
   run gcloud iam service-accounts create "$SCHEDULER_NAME" --project "$PROJECT" \
     --display-name "Review Keeper scheduler" --description "Calls the daily sweep with an OIDC token"
 fi
-# Least privilege: write logs; in a trust, receive Pub/Sub events. Secrets and the topic are granted one by one below.
+# Least privilege: write logs. Secrets and, in a trust, the queue are granted one by one below.
 run gcloud projects add-iam-policy-binding "$PROJECT" --member "serviceAccount:$RUNNER" \
   --role roles/logging.logWriter --condition None
-if [ "$MODE" = "trust" ]; then
-  run gcloud projects add-iam-policy-binding "$PROJECT" --member "serviceAccount:$RUNNER" \
-    --role roles/eventarc.eventReceiver --condition None
-fi
 
 step "3. Secrets in Secret Manager (never in keeper.toml)"
 SECRETS="KEEPER_LINK_SECRET=${LINK_SECRET}:latest"
@@ -257,12 +268,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ "$MODE" = "trust" ]; then
-  step "4. The Pub/Sub topic that carries one message per school"
-  if ! exists gcloud pubsub topics describe "$TOPIC" --project "$PROJECT"; then
-    run gcloud pubsub topics create "$TOPIC" --project "$PROJECT" --message-storage-policy-allowed-regions "$REGION"
+  step "4. The Cloud Tasks queue that paces one task per school inside the Sheets quota"
+  # The queue dispatches first attempts and retries alike at --max-dispatches-per-second. A failed sweep (a 429 that
+  # outlasted the sweep's own retries, Google briefly down) is tried again after 1, 2, 4, 8 and 10 minutes: later
+  # the same morning, never the next weekday. A register the SENDCo has broken fails the same way each time and is
+  # reported by every attempt's log line; six attempts bound what it costs.
+  queue_verb="create"
+  if exists gcloud tasks queues describe "$QUEUE" --location "$REGION" --project "$PROJECT"; then
+    queue_verb="update"
   fi
-  run gcloud pubsub topics add-iam-policy-binding "$TOPIC" --project "$PROJECT" \
-    --member "serviceAccount:$RUNNER" --role roles/pubsub.publisher
+  run gcloud tasks queues "$queue_verb" "$QUEUE" --location "$REGION" --project "$PROJECT" \
+    --max-dispatches-per-second "$QUEUE_RATE" --max-concurrent-dispatches "$QUEUE_CONCURRENCY" \
+    --max-attempts 6 --min-backoff 60s --max-backoff 600s --max-doublings 3 --max-retry-duration 7200s
+  run gcloud tasks queues add-iam-policy-binding "$QUEUE" --location "$REGION" --project "$PROJECT" \
+    --member "serviceAccount:$RUNNER" --role roles/cloudtasks.enqueuer
+  # keeper-dispatch (running as keeper-runner) creates tasks that call keeper-sweep with keeper-runner's OIDC token.
+  run gcloud iam service-accounts add-iam-policy-binding "$RUNNER" --project "$PROJECT" \
+    --member "serviceAccount:$RUNNER" --role roles/iam.serviceAccountUser
 fi
 
 step "5. The functions (2nd gen, Python 3.12, $REGION)"
@@ -282,19 +304,24 @@ run gcloud functions deploy keeper-confirm "${common[@]}" --entry-point confirm 
 CONFIRM_URL="$(function_url keeper-confirm)"
 env_vars="${env_vars},KEEPER_BASE_URL=${CONFIRM_URL}"
 
-# Private: only the scheduler's service account may call the sweep (Cloud Run IAM checks its OIDC token).
-run gcloud functions deploy keeper-sweep "${common[@]}" --entry-point sweep_http --trigger-http \
-  --no-allow-unauthenticated --memory 1Gi --timeout 540s --max-instances 1 --update-env-vars "$env_vars"
+# Private: only the scheduler's service account (and in a trust the queue, as keeper-runner) may call the sweep
+# (Cloud Run IAM checks the OIDC token). In a trust the queue runs up to QUEUE_CONCURRENCY schools at once.
+sweep_instances=1
 if [ "$MODE" = "trust" ]; then
-  run gcloud functions deploy keeper-dispatch "${common[@]}" --entry-point dispatch --trigger-http \
-    --no-allow-unauthenticated --memory 256Mi --timeout 60s --max-instances 1 --update-env-vars "$env_vars"
-  # No --retry: a failed school is logged as an ERROR and the next weekday's run catches up; retrying a register
-  # the SENDCo has broken would fail the same way all day.
-  run gcloud functions deploy keeper-sweep-event "${common[@]}" --entry-point sweep_event \
-    --trigger-topic "$TOPIC" --trigger-service-account "$RUNNER" --memory 1Gi --timeout 540s --max-instances 20 \
-    --update-env-vars "$env_vars"
-  run gcloud functions add-invoker-policy-binding keeper-sweep-event --region "$REGION" --project "$PROJECT" \
+  sweep_instances="$QUEUE_CONCURRENCY"
+fi
+run gcloud functions deploy keeper-sweep "${common[@]}" --entry-point sweep_http --trigger-http \
+  --no-allow-unauthenticated --memory 1Gi --timeout 540s --max-instances "$sweep_instances" \
+  --update-env-vars "$env_vars"
+if [ "$MODE" = "trust" ]; then
+  run gcloud functions add-invoker-policy-binding keeper-sweep --region "$REGION" --project "$PROJECT" \
     --member "serviceAccount:$RUNNER"
+  SWEEP_URL="$(function_url keeper-sweep)"
+  queue_vars="KEEPER_TASKS_QUEUE=${QUEUE},KEEPER_TASKS_LOCATION=${REGION},KEEPER_TASKS_RATE=${QUEUE_RATE}"
+  queue_vars="${queue_vars},KEEPER_TASKS_SERVICE_ACCOUNT=${RUNNER},KEEPER_SWEEP_URL=${SWEEP_URL}"
+  run gcloud functions deploy keeper-dispatch "${common[@]}" --entry-point dispatch --trigger-http \
+    --no-allow-unauthenticated --memory 256Mi --timeout 300s --max-instances 1 \
+    --update-env-vars "${env_vars},${queue_vars}"
 fi
 
 step "6. Who may call the private functions"
@@ -333,5 +360,9 @@ echo "# Share each school's Google Sheet with ${RUNNER} (Editor)."
 if [ "$M365" -eq 1 ]; then
   echo "# Microsoft 365 registers: share each with the school account (Can edit), and copy the sign-in made by"
   echo "# \`python main.py m365-login\` (m365-tokens.bin) into the storage mounted at KEEPER_STATE_DIR (DEPLOY.md, step 6)."
+fi
+if [ "$MODE" = "trust" ]; then
+  echo "# Schools are swept at ${QUEUE_RATE} a second through the queue ${QUEUE}. An earlier deploy's Pub/Sub fan-out"
+  echo "# (keeper-sweep-event, topic ${TOPIC}) is no longer used: DEPLOY.md, step 4b, says how to remove it."
 fi
 echo "# Try it now: gcloud scheduler jobs run ${JOB} --location ${REGION} --project ${PROJECT}"

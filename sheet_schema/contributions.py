@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from review_rules.model import ReviewClock, Status
@@ -69,9 +70,10 @@ class Contribution:
     def is_received(self) -> bool:
         return self.received is not None or self.received_marked
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str, str]:
-        """What identifies this row wherever the SENDCo moves it: pupil, role and email (not the row number)."""
+        """What identifies this row wherever the SENDCo moves it: pupil, role and email (not the row number). Worked
+        out once per row: a sweep asks for it several times per row (issue 16)."""
         return contribution_key(self.pupil_ref, self.role, self.email or "")
 
 
@@ -243,14 +245,44 @@ def _name_forms(pupil: ReviewedPupil) -> set[str]:
     return forms
 
 
+class PupilIndex(list[ReviewedPupil]):
+    """The register's pupils, in order (a list, read-only by convention), that find a pupil by UPN or name form through
+    a dict. A sweep matches every Contributions row to its pupil, several times over; scanning every pupil per row made
+    it quadratic in the register's size (issue 16). The dicts are built on the first look-up, and again if the list's
+    length has changed since."""
+
+    _by_upn: dict[str, list[ReviewedPupil]]
+    _by_name: dict[str, list[ReviewedPupil]]
+    _indexed = -1  # the length the dicts were built for
+
+    def _index(self) -> None:
+        if self._indexed == len(self):
+            return
+        self._by_upn, self._by_name = {}, {}
+        for pupil in self:
+            if pupil.record.upn:
+                self._by_upn.setdefault(pupil.record.upn.upper(), []).append(pupil)
+            for form in _name_forms(pupil):
+                self._by_name.setdefault(form, []).append(pupil)
+        self._indexed = len(self)
+
+    def by_upn(self, upn: str) -> list[ReviewedPupil]:
+        self._index()
+        return list(self._by_upn.get(upn, ()))
+
+    def by_name(self, folded: str) -> list[ReviewedPupil]:
+        self._index()
+        return list(self._by_name.get(folded, ()))
+
+
 def pupil_matches(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
-    """Every pupil the row could mean: by UPN when the Pupil cell is a UPN, else by name."""
+    """Every pupil the row could mean, in register order: by UPN when the Pupil cell is a UPN, else by name. Pass a
+    PupilIndex when matching many rows; any other sequence is indexed for this one call."""
+    index = pupils if isinstance(pupils, PupilIndex) else PupilIndex(pupils)
     ref = contribution.pupil_ref.strip()
     if _looks_like_upn(ref):
-        upn = ref.replace(" ", "").upper()
-        return [p for p in pupils if p.record.upn and p.record.upn.upper() == upn]
-    folded = _fold(ref)
-    return [p for p in pupils if folded in _name_forms(p)]
+        return index.by_upn(ref.replace(" ", "").upper())
+    return index.by_name(_fold(ref))
 
 
 def match_pupil(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> ReviewedPupil | None:
@@ -384,6 +416,7 @@ __all__ = [
     "PARENT",
     "ROLES",
     "Contribution",
+    "PupilIndex",
     "canonical_role",
     "contribution_key",
     "find_contributions_header",

@@ -71,12 +71,14 @@ def test_one_school() -> None:
     assert "--set-env-vars" not in out
 
 
-def test_a_trust_fans_out_through_pubsub() -> None:
+def test_a_trust_fans_out_through_a_cloud_tasks_queue() -> None:
+    # The queue's flags are checked in tests/e2e/test_deploy_queue.py; Pub/Sub no longer carries the schools (issue 16).
     out = dry_run("--trust", "--mail", "sendgrid")
-    assert "+ gcloud pubsub topics create keeper-sweep" in out
-    assert "roles/pubsub.publisher" in out
+    assert "+ gcloud tasks queues create keeper-sweeps" in out
+    assert "roles/cloudtasks.enqueuer" in out
     assert "--entry-point dispatch" in out
-    assert "--entry-point sweep_event --trigger-topic keeper-sweep" in out
+    assert "pubsub topics create" not in out
+    assert "--entry-point sweep_event" not in out
     assert "SENDGRID_API_KEY=keeper-sendgrid-api-key:latest" in out
     (job,) = [line for line in out.splitlines() if "scheduler jobs create http" in line]
     assert "keeper-dispatch-" in job
@@ -85,7 +87,7 @@ def test_a_trust_fans_out_through_pubsub() -> None:
 def test_state_dir_reaches_every_function() -> None:
     out = dry_run("--trust", "--state-dir", "/mnt/keeper")
     deploys = [line for line in out.splitlines() if line.startswith("+ gcloud functions deploy")]
-    assert len(deploys) == 4
+    assert len(deploys) == 3  # confirm, sweep, dispatch
     for command in deploys:
         words = shlex.split(command[2:])  # printed shell-quoted (printf %q)
         env_vars = words[words.index("--update-env-vars") + 1]
@@ -163,7 +165,7 @@ case "$1 $2" in
     esac
     ;;
   "functions describe") echo "https://$3-fake.europe-west2.run.app" ;;
-  "iam service-accounts" | "scheduler jobs" | "pubsub topics")
+  "iam service-accounts" | "scheduler jobs" | "pubsub topics" | "tasks queues")
     if [ "$3" = describe ]; then exit 1; fi
     ;;
 esac

@@ -1,0 +1,237 @@
+"""A trust's morning through a Cloud Tasks queue (REST API v2, projects.locations.queues.tasks.create): one HTTP task
+per school, aimed at the sweep function, which the queue dispatches at its own rate and retries with its own back-off.
+
+Why Cloud Tasks: Google Sheets allows 60 reads and 60 writes a minute per user, and one service account is one user
+however many schools it serves. Every school's sweep costs 2 reads and 1 write (docs/register.md s7), so the fan-out
+must be paced. A queue's `maxDispatchesPerSecond` is that pace, enforced by Google whether the dispatch is a first
+attempt or a retry, and its retry policy (`maxAttempts`, `minBackoff`) retries a school that failed later the same
+morning, not the next weekday. Nothing here sleeps or counts: the managed engine does.
+
+Why the REST API and not google-cloud-tasks: the product already depends on google-auth (Sheets) and requests; the
+client library would add gRPC and protobuf (tens of MB, and seconds of cold start on every function) for one call.
+
+Each task is created with:
+- a name made of a short hash, the school's id and the day, so a dispatch run twice on one morning (a Cloud Scheduler
+  retry) enqueues nothing twice: Cloud Tasks answers 409 ALREADY_EXISTS for a name it has seen, counted here as
+  enqueued. (The hash spreads names over the queue's key space, as Google advises for named tasks.)
+- a `scheduleTime` stepped at the queue's own rate (the n-th school at start + n / rate), because the queue's burst
+  size is picked by Google from the rate and is not ours to set: stepping keeps even the first minute under quota.
+- an OIDC token for the service account the queue calls the sweep function as (Cloud Run IAM checks it).
+
+Authenticated with the function's service account through google-auth's AuthorizedSession. With an emulator host
+(CLOUD_TASKS_EMULATOR_HOST, read by functions/bootstrap.py) it talks plain HTTP to that host without credentials, as
+the other connectors do for their emulators; tests point it at tests/fakes/tasks_api.py. Every request has a timeout; 429, 5xx
+and dropped connections are retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import requests
+
+EMULATOR_ENV = "CLOUD_TASKS_EMULATOR_HOST"
+API_ROOT = "https://cloudtasks.googleapis.com"
+SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+# 2 reads a school against 60 a minute: 0.5 schools a second is the quota itself; 0.4 leaves a fifth of it for the
+# contributors' confirmation page and for write retries (each costs one more read and write). DEPLOY.md, "Quotas".
+DEFAULT_RATE = 0.4
+DISPATCH_DEADLINE = "540s"  # the sweep function's own timeout
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class EnqueueError(Exception):
+    """The queue could not take the tasks. `str(err)` says what to check."""
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """Where tasks go and what they call. `rate` must be the queue's --max-dispatches-per-second (deploy.sh sets
+    both from the same value)."""
+
+    project: str
+    location: str
+    queue: str
+    target_url: str  # the sweep function's HTTPS address
+    service_account: str  # the queue calls the target with an OIDC token for this account
+    rate: float = DEFAULT_RATE
+
+    @property
+    def queue_path(self) -> str:
+        return f"projects/{self.project}/locations/{self.location}/queues/{self.queue}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> QueueConfig | None:
+        """KEEPER_TASKS_QUEUE and friends from a mapping (functions/bootstrap.py passes the environment), as deploy.sh
+        sets them; None when no queue is configured."""
+        queue = env.get("KEEPER_TASKS_QUEUE", "").strip()
+        if not queue:
+            return None
+        project = (env.get("KEEPER_PROJECT") or env.get("GOOGLE_CLOUD_PROJECT") or "").strip()
+        location = env.get("KEEPER_TASKS_LOCATION", "").strip()
+        url = env.get("KEEPER_SWEEP_URL", "").strip()
+        account = env.get("KEEPER_TASKS_SERVICE_ACCOUNT", "").strip()
+        missing = [
+            name
+            for name, value in (
+                ("KEEPER_PROJECT", project),
+                ("KEEPER_TASKS_LOCATION", location),
+                ("KEEPER_SWEEP_URL", url),
+                ("KEEPER_TASKS_SERVICE_ACCOUNT", account),
+            )
+            if not value
+        ]
+        if missing:
+            raise EnqueueError(
+                f"KEEPER_TASKS_QUEUE is set but {', '.join(missing)} is not; run scripts/deploy.sh again."
+            )
+        raw = env.get("KEEPER_TASKS_RATE", "").strip() or str(DEFAULT_RATE)
+        try:
+            rate = float(raw)
+        except ValueError:
+            rate = 0.0
+        if not 0 < rate <= 500:  # Cloud Tasks' own ceiling is 500 dispatches a second
+            raise EnqueueError(f'KEEPER_TASKS_RATE is "{raw}"; give the queue\'s dispatches per second, e.g. 0.4.')
+        return cls(project, location, queue, url, account, rate)
+
+
+def task_id(school: str, day: date) -> str:
+    """Letters, digits, hyphens and underscores only (the API's rule); the same school and day give the same id."""
+    digest = hashlib.sha256(f"{school}/{day.isoformat()}".encode()).hexdigest()[:8]
+    return f"{digest}-{school}-{day:%Y%m%d}"
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    school: str
+    task: str  # the task's full name
+    schedule_time: str
+    existed: bool = False  # already enqueued by an earlier dispatch the same day
+
+
+class CloudTasksQueue:
+    def __init__(
+        self,
+        config: QueueConfig,
+        *,
+        session: requests.Session | None = None,
+        api_root: str = API_ROOT,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.api_root = api_root.rstrip("/")
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self._sleep = sleep
+        self._now = now
+        self._session = session
+
+    @classmethod
+    def connect(cls, config: QueueConfig, *, emulator_host: str = "", **kwargs: Any) -> CloudTasksQueue:
+        """The emulator (or a fake) at `emulator_host` (CLOUD_TASKS_EMULATOR_HOST, read by functions/bootstrap.py)
+        over plain HTTP without credentials, else the real API with the runtime's default credentials."""
+        host = emulator_host.strip()
+        if host:
+            root = host if "://" in host else f"http://{host}"
+            return cls(config, session=requests.Session(), api_root=root, **kwargs)
+        return cls(config, **kwargs)
+
+    @classmethod
+    def from_env(cls, config: QueueConfig, env: Mapping[str, str], **kwargs: Any) -> CloudTasksQueue:
+        """As connect, with the emulator host from a mapping's CLOUD_TASKS_EMULATOR_HOST (never the process
+        environment)."""
+        return cls.connect(config, emulator_host=env.get(EMULATOR_ENV, ""), **kwargs)
+
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            import google.auth
+            from google.auth.transport.requests import AuthorizedSession
+
+            credentials, _ = google.auth.default(scopes=[SCOPE])
+            self._session = AuthorizedSession(credentials)
+        return self._session
+
+    def task_body(self, school: str, day: date, at: datetime) -> dict[str, Any]:
+        config = self.config
+        payload = json.dumps({"school": school}).encode("utf-8")
+        return {
+            "task": {
+                "name": f"{config.queue_path}/tasks/{task_id(school, day)}",
+                "scheduleTime": _rfc3339(at),
+                "dispatchDeadline": DISPATCH_DEADLINE,
+                "httpRequest": {
+                    "url": config.target_url,
+                    "httpMethod": "POST",
+                    "headers": {"Content-Type": "application/json"},
+                    "body": base64.b64encode(payload).decode("ascii"),
+                    "oidcToken": {"serviceAccountEmail": config.service_account, "audience": config.target_url},
+                },
+            },
+            "responseView": "BASIC",
+        }
+
+    def enqueue(self, schools: Sequence[str], day: date) -> list[Enqueued]:
+        """One task per school, the n-th due n / rate seconds from now. Stops at the first school the queue refuses
+        for good (EnqueueError); the tasks created before it stay, and a second dispatch adds only the rest."""
+        start = self._now()
+        out: list[Enqueued] = []
+        for n, school in enumerate(schools):
+            at = start + timedelta(seconds=n / self.config.rate)
+            out.append(self._create(school, self.task_body(school, day, at)))
+        return out
+
+    def _create(self, school: str, body: Mapping[str, Any]) -> Enqueued:
+        url = f"{self.api_root}/v2/{self.config.queue_path}/tasks"
+        name = str(body["task"]["name"])
+        when = str(body["task"]["scheduleTime"])
+        problem = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                self._sleep(min(8.0, 0.5 * 2**attempt))
+            try:
+                response = self._http().post(url, json=body, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem = f"no answer from Cloud Tasks ({type(exc).__name__})"
+                continue
+            status = response.status_code
+            if status in _RETRY_STATUSES:
+                problem = f"Cloud Tasks answered {status}"
+                continue
+            if status == 409:
+                # The same name today: an earlier dispatch (or this one's lost answer) already enqueued it.
+                return Enqueued(school, name, when, existed=True)
+            if status == 404:
+                raise EnqueueError(
+                    f"The queue {self.config.queue_path} does not exist; run scripts/deploy.sh --trust to create it."
+                )
+            if status == 403:
+                raise EnqueueError(
+                    f"Not allowed to add tasks to {self.config.queue_path}; give the service account "
+                    "roles/cloudtasks.enqueuer on the queue and roles/iam.serviceAccountUser on "
+                    f"{self.config.service_account}."
+                )
+            if not response.ok:
+                raise EnqueueError(f"Cloud Tasks refused the task for school {school} ({status}).")
+            try:
+                created = response.json()
+            except ValueError:
+                raise EnqueueError("Cloud Tasks' answer was not JSON; check CLOUD_TASKS_EMULATOR_HOST.") from None
+            return Enqueued(school, str(created.get("name", name)), str(created.get("scheduleTime", when)))
+        raise EnqueueError(f"Could not add a task to {self.config.queue_path} after {self.attempts} tries: {problem}.")
+
+
+__all__ = ["DEFAULT_RATE", "EMULATOR_ENV", "CloudTasksQueue", "EnqueueError", "Enqueued", "QueueConfig", "task_id"]

@@ -1,0 +1,76 @@
+"""Where a whole `main.py sweep` process spends its time: imports, garbage collection, and (with --cprofile) every
+function. Runs the sweep in this process exactly as `python main.py sweep ...` would.
+
+    python -m scripts.profile_sweep register.xlsx --today 2025-10-02
+    python -m scripts.profile_sweep register.xlsx --today 2025-10-02 --cprofile sweep.prof   # then: python -m pstats
+
+It prints the process's CPU time, the CPU time spent importing `main` (and openpyxl alone, which the floor pays too),
+the number and CPU time of the collector's passes by generation, and the peak memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    prof_out = None
+    if "--cprofile" in args:
+        i = args.index("--cprofile")
+        prof_out = args[i + 1]
+        del args[i : i + 2]
+    passes = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
+    started: dict[int, float] = {}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        generation = info["generation"]
+        if phase == "start":
+            started[generation] = time.process_time()
+        else:
+            passes[generation][0] += 1
+            passes[generation][1] += time.process_time() - started.get(generation, time.process_time())
+
+    gc.callbacks.append(on_gc)
+    cpu0 = time.process_time()
+    t0 = time.process_time()
+    import openpyxl  # noqa: F401  - what the floor imports
+
+    t1 = time.process_time()
+    sys.path.insert(0, str(ROOT))
+    import main as product
+
+    t2 = time.process_time()
+    heavy = sorted(
+        m for m in ("flask", "functions_framework", "jinja2", "pandas", "docx", "gspread") if m in sys.modules
+    )
+    if prof_out:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        code = product.main(["sweep", *args])
+        profiler.disable()
+        profiler.dump_stats(prof_out)
+    else:
+        code = product.main(["sweep", *args])
+    cpu = time.process_time() - cpu0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"exit {code}; CPU {cpu:.2f} s; import openpyxl {t1 - t0:.3f} s, then import main {t2 - t1:.3f} s "
+        f"(loaded: {', '.join(heavy) or 'none of flask, functions_framework, jinja2, pandas, docx, gspread'})",
+        file=sys.stderr,
+    )
+    for generation, (count, seconds) in passes.items():
+        print(f"gc generation {generation}: {count} passes, {seconds:.3f} s", file=sys.stderr)
+    print(f"peak memory {peak:.0f} MB", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The sent-ledger read once per sweep and then only what was appended (issue 16): every email still checks the file
+for another run's sends, at the cost of the new lines only, and a line still being written is not taken for garbage."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from functions.mailer import FileLedger
+
+DAY = date(2026, 3, 4)
+
+
+def test_a_send_by_another_run_is_seen_before_the_next_email(tmp_path: Path) -> None:
+    path = tmp_path / "review-keeper-sent.jsonl"
+    ours, theirs = FileLedger(path), FileLedger(path)
+    assert ours.sent_log() == {}
+    theirs.begin("request:a", DAY)
+    assert ours.is_sent("request:a")  # appended by the other run after we first read the file
+    theirs.failed("request:a", DAY, "550 no such user")
+    assert not ours.is_sent("request:a")  # the last state wins, as in the whole-file reading
+    ours.begin("chaser:b", DAY)
+    ours.done("chaser:b", DAY)
+    assert theirs.sent_log() == {"chaser:b": DAY}
+    assert FileLedger(path).states() == {"request:a": ("failed", DAY), "chaser:b": ("sent", DAY)}
+
+
+def test_each_email_reads_only_the_new_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ledger = FileLedger(path)
+    read = 0
+    original = Path.open
+
+    class Counted:
+        def __init__(self, handle):  # type: ignore[no-untyped-def]
+            self.handle = handle
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            self.handle.close()
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            for line in self.handle:
+                self.count(line)
+                yield line
+
+        def read(self, *args):  # type: ignore[no-untyped-def]
+            return self.count(self.handle.read(*args))
+
+        def count(self, data):  # type: ignore[no-untyped-def]
+            nonlocal read
+            read += len(data)
+            return data
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self.handle, name)
+
+    def counting_open(self: Path, mode: str = "r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        handle = original(self, mode, *args, **kwargs)
+        return Counted(handle) if "r" in mode and self == path else handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    for n in range(300):
+        assert not ledger.is_sent(f"request:{n}")
+        ledger.begin(f"request:{n}", DAY)
+        ledger.done(f"request:{n}", DAY)
+    size = path.stat().st_size
+    assert read <= size  # every byte read once: re-reading before each email would be 300 times the file
+
+
+def test_a_line_cut_short_is_read_once_it_is_whole(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ledger = FileLedger(path)
+    path.write_text('{"day": "2026-03-04", "key": "request:a", "state": "begin"}\n{"day": "2026-03-04", "ke')
+    assert ledger.sent_log() == {"request:a": DAY}
+    with path.open("a") as fh:
+        fh.write('y": "request:b", "state": "sent"}\n')
+    assert ledger.sent_log() == {"request:a": DAY, "request:b": DAY}
+
+
+def test_a_ledger_replaced_by_a_shorter_file_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ledger = FileLedger(path)
+    ledger.begin("request:a", DAY)
+    ledger.begin("request:b", DAY)
+    assert len(ledger.sent_log()) == 2
+    path.write_text('{"day": "2026-03-04", "key": "request:c", "state": "sent"}\n')  # restored from a backup
+    assert ledger.sent_log() == {"request:c": DAY}
