@@ -18,10 +18,12 @@ class RegisterError(Exception):
 @dataclass(frozen=True)
 class SheetData:
     """One worksheet's values. `rows[i]` is sheet row i + 1, starting at row 1 and column A whatever is blank.
-    Formula cells hold their last computed (cached) value, never the formula text."""
+    Formula cells hold their last computed (cached) value, never the formula text; `formulas` says which cells they
+    are, as 0-based (row, column): a formula showing blank is the SENDCo's, never a blank to fill."""
 
     title: str
     rows: list[list[CellValue]]
+    formulas: frozenset[tuple[int, int]] = frozenset()
 
 
 @dataclass(frozen=True)

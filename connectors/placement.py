@@ -9,14 +9,18 @@ batchUpdate). The rules (docs/register.md s5 and s6):
   reports), so appended columns never land on their data or their fills;
 - each pupil is found by the plan's key at write time, so rows sorted or inserted since the read keep their own results;
   with `first_match_only`, later rows with the same key are left alone;
-- a `blank_only` cell is written only while it is still blank: what the SENDCo typed since the read wins;
+- a `blank_only` cell is written only while it is still blank: what the SENDCo typed since the read wins; "blank"
+  means no value and no formula (a formula showing nothing, such as `=IFERROR(VLOOKUP(...),"")`, is theirs);
+- a formula cell outside the product's own columns is never written, blank_only or not, and new rows go below the
+  last row holding a value or a formula (the adapter reports formula cells: openpyxl keeps them, Sheets sends
+  `userEnteredValue.formulaValue`);
 - a column is the product's own (its whole look is reset on every write) only when its header is one of the plan's
   `owned_headers`; in every other column only the value (and a date's number format) changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from connectors.base import CellValue, CellWrite, WritePlan
@@ -118,11 +122,13 @@ def place(
     *,
     first_free: Callable[[], int] | int,
     last_row: Callable[[], int] | None = None,
+    formulas: Collection[tuple[int, int]] = frozenset(),
 ) -> Placement:
     """Every cell of `plan` on the sheet `rows` whose header is row `header_row` (1-based, as find_header_row says).
 
     `first_free`: the first column new headers may go in (see `place_columns`); `last_row`: the 0-based last used row
-    for `append_rows` (default `last_used_row` on the values alone)."""
+    for `append_rows` (default `last_used_row` on the values alone); `formulas`: the sheet's formula cells now, 0-based
+    (row, column), which are never written outside the product's own columns."""
     header_values = rows[header_row - 1] if header_row - 1 < len(rows) else []
     columns = place_columns(plan, header_values, first_free)
     key = plan.header_key
@@ -144,11 +150,15 @@ def place(
                 continue
             if key(header) in blank_only and column < len(values) and not is_blank(values[column]):
                 continue  # the SENDCo typed something here since the read: theirs wins (docs/register.md s6)
+            if (index, column) in formulas and column not in columns.owned:
+                continue  # a formula, even one showing blank, is the SENDCo's (docs/register.md s6)
             row_cells[column] = cell
         cells[index] = row_cells
     appended: dict[int, dict[int, CellWrite]] = {}
     if plan.append_rows:
         last = last_row() if last_row is not None else last_used_row(rows, header_row)
+        # A row holding only formulas that show blank (a template filled down by the SENDCo) is in use too.
+        last = max([last, *(r for r, _ in formulas if r >= header_row)])
         for values_by_header in plan.append_rows:
             last += 1
             new = {

@@ -50,6 +50,7 @@ from connectors.sheets_codec import (
     Tab,
     a1_sheet,
     filled_widths,
+    grid_formulas,
     grid_rows,
     is_grid,
     sheet_entries,
@@ -79,7 +80,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]{30,100}")
 _READ_FIELDS = (
     "properties.title,"
     "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
-    "data(startRow,startColumn,rowData(values(effectiveValue))))"
+    "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue.formulaValue))))"
 )
 # The fallback for a Sheets-compatible server that sends no grid data: values as spreadsheets.get's effectiveValue
 # gives them (unformatted, dates as serial numbers, one list per row).
@@ -143,11 +144,12 @@ def open_sheet_register(
 # after the SENDCo's coloured blanks as well as their values. Cells without a colour add nothing (an empty object).
 _REREAD_FIELDS = (
     "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
-    "data(startRow,startColumn,rowData(values(effectiveValue))))"
+    "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue.formulaValue))))"
 )
 _FILLS_FIELDS = (
     "sheets(properties(sheetId,title,sheetType,gridProperties(rowCount,columnCount)),merges,"
-    "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredFormat.backgroundColor))))"
+    "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue.formulaValue,"
+    "userEnteredFormat.backgroundColor))))"
 )
 
 
@@ -235,7 +237,7 @@ class SheetsRegister:
         self._title = (properties.get("title") if isinstance(properties, Mapping) else None) or self.key
         self._remember(body, everything=True)
         rows = self._rows_of(body)
-        sheets = [SheetData(title=title_of(s), rows=rows.get(title_of(s), [])) for s in sheet_entries(body)]
+        sheets = [SheetData(title_of(s), rows.get(title_of(s), []), grid_formulas(s)) for s in sheet_entries(body)]
         self._read_rows = {s.title: s.rows for s in sheets}
         return RegisterData(source=self._title, sheets=sheets)
 
@@ -269,7 +271,9 @@ class SheetsRegister:
         now = self._rows_of(body)
         return {
             title_of(sheet): replace(
-                tab_from(sheet, now[title_of(sheet)]), filled_widths=filled_widths(sheet) if fills else ()
+                tab_from(sheet, now[title_of(sheet)]),
+                filled_widths=filled_widths(sheet) if fills else (),
+                formulas=grid_formulas(sheet),
             )
             for sheet in sheet_entries(body)
             if title_of(sheet) in now

@@ -126,7 +126,7 @@ def _build_requests(plan: WritePlan, tab: Tab, header_row: int) -> _Batch:
         merged = [m.get("endRowIndex", 0) - 1 for m in tab.merges if m.get("startRowIndex", 0) >= header_row]
         return last_used_row(rows, header_row, also=merged)
 
-    placement = place(plan, rows, header_row, first_free=first_free, last_row=last_row)
+    placement = place(plan, rows, header_row, first_free=first_free, last_row=last_row, formulas=tab.formulas)
     columns = placement.columns
     requests_body: list[dict[str, Any]] = []
     if columns.width > tab.column_count:

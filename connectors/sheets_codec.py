@@ -123,6 +123,24 @@ def grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
     return rows
 
 
+def grid_formulas(sheet: Mapping[str, Any]) -> frozenset[tuple[int, int]]:
+    """The tab's formula cells, 0-based (row, column): those whose `userEnteredValue` has a `formulaValue`."""
+    found: set[tuple[int, int]] = set()
+    blocks = sheet.get("data")
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, Mapping):
+            continue
+        start_row, start_col = _int(block.get("startRow")), _int(block.get("startColumn"))
+        row_data = block.get("rowData")
+        for offset, row in enumerate(row_data if isinstance(row_data, list) else []):
+            cells = row.get("values") if isinstance(row, Mapping) else None
+            for index, cell in enumerate(cells if isinstance(cells, list) else []):
+                entered = cell.get("userEnteredValue") if isinstance(cell, Mapping) else None
+                if isinstance(entered, Mapping) and "formulaValue" in entered:
+                    found.add((start_row + offset, start_col + index))
+    return frozenset(found)
+
+
 def _a1_column(letters: str) -> int:
     index = 0
     for letter in letters.upper():
@@ -250,6 +268,8 @@ class Tab:
     # Per row (0-based), one past the last cell with a background colour the SENDCo set; only when re-read with
     # formats (the first write of new columns), else empty.
     filled_widths: tuple[int, ...] = ()
+    # The formula cells now, 0-based (row, column): the SENDCo's, never written (connectors.placement).
+    formulas: frozenset[tuple[int, int]] = frozenset()
 
 
 # The write-time re-read: what _READ_FIELDS holds for the tabs being written. `_FILLS_FIELDS` adds each cell's own

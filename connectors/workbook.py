@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +96,8 @@ class _Loaded:
     grids: dict[str, list[list[CellValue]]]
     dropped: list[str]  # what openpyxl would lose on save, in the SENDCo's words
     signature: tuple[int, int]  # (mtime_ns, size) when read: a change means the SENDCo saved since
+    # Per sheet, its formula cells, 0-based (row, column): the SENDCo's, never written (connectors.placement).
+    formulas: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
 
 
 def _local_now() -> datetime:
@@ -131,7 +133,10 @@ class WorkbookRegister:
 
     def read(self) -> RegisterData:
         self._loaded = self._load()
-        sheets = [SheetData(title=title, rows=rows) for title, rows in self._loaded.grids.items()]
+        formulas = self._loaded.formulas
+        sheets = [
+            SheetData(title, rows, formulas.get(title, frozenset())) for title, rows in self._loaded.grids.items()
+        ]
         return RegisterData(source=self.path.name, sheets=sheets)
 
     def _load(self) -> _Loaded:
@@ -165,10 +170,11 @@ class WorkbookRegister:
             raise RegisterError(f"{self.path.name} has no worksheets; add the register as a worksheet, then run again.")
         dropped = describe_warnings(str(w.message) for w in caught)
         dropped += [d for d in lost_parts if d not in dropped]
-        grids = {ws.title: self._grid(ws) for ws in workbook.worksheets}
-        return _Loaded(workbook, grids, dropped, (stat.st_mtime_ns, stat.st_size))
+        formulas: dict[str, frozenset[tuple[int, int]]] = {}
+        grids = {ws.title: self._grid(ws, formulas) for ws in workbook.worksheets}
+        return _Loaded(workbook, grids, dropped, (stat.st_mtime_ns, stat.st_size), formulas)
 
-    def _grid(self, ws: Worksheet) -> list[list[CellValue]]:
+    def _grid(self, ws: Worksheet, formula_cells: dict[str, frozenset[tuple[int, int]]]) -> list[list[CellValue]]:
         width, height = ws.max_column, ws.max_row
         if ws.max_row == 1 and ws.max_column == 1 and not ws._cells:
             return []
@@ -184,6 +190,7 @@ class WorkbookRegister:
             rows[r - 1][c - 1] = plain_value(value)
         if formulas:
             self._fill_cached_values(ws.title, rows, formulas)
+            formula_cells[ws.title] = frozenset((r - 1, c - 1) for r, c in formulas)
         return rows
 
     def _fill_cached_values(self, title: str, rows: list[list[CellValue]], formulas: list[tuple[int, int]]) -> None:
@@ -293,6 +300,7 @@ class WorkbookRegister:
             last_row=lambda: last_used_row(
                 rows, header_row, also=[m.max_row - 1 for m in ws.merged_cells.ranges if m.min_row > header_row]
             ),
+            formulas=loaded.formulas.get(plan.sheet, frozenset()),
         )
         columns = placement.columns
         for index, header in columns.new_headers.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from copy import copy
 from datetime import date, time, timedelta
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.rich_text import CellRichText
 from openpyxl.styles import PatternFill
 from openpyxl.styles.cell_style import StyleArray
@@ -14,6 +14,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, BUILTIN_FORMATS_RE
 from openpyxl.workbook.workbook import Workbook
 
 from connectors.base import CellValue, CellWrite
+from sheet_schema.output_text import xlsx_text
 
 # Excel stores at most 32,767 characters in a cell; longer text is silently cut by Excel itself on open, or refused.
 EXCEL_CELL_LIMIT = 32_767
@@ -97,7 +98,7 @@ def write_cell(cell: Cell, write: CellWrite, styles: StyleIds, *, owned: bool = 
 
 
 def cell_text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_CELL_LIMIT]
+    return xlsx_text(value)
 
 
 def solid(rgb: str) -> PatternFill:

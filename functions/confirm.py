@@ -44,6 +44,7 @@ from sheet_schema.contributions import (
     parse_contributions,
 )
 from sheet_schema.fields import normalise_header
+from sheet_schema.pupil_index import looks_like_upn
 
 from .evaluate import Evaluation, evaluate
 from .links import (
@@ -105,7 +106,6 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 
 
 @cache
@@ -150,7 +150,7 @@ def _display_name(contribution: Contribution, pupils: list[Any] | None) -> str:
         if pupil is not None and pupil.record.short_name:
             return str(pupil.record.short_name)
     ref = contribution.pupil_ref.strip()
-    if _UPN.match(ref.replace(" ", "").upper()):
+    if looks_like_upn(ref):
         return "the pupil"
     if "," in ref:  # "Surname, Forename"
         surname, _, forenames = ref.partition(",")

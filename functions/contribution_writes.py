@@ -19,10 +19,10 @@ from sheet_schema.contributions import (
     LAST_CHASED,
     REQUESTED,
     Contribution,
+    contributions_header_key,
     find_contributions_header,
     key_of_row,
 )
-from sheet_schema.fields import normalise_header
 
 from .plan_model import CellUpdate, ContributionKey
 
@@ -100,7 +100,7 @@ def contributions_write_plan(plan: _Planned, sent_keys: Iterable[str] | None = N
         rows={k: {h: cell(v) for h, v in values.items()} for k, values in cells.items() if k not in seeded},
         # Columns as parse_contributions finds them ("Received?" is Received, "E-mail" is Email), and only the first
         # of duplicate rows: it is the one parse_contributions emails, so the only one whose Requested/Chasers moved.
-        header_key=normalise_header,
+        header_key=contributions_header_key,
         first_match_only=True,
         # Widths for the columns the product adds (all of them when it creates the tab); the SENDCo's stay theirs.
         column_widths={h: column_width(h) for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)},

@@ -12,10 +12,11 @@ from review_rules.clock import compute_review
 from review_rules.dates import format_date
 from review_rules.model import ReviewClock, Status
 from review_rules.school_days import SchoolCalendar, calendar_for
-from sheet_schema.ar_columns import AR_STATUS
+from sheet_schema.ar_columns import AR_STATUS, near_miss_notes
 from sheet_schema.contributions import (
     CONTRIBUTIONS_SHEET,
     PupilIndex,
+    find_contributions_header,
     find_contributions_tab,
     outstanding_by_pupil,
     parse_contributions,
@@ -40,6 +41,8 @@ class Evaluation:
     pupils: list[ReviewedPupil]
     rows: list[list[CellValue]]
     not_pupils: tuple[int, ...] = ()  # rows skipped as not pupils (docs/register.md s1): named once in the summary
+    # Sentences about the register as a whole (a SENDCo column that looks like one of the product's).
+    notes: tuple[str, ...] = ()
 
 
 def _planned_meeting_warning(record: PupilRecord, clock: ReviewClock, header: HeaderMatch) -> str:
@@ -102,8 +105,19 @@ def evaluate(data: RegisterData, *, today: date, settings: Settings) -> Evaluati
     pupils = [review_pupil(r, header, today=today, settings=settings, calendar=calendar) for r in records]
     pupils = with_la_lead_times(pupils, profiles_for(settings), calendar)  # an LA's own lead times (issue 14)
     log.info("evaluated %d rows on sheet index %d", len(pupils), [t for t, _ in sheets].index(header.sheet))
+    notes = tuple(_look_alike_notes(data, header, rows))
     # Indexed: the email step and AR outstanding match every Contributions row to its pupil (issue 16).
-    return Evaluation(data.source, header, PupilIndex(pupils), rows, found.not_pupils)
+    return Evaluation(data.source, header, PupilIndex(pupils), rows, found.not_pupils, notes)
+
+
+def _look_alike_notes(data: RegisterData, header: HeaderMatch, rows: list[list[CellValue]]) -> list[str]:
+    """The register's and the Contributions tab's columns whose headers look like the product's own (issue 10 item 5)."""
+    notes = near_miss_notes(rows[header.header_row - 1], sheet=header.sheet, header_row=header.header_row)
+    tab = find_contributions_tab(data.sheets)
+    found = find_contributions_header(tab.rows) if tab is not None else None
+    if tab is not None and found is not None:
+        notes += near_miss_notes(tab.rows[found[0] - 1], sheet=tab.title, header_row=found[0])
+    return notes
 
 
 def _tab(data: RegisterData, name: str = CONTRIBUTIONS_SHEET) -> tuple[str | None, list[list[CellValue]]]:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from connectors.mail_base import MailError, MailTransport
+from sheet_schema.output_text import header_text
 
 from .rendering import EmailPlan, OutgoingEmail
 
@@ -199,11 +200,13 @@ _MESSAGE_POLICY = email_policy.default.clone(max_line_length=998)
 def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> EmailMessage:
     message = EmailMessage(policy=_MESSAGE_POLICY)
     name, address = parseaddr(sender)
-    message["From"] = formataddr((sender_name or name, address)) if (sender_name or name) else address
+    display = header_text(sender_name or name)
+    message["From"] = formataddr((display, address)) if display else address
     message["To"] = email.to
     if email.cc:
         message["Cc"] = ", ".join(email.cc)
-    message["Subject"] = email.subject
+    # A pupil's name from the register is in the subject: no control character may break or forge a header line.
+    message["Subject"] = header_text(email.subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
     if email.reply_to:

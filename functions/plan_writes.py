@@ -14,7 +14,7 @@ from functions.capacity import Plan, Suggestion, WeekLoad
 from review_rules.dates import format_date
 from sheet_schema.ar_columns import AR_SUGGESTED, AR_WIDTHS, DATE_FORMAT, column_width
 from sheet_schema.cells import CellError, parse_date
-from sheet_schema.fields import normalise_header
+from sheet_schema.fields import normalise_header, plan_header_key
 from sheet_schema.header import find_header
 from sheet_schema.model import Field, HeaderMatch
 from sheet_schema.validate import row_key
@@ -85,7 +85,8 @@ def register_plan(
         key_of=key_of,
         rows=cells,
         blank_only=frozenset({planned}),
-        header_key=normalise_header,
+        # "AR suggested meeting" only exactly (a look-alike is the SENDCo's); their planned meeting column as parsed.
+        header_key=plan_header_key,
         # The SENDCo's planned meeting column is theirs: only its value is set (and only when blank).
         owned_headers=frozenset({AR_SUGGESTED}),
         # A date fits and the header is whole (docs/register.md s5); a planned meeting column added here too.

@@ -159,19 +159,28 @@ def records_job(
         # A register never swept has no AR issues column to point to: the problems themselves, then.
         problems = " ".join(re.sub(r"^row \d+: ", "", e) for e in chosen[0].errors)
         raise RegisterError(f"row {row} has problems to fix before a record can be made: {problems}")
-    from reports.record import record_file_name
+    from reports.record import RecordFailure, record_file_name
 
     for p in chosen:
         if p.clock is not None:
             _refuse_if_open(out_dir / record_file_name(p))
-    return write_review_records(
+    failures: list[RecordFailure] = []
+    paths = write_review_records(
         chosen,
         today=today,
         school_name=settings.school_name,
         settings=settings.rules,
         out_dir=out_dir,
         contributions=contributions,
+        failures=failures,
     )
+    if failures:
+        rows = ", ".join(f"row {f.row} ({f.reason})" for f in failures)
+        raise OutputError(
+            f"wrote {len(paths)} of {len(paths) + len(failures)} review records to {out_dir}, but not those for "
+            f"{rows}; check the folder (space, permissions) and run again for those rows with --pupil."
+        )
+    return paths
 
 
 def overview_job(

@@ -193,6 +193,8 @@ def print_summary(result: SweepResult, settings: Settings, out: TextIO = sys.std
         print(f"\n{issues} other {rows_have} warnings: see the AR issues column.", file=out)
     if result.evaluation.not_pupils:
         print(f"\n{not_pupils_note(result.evaluation.not_pupils)}", file=out)
+    for note in ev.notes:
+        print(f"\n{note}", file=out)
     if result.dry_run:
         print("\nDry run: nothing was written.", file=out)
     elif result.write is not None:

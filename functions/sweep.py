@@ -16,7 +16,6 @@ emails again."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -26,11 +25,12 @@ from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from connectors.base import CellValue, CellWrite, Register, RegisterData, RegisterError, WritePlan
-from connectors.lease import DEFAULT_WAIT, Lease, held
+from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
+from connectors.lease import DEFAULT_WAIT, Lease
 from connectors.mail_base import MailTransport
 from connectors.outbox import OutboxTransport
-from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row
+from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row, own_header_key
+from sheet_schema.contribution_formulas import formula_issues
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,
     CONTRIBUTIONS_SHEET,
@@ -39,10 +39,10 @@ from sheet_schema.contributions import (
     REQUESTED,
     Contribution,
     find_contributions_header,
+    find_contributions_tab,
     outstanding_by_pupil,
     parse_contributions,
 )
-from sheet_schema.fields import normalise_header
 from sheet_schema.header import find_header
 from sheet_schema.model import HeaderMatch, ReviewedPupil
 from sheet_schema.validate import row_key
@@ -64,8 +64,9 @@ from .links import LinkSigner
 from .mailer import DEFAULT_DEADLINE, Ledger, MemoryLedger, SendOutcome, send_all, went_keys
 from .planning import mail_plan_settings
 from .rendering import EmailPlan, plan_emails
-from .results import URGENCY, MailReport, SweepResult, emails_gone_note, ordered_by_urgency, pupil_json
+from .results import URGENCY, MailReport, SweepResult, ordered_by_urgency, pupil_json
 from .settings import Settings, SettingsError
+from .sweep_guard import sweep_lease, write_noting_emails
 
 log = logging.getLogger("review_keeper.sweep")
 
@@ -101,10 +102,13 @@ def write_plan(
     checked_at: datetime,
     settings: Settings,
     outstanding: Mapping[int, str] | None = None,
+    more_issues: Mapping[int, Sequence[str]] | None = None,
 ) -> WritePlan:
     """The AR cells for every pupil, keyed the way the adapter will find their rows again at write time.
-    `outstanding`: pupil row -> the AR outstanding cell (awaited contributions and their chasers)."""
+    `outstanding`: pupil row -> the AR outstanding cell (awaited contributions and their chasers); `more_issues`:
+    pupil row -> further sentences for its AR issues (a Contributions formula that blocks a step)."""
     outstanding = outstanding or {}
+    more_issues = more_issues or {}
     header = evaluation.header
     mapping = settings.headers
 
@@ -135,6 +139,9 @@ def write_plan(
     for key, pupil in keyed:
         if key is None or counts[key] > 1:
             continue  # identical rows: neither can be told apart from the other, so neither is written
+        extra = tuple(more_issues.get(pupil.record.row, ()))
+        if extra:
+            pupil = replace(pupil, warnings=(*pupil.warnings, *extra))
         cells = ar_row(pupil, today=today, checked_at=checked_at, outstanding=outstanding.get(pupil.record.row, ""))
         rows[key] = {h: _cell(v) for h, v in cells.items()}
     return WritePlan(
@@ -143,8 +150,9 @@ def write_plan(
         find_header_row=find_header_row,
         key_of=key_of,
         rows=rows,
-        # The AR columns are found as the parser finds headers ("AR status:" is AR status), so none is added twice.
-        header_key=normalise_header,
+        # The product's columns are exactly its own headers (trimmed): "AR-Status" or "A.R. checked" are the SENDCo's
+        # and never written (docs/register.md s5); a warning names such look-alikes (Evaluation.notes).
+        header_key=own_header_key,
         # The product's own columns (docs/register.md s5): their whole look is reset on every run.
         owned_headers=frozenset(AR_HEADERS),
         # Wide enough for their dates and sentences on first sight (docs/register.md s5); the SENDCo's own widths stay.
@@ -206,17 +214,14 @@ def run_sweep(
     ledger: Ledger | None = None,
     signer: LinkSigner | None = None,
     deadline: float = DEFAULT_DEADLINE,
-    lease: Lease | None = None,
+    lease: Lease | None = None,  # one sweep per register at a time (functions/sweep_guard.py)
     lease_wait: float = DEFAULT_WAIT,
 ) -> SweepResult:
     """One sweep. The email step runs when a `transport` is given; without one the sweep writes the AR columns only.
     `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
-    and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take.
+    and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take."""
 
-    `lease`: held from the read to the write, so a second sweep waits up to `lease_wait` s, then raises
-    SweepAlreadyRunning having done nothing (issue 10 item 6; send_all re-reads the ledger under it). Not for dry runs."""
-
-    with held(lease, wait=lease_wait) if lease is not None and not dry_run else contextlib.nullcontext():
+    with sweep_lease(lease, lease_wait, dry_run):
         data = register.read()
         evaluation = evaluate(data, today=today, settings=settings)
         result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
@@ -231,7 +236,7 @@ def run_sweep(
             extra_plans, outstanding = _email_step(
                 data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
                 transport=transport, ledger=ledger, signer=signer, deadline=deadline, la=la,
-                before_sending=getattr(register, "check_writable", None),
+                before_sending=getattr(register, "check_writable", lambda: None),
             )  # fmt: skip
             la_plans = _la_step(la, result, today=today, transport=transport, ledger=ledger, deadline=deadline,
                                 dry_run=dry_run, settings=settings)  # fmt: skip
@@ -242,20 +247,18 @@ def run_sweep(
         if dry_run:
             return result
         checked_at = (now or _london_now)()
-        plan = write_plan(evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding)
+        tab = find_contributions_tab(data.sheets)
+        blocked = formula_issues(tab.rows, tab.formulas, evaluation.pupils) if tab is not None else {}
+        plan = write_plan(
+            evaluation,
+            today=today,
+            checked_at=checked_at,
+            settings=settings,
+            outstanding=outstanding,
+            more_issues=blocked,
+        )
         # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
-        try:
-            result.write = register.write(plan, *extra_plans, *la_plans)
-        except (
-            RegisterError
-        ) as exc:  # e.g. opened in Excel since the emails went: say how many went, and why it is safe
-            if note := emails_gone_note(result):
-                raise RegisterError(f"{exc} {note}") from exc
-            raise
-        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM during the save: the command line prints this note
-            if note := emails_gone_note(result):
-                exc.add_note(note)
-            raise
+        result.write = write_noting_emails(register, result, (plan, *extra_plans, *la_plans))
         if result.mail is not None and extra_plans and result.write.more:
             result.mail.appended_rows = result.write.more[0].appended_rows
             result.mail.created_tab = result.write.more[0].created_sheet
@@ -276,12 +279,13 @@ def _email_step(
     signer: LinkSigner | None,
     deadline: float = DEFAULT_DEADLINE,
     la: LAPlan | None = None,
-    before_sending: Callable[[], None] | None = None,
+    before_sending: Callable[[], None] = lambda: None,
 ) -> tuple[list[WritePlan], dict[int, str]]:
     """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
     outstanding cells."""
     title, rows = _tab(data, CONTRIBUTIONS_SHEET)
-    contributions, issues = parse_contributions(rows)
+    tab = find_contributions_tab(data.sheets)
+    contributions, issues = parse_contributions(rows, tab.formulas if tab is not None else frozenset())
     try:
         mail_settings = mail_plan_settings(settings, signer)
     except ValueError as exc:
@@ -325,8 +329,7 @@ def _email_step(
     if dry_run:
         report.sent = plan.emails_json()
         return [], dict(plan.outstanding)
-    if before_sending is not None:  # opened in Excel since the read? refused now, before any email (issue 10 item 14)
-        before_sending()
+    before_sending()  # opened in Excel since the read? refused now, before any email goes (issue 10 item 14)
     has_name = bool(parseaddr(transport.sender)[0])
     outcomes = send_all(
         plan, transport, ledger, sender_name=None if has_name else settings.school_name, deadline=deadline

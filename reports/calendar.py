@@ -18,6 +18,7 @@ from icalendar import Calendar, Event
 
 from review_rules.model import RuleSettings, Status
 from sheet_schema.model import ReviewedPupil
+from sheet_schema.output_text import ics_text
 
 from .common import computed_for_statement, hold_by_rule, pupil_key_hash, replaced_atomically, rule_for, uk_date
 
@@ -113,8 +114,8 @@ def build_calendar(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"Annual reviews: {school_name}")
-    cal.add("x-wr-caldesc", statement)
+    cal.add("x-wr-calname", ics_text(f"Annual reviews: {school_name}"))
+    cal.add("x-wr-caldesc", ics_text(statement))
     # DTSTAMP is required; taking it from `today` (midnight UTC) rather than the clock keeps runs reproducible.
     stamp = datetime.combine(today, time(0, 0), tzinfo=UTC)
     for d in deadlines(pupils, today=today):
@@ -123,8 +124,9 @@ def build_calendar(
         event.add("dtstamp", stamp)
         event.add("dtstart", d.on)
         event.add("dtend", d.on + timedelta(days=1))  # all-day: DTEND is the next day, exclusive (RFC 5545 3.6.1)
-        event.add("summary", d.summary)
-        event.add("description", f"{d.description}\nDue {uk_date(d.on)}. {statement}")
+        # Register text (a name) may hold control characters a calendar line cannot carry (RFC 5545 3.3.11).
+        event.add("summary", ics_text(d.summary))
+        event.add("description", ics_text(f"{d.description}\nDue {uk_date(d.on)}. {statement}"))
         event.add("categories", ["Annual review"])
         event.add("transp", "TRANSPARENT")  # a deadline, not a meeting: it does not block the diary
         cal.add_component(event)

@@ -223,10 +223,16 @@ def hold_by_rule(clock: ReviewClock) -> str:
 _UNSAFE = re.compile(r"[^A-Za-z0-9]+")
 
 
-def safe_part(text: str) -> str:
-    """ASCII letters and digits only, so a file name travels through email, SharePoint and Windows unchanged."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _UNSAFE.sub("", ascii_text)
+# A file name part from register text is cut to this many bytes: a 300-letter "first name" made a name longer than
+# the 255 bytes every common file system allows ("File name too long"), and the temporary file beside it is longer.
+FILE_PART_BYTES = 40
+
+
+def safe_part(text: str, max_bytes: int = FILE_PART_BYTES) -> str:
+    """ASCII letters and digits only, so a file name travels through email, SharePoint and Windows unchanged; at most
+    `max_bytes` bytes (ASCII: one byte a character)."""
+    ascii_text = unicodedata.normalize("NFKD", text[: max_bytes * 8]).encode("ascii", "ignore").decode("ascii")
+    return _UNSAFE.sub("", ascii_text).encode("ascii")[:max_bytes].decode("ascii")
 
 
 # Fixed so that UIDs are stable from run to run; the key is hashed, never written in clear.

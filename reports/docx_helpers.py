@@ -5,6 +5,7 @@ footer, and the few table shapes the review record uses (Word honours cell width
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from docx import Document
@@ -17,11 +18,13 @@ from docx.table import Table
 
 from review_rules.model import RuleSettings
 from sheet_schema.model import ReviewedPupil
+from sheet_schema.output_text import docx_text
 
-from .common import settings_short, uk_date
+from .common import ContributionLine, settings_short, uk_date
 
 BOX = "\u2610"  # an empty ballot box: a checklist that prints and that Word users tick by hand
 GREY = RGBColor(0x59, 0x59, 0x59)
+PROPERTY_LIMIT = 255
 
 
 def new_document(pupil: ReviewedPupil, *, today: date, school_name: str, settings: RuleSettings) -> DocxDocument:
@@ -34,9 +37,12 @@ def new_document(pupil: ReviewedPupil, *, today: date, school_name: str, setting
     normal = doc.styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(10.5)
-    doc.core_properties.title = f"Annual review record: {pupil.record.short_name}"
-    doc.core_properties.author = school_name
-    doc.core_properties.comments = f"Computed for {today.isoformat()}; settings: {settings_short(settings)}"
+    # python-docx refuses a document property over 255 characters; a long name in the register must not stop a record.
+    doc.core_properties.title = f"Annual review record: {pupil.record.short_name}"[:PROPERTY_LIMIT]
+    doc.core_properties.author = school_name[:PROPERTY_LIMIT]
+    doc.core_properties.comments = f"Computed for {today.isoformat()}; settings: {settings_short(settings)}"[
+        :PROPERTY_LIMIT
+    ]
 
     header = section.header.paragraphs[0]
     header.text = f"{school_name} · EHC plan annual review record"
@@ -141,3 +147,28 @@ def repeat_header(table: Table) -> None:
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
     tr_pr.append(el)
+
+
+def docx_safe(
+    pupil: ReviewedPupil, contributions: Sequence[ContributionLine], school_name: str
+) -> tuple[ReviewedPupil, list[ContributionLine], str]:
+    """The register's text as a Word document can hold it: a BEL in a name made python-docx raise (issue 10 item 11)."""
+    record = pupil.record
+    record = replace(
+        record,
+        name=docx_text(record.name),
+        first_name=docx_text(record.first_name),
+        surname_initial=docx_text(record.surname_initial),
+        upn=docx_text(record.upn) if record.upn else record.upn,
+        la=docx_text(record.la) if record.la else record.la,
+        errors=tuple(docx_text(e) for e in record.errors),
+        warnings=tuple(docx_text(w) for w in record.warnings),
+    )
+    pupil = replace(
+        pupil,
+        record=record,
+        errors=tuple(docx_text(e) for e in pupil.errors),
+        warnings=tuple(docx_text(w) for w in pupil.warnings),
+    )
+    lines = [replace(c, role=docx_text(c.role), name=docx_text(c.name)) for c in contributions]
+    return pupil, lines, docx_text(school_name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from openpyxl.drawing.image import Image as XLImage
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from review_rules.dates import add_months_clamped
@@ -30,6 +31,7 @@ from review_rules.model import RuleSettings, Status
 from sheet_schema.ar_columns import DATE_FORMAT
 from sheet_schema.ar_columns import STATUS_FILLS as AR_STATUS_FILLS
 from sheet_schema.model import ReviewedPupil
+from sheet_schema.output_text import xlsx_text
 
 from .common import (
     STATUS_LABELS,
@@ -75,7 +77,7 @@ def summary_counts(pupils: Sequence[ReviewedPupil]) -> dict[str, object]:
     """Every figure on the Summary sheet, as plain Python values (the tests compare them with hand counts)."""
     active = caseload(pupils)
     by_status = Counter(p.status for p in pupils)
-    by_la = Counter((p.record.la or "").strip() or NOT_RECORDED for p in active)
+    by_la = la_counts(p.record.la for p in sorted(active, key=lambda p: p.record.row))
     by_month = Counter(p.clock.meeting_target.replace(day=1) for p in active if p.clock is not None)
     return {
         "total_rows": len(pupils),
@@ -88,6 +90,25 @@ def summary_counts(pupils: Sequence[ReviewedPupil]) -> dict[str, object]:
         "rows_with_errors": sum(1 for p in pupils if p.errors or p.status is Status.INVALID),
         "rows_with_warnings": sum(1 for p in pupils if p.warnings),
     }
+
+
+def la_counts(names: Iterable[str | None]) -> Counter[str]:
+    """Pupils per home LA. "Kent", "kent " and "KENT" are one LA (a register typed by hand over years spells it
+    several ways); it is shown as the SENDCo spells it most often, the first such spelling on a tie."""
+    spellings: dict[str, Counter[str]] = {}
+    for name in names:
+        shown = " ".join((name or "").split()) or NOT_RECORDED
+        spellings.setdefault(shown.casefold(), Counter())[shown] += 1
+    return Counter({seen.most_common(1)[0][0]: seen.total() for seen in spellings.values()})
+
+
+PUPIL_COLUMNS = (
+    "Row", "Pupil", "Status", "Home LA", "Year at review", "PfA", "Phase transfer", "Transfer plan final by",
+    "Last review", "Plan issued", "Window ends", "Hold meeting by", "Planned meeting", "Ask for advice from",
+    "Contributions due", "Invitations by", "Report due", "LA decision due", "LA decision", "Final plan due",
+    "Final plan", "Late after meeting", "Issues",
+)  # fmt: skip
+NO_PUPILS = "The register has no pupils yet: its header was found, but no row below it names a pupil."
 
 
 def pupils_frame(pupils: Sequence[ReviewedPupil]) -> pd.DataFrame:
@@ -125,7 +146,21 @@ def pupils_frame(pupils: Sequence[ReviewedPupil]) -> pd.DataFrame:
                 "Issues": " | ".join((*p.errors, *p.warnings)),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(PUPIL_COLUMNS))
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Register text made safe for a cell before pandas sees it (a BEL in a name made openpyxl raise)."""
+    return frame.map(lambda v: xlsx_text(v) if isinstance(v, str) else v)
+
+
+def _no_formulas(book: Workbook) -> None:
+    """Every cell of the overview is a value: register text such as "=1+1 Ito" that openpyxl took for a formula is
+    stored as the text it is (docs/register.md s5: text is written as text, never a formula)."""
+    for ws in book.worksheets:
+        for cell in ws._cells.values():
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def chart_png(months: Sequence[tuple[date, int]], *, title: str) -> bytes:
@@ -172,6 +207,9 @@ def write_overview(
         "Settings used:",
         *(f"    {line}" for line in settings_lines(settings)),
     ]
+    if not pupils:
+        header.append(NO_PUPILS)
+    header = [xlsx_text(line) for line in header]
 
     summary_rows: list[tuple[str, object, str]] = []
     summary_rows.append(("Pupils on the register", counts["total_rows"], "Every named row"))
@@ -206,7 +244,8 @@ def write_overview(
         ]
     )
     due = pd.DataFrame([{"Month": uk_month(m), "Reviews due": n} for m, n in months])
-    per_pupil = pupils_frame(pupils)
+    per_pupil = _as_text(pupils_frame(pupils))
+    summary, compliance = _as_text(summary), _as_text(compliance)
 
     start_row = len(header) + 1  # a blank row between the heading lines and the table
     with replaced_atomically(out) as tmp:
@@ -265,7 +304,9 @@ def _write_workbook(
         ws.cell(total_row, 2, sum(n for _, n in months)).font = Font(bold=True)
         ws.cell(total_row + 1, 1, f"Overdue from before {uk_month(months[0][0])}")
         ws.cell(total_row + 1, 2, overdue_before)
-        png = chart_png(months, title=f"Annual reviews due per month from {uk_month(months[0][0])} ({school_name})")
+        png = chart_png(
+            months, title=f"Annual reviews due per month from {uk_month(months[0][0])} ({xlsx_text(school_name)})"
+        )
         image = XLImage(io.BytesIO(png))
         ws.add_image(image, f"D{start_row + 1}")
 
@@ -291,6 +332,7 @@ def _write_workbook(
         ws.column_dimensions[get_column_letter(len(per_pupil.columns))].width = 60
         if today is not None:
             add_la_sheet(book, pupils, today=today)  # issue 14: each LA's record after the meeting
+        _no_formulas(book)
 
 
 def _heading_lines(ws: Worksheet, lines: Sequence[str], *, last_col: str) -> None:

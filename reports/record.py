@@ -11,7 +11,9 @@ A date of birth or UPN is never written into the record or its file name.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,7 +38,7 @@ from .common import (
     uk_date,
     year_label,
 )
-from .docx_helpers import BOX, GREY, dates_table, key_value_table, new_document, repeat_header, shade
+from .docx_helpers import BOX, GREY, dates_table, docx_safe, key_value_table, new_document, repeat_header, shade
 from .record_sections import (
     HEADING_ABOUT,
     HEADING_ADULT_SERVICES,
@@ -89,6 +91,7 @@ def write_review_record(
     if pupil.clock is None or pupil.status is Status.INVALID:
         raise ValueError(f"row {pupil.record.row} has no computed review (INVALID row): fix the register first")
     clock = pupil.clock
+    pupil, contributions, school_name = docx_safe(pupil, contributions, school_name)
     doc = new_document(pupil, today=today, school_name=school_name, settings=settings)
 
     _title(doc, pupil, clock, school_name=school_name, today=today, settings=settings)
@@ -113,6 +116,17 @@ def write_review_record(
     return path
 
 
+@dataclass(frozen=True)
+class RecordFailure:
+    """A record that could not be written; the others still were."""
+
+    row: int
+    reason: str
+
+
+_log = logging.getLogger(__name__)
+
+
 def write_review_records(
     pupils: Sequence[ReviewedPupil],
     *,
@@ -121,19 +135,24 @@ def write_review_records(
     settings: RuleSettings,
     out_dir: Path,
     contributions: Mapping[int, Sequence[ContributionLine]] | None = None,
+    failures: list[RecordFailure] | None = None,
 ) -> list[Path]:
     """Write a record for every pupil with a review to hold: INVALID rows are skipped (they have no dates to show) and
     so are INACTIVE ones (left, ceased or transferred out: this school holds no review for them).
 
-    `contributions` maps a register row number to that pupil's contribution lines.
+    `contributions` maps a register row number to that pupil's contribution lines. One pupil's record that cannot be
+    written (a full disk, a folder refusing the name) never stops the others: it is added to `failures` when given,
+    else the first failure is raised once every other record is written.
     """
     contributions = contributions or {}
     paths: list[Path] = []
+    failed: list[RecordFailure] = []
+    first_error: Exception | None = None
     for pupil in pupils:
         if pupil.clock is None or pupil.status in (Status.INVALID, Status.INACTIVE):
             continue
-        paths.append(
-            write_review_record(
+        try:
+            path = write_review_record(
                 pupil,
                 today=today,
                 school_name=school_name,
@@ -141,7 +160,18 @@ def write_review_records(
                 out_dir=out_dir,
                 contributions=contributions.get(pupil.record.row, ()),
             )
-        )
+        except (OSError, ValueError) as exc:
+            # The row and the kind of failure only: the message may hold the pupil's name (a file name).
+            _log.warning("review record for row %s not written (%s)", pupil.record.row, type(exc).__name__)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            failed.append(RecordFailure(pupil.record.row, reason))
+            first_error = first_error or exc
+            continue
+        paths.append(path)
+    if failures is not None:
+        failures.extend(failed)
+    elif first_error is not None:
+        raise first_error
     return paths
 
 
@@ -370,6 +400,7 @@ __all__ = [
     "PFA_HEADINGS",
     "STATUTORY_INVITEES",
     "USUAL_CONTRIBUTORS",
+    "RecordFailure",
     "record_file_name",
     "write_review_record",
     "write_review_records",

@@ -6,6 +6,8 @@ into cells. Every header starts with "AR " so nobody mistakes them for the SENDC
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -46,6 +48,51 @@ AR_HEADERS: tuple[str, ...] = (
     AR_ISSUES,
     AR_CHECKED,
 )
+
+# Exactly the headers the product writes: a column is the product's only when its header is one of these, as written,
+# after trimming the spaces around it. "A.R. checked", "AR-Status" or "ar status " are the SENDCo's own columns, which
+# the product never writes (docs/register.md s5: cells the SENDCo typed are never changed).
+OWN_HEADERS: frozenset[str] = frozenset((*AR_HEADERS, AR_INVITED_FOR, AR_SUGGESTED))
+
+
+def own_header_key(text: object) -> str:
+    """How a header cell is matched to one of the product's own headers: its exact text, trimmed."""
+    return "" if text is None else str(text).strip()
+
+
+def is_own_header(text: object) -> bool:
+    return own_header_key(text) in OWN_HEADERS
+
+
+def _loose(text: str) -> str:
+    # Lower-case letters and digits only: how a reader (or an older version's matching) would confuse two headers.
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text[:200]).casefold() if ch.isalnum())
+
+
+_LOOSE_OWN = {_loose(h): h for h in OWN_HEADERS}
+
+
+def near_miss(text: object) -> str | None:
+    """The product's header that the header `text` could be mistaken for, when it is not exactly that header."""
+    key = own_header_key(text)
+    if not key or key in OWN_HEADERS:
+        return None
+    return _LOOSE_OWN.get(_loose(key))
+
+
+def near_miss_notes(header_cells: Iterable[object], *, sheet: str, header_row: int) -> list[str]:
+    """One sentence per SENDCo column whose header looks like one of the product's: it stays theirs."""
+    notes = []
+    for text in header_cells:
+        meant = near_miss(text)
+        if meant is not None:
+            notes.append(
+                f'Sheet "{sheet}", row {header_row}: the column "{own_header_key(text)}" looks like Review Keeper\'s '
+                f'"{meant}" but is not exactly it, so it is treated as yours and never written; Review Keeper uses '
+                f'its own "{meant}" column. Rename yours if the two could be confused.'
+            )
+    return notes
+
 
 STATUS_LABELS: dict[Status, str] = {
     Status.OVERDUE: "OVERDUE",

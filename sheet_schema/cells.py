@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from review_rules.model import Decision
 
+from .numbers import whole_number
 from .text import PLACEHOLDERS, CellError, Placeholder, cell_text, clean_text, is_blank, is_placeholder, show_value
 from .upn import UPN_LETTERS, parse_upn, upn_check_letter
 
@@ -204,6 +205,11 @@ _YEAR_NUMBER = re.compile(
     r"(?:y|yr|yrs|year|years|yeargroup|yrgroup|ncy|ncyear|nc|ncyr|yeargrp|yrgrp)?(\d{1,2})", re.ASCII
 )
 _SIGNED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:\.0+)?", re.ASCII)
+_LETTER = re.compile(r"[A-Za-z]")
+_MINUS_DIGIT = re.compile(r"[-\u2212]\s*\d")
+# A year group is a few characters ("Year 10", "Reception", "NC Year 9"); longer text is not one and is refused before
+# any pattern runs: a 32,767-character Year cell made the old pattern quadratic and 30 such rows hung the sweep.
+MAX_YEAR_TEXT = 20
 
 
 def _year_in_range(value: object, year: int) -> int:
@@ -219,20 +225,19 @@ def parse_year(value: object) -> int | None:
         return None
     if isinstance(value, bool):
         raise _not_a(value, "a year group")
-    if isinstance(value, int):
-        return _year_in_range(value, value)
-    if isinstance(value, float):
-        if not math.isfinite(value) or not value.is_integer():
-            raise _not_a(value, "a year group")
-        return _year_in_range(value, int(value))
+    if isinstance(value, int | float):
+        return _year_in_range(value, whole_number(value, "a year group"))
     if not isinstance(value, str):
         raise _not_a(value, "a year group")
     text = clean_text(value)
+    if len(text) > MAX_YEAR_TEXT:
+        raise CellError(f"is {show_value(value)}, which is too long to be a year group")
     if is_placeholder(text):
         return None
     if _SIGNED_NUMBER.fullmatch(text):
         return _year_in_range(value, int(float(text)))
-    if re.search(r"[A-Za-z].*[-\u2212]\s*\d", text):
+    letter = _LETTER.search(text)
+    if letter is not None and _MINUS_DIGIT.search(text, letter.end()):
         # "Y-1" or "Year -2": the minus would be lost with the punctuation below and read as Year 1 or 2.
         raise _not_a(value, "a year group")
     compact = re.sub(r"[\s._\-:]", "", text.casefold())
@@ -266,6 +271,8 @@ def parse_decision(value: object) -> Decision | None:
     if not isinstance(value, str):
         raise _not_a(value, "an LA decision")
     text = clean_text(value)
+    if len(text) > _MAX_TEXT:
+        raise _not_a(value, "an LA decision")
     lowered = text.casefold()
     if is_placeholder(text) or lowered.rstrip(".") in _DECISION_WAITING:
         # docs/register.md s3: "Pending" or "TBC" is no decision yet (a warning), not an unknown decision (an error).
@@ -283,8 +290,6 @@ def parse_decision(value: object) -> Decision | None:
             found.add(Decision.CEASE)
         elif word not in _DECISION_FILLER:
             raise _not_a(value, "an LA decision")
-    if len(text) > _MAX_TEXT:
-        raise _not_a(value, "an LA decision")
     if Decision.CEASE in found:
         return Decision.CEASE
     if Decision.AMEND in found:
@@ -311,6 +316,7 @@ _OFF_ROLL_PHRASES = (
     "no longer at",
 )
 _NO_WORDS = frozenset({"no", "n", "false", "0", "inactive"})
+_MAX_ROLL_TEXT = 200
 
 
 def parse_on_roll(value: object) -> bool:
@@ -325,7 +331,8 @@ def parse_on_roll(value: object) -> bool:
         return value != 0
     if not isinstance(value, str):
         return True
-    text = " ".join(re.findall(r"[a-z0-9]+", value.casefold(), re.ASCII))
+    # The phrases sit at the start of what SENDCos type ("Left 3/24 to ..."): a long note is read from its start only.
+    text = " ".join(re.findall(r"[a-z0-9]+", value[:_MAX_ROLL_TEXT].casefold(), re.ASCII))
     if text in _NO_WORDS:
         return False
     padded = f" {text} "
@@ -341,8 +348,8 @@ def parse_flag(value: object) -> bool:
         return value
     if isinstance(value, int | float):
         return value == 1
-    if not isinstance(value, str):
-        return False
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        return False  # the longest yes word is a few letters: a long note is not a yes
     return clean_text(value).casefold().rstrip(".") in _YES_WORDS
 
 
@@ -354,9 +361,16 @@ def parse_flag(value: object) -> bool:
 _EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+\.[A-Za-z]{2,63}")
 
 
+# An address is at most 254 characters (RFC 5321 4.5.3.1.3): longer text is refused before the pattern runs.
+MAX_EMAIL_TEXT = 254
+
+
 def is_email_address(text: object) -> bool:
     """True for one plausible email address ("parent@example.org"); False for "jsmith@example", "N/A", blank."""
-    return isinstance(text, str) and _EMAIL.fullmatch(text.strip()) is not None and ".." not in text
+    if not isinstance(text, str) or len(text) > MAX_EMAIL_TEXT + 100:
+        return False
+    text = text.strip()
+    return len(text) <= MAX_EMAIL_TEXT and _EMAIL.fullmatch(text) is not None and ".." not in text
 
 
 def parse_email(value: object) -> str | None:

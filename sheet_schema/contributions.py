@@ -9,7 +9,7 @@ goes out. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -19,8 +19,10 @@ from review_rules.model import ReviewClock, Status
 
 from .ar_columns import AR_INVITED_FOR
 from .cells import CellError, cell_text, is_blank, parse_date, show_value
-from .fields import normalise_header
+from .fields import plan_header_key
 from .model import ReviewedPupil
+from .numbers import parse_count
+from .pupil_index import PupilIndex, looks_like_upn
 from .roles import PARENT, ROLES, canonical_role
 
 CONTRIBUTIONS_SHEET = "Contributions"
@@ -43,8 +45,22 @@ DATE_HEADERS: tuple[str, ...] = (REQUESTED, RECEIVED, LAST_CHASED, INVITED_FOR)
 
 # Text a SENDCo types in Received to say "it came" without a date.
 _RECEIVED_WORDS = frozenset({"y", "yes", "received", "done", "x", "\u2713", "\u2714", "\u2611", "true", "in"})
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
-_UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+# An address is at most 254 characters (RFC 5321 4.5.3.1.3); longer text is not one, and is refused before any check.
+_EMAIL_MAX = 254
+_NOT_IN_ADDRESS = re.compile(r"[@\s<>,;\"]")
+
+
+def _is_address(text: str) -> bool:
+    """local@domain with a dot inside the domain, no space or separator: checked by hand, not by a backtracking
+    pattern (this one was quadratic on a long domain with many dots)."""
+    local, at, domain = text.partition("@")
+    if not at or len(text) > _EMAIL_MAX or not local or not domain:
+        return False
+    if _NOT_IN_ADDRESS.search(local) or _NOT_IN_ADDRESS.search(domain):
+        return False
+    return "." in domain[1:-1]
+
+
 _HEADER_SEARCH_ROWS = 15
 
 
@@ -88,13 +104,19 @@ def contribution_key(pupil_ref: object, role: object, email: object) -> tuple[st
     return (_fold(pupil_ref), _fold(canonical), _fold(email))
 
 
+def contributions_header_key(text: object) -> str:
+    """How a Contributions header cell matches: the SENDCo's columns as the parser reads them ("E-mail" is Email), the
+    product's own "AR invited for" only exactly (trimmed), so a look-alike of theirs is never written."""
+    return plan_header_key(text)
+
+
 def find_contributions_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
     """The 1-based header row and header -> 0-based column, searching the first 15 rows (titles may sit above)."""
-    wanted = {normalise_header(h): h for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)}
+    wanted = {contributions_header_key(h): h for h in (*CONTRIBUTION_HEADERS, INVITED_FOR)}
     for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
         for col, value in enumerate(row):
-            header = wanted.get(normalise_header(value))
+            header = wanted.get(contributions_header_key(value))
             if header is not None and header not in columns:
                 columns[header] = col
         # Pupil and Email are what the product cannot work without; Role makes it unmistakably this table.
@@ -116,20 +138,18 @@ def key_of_row(values: Sequence[object], columns: dict[str, int]) -> tuple[str, 
 
 
 def _chasers(value: object) -> int:
-    if is_blank(value):
-        return 0
-    if isinstance(value, bool):
-        raise CellError(f"is {show_value(value)}, which is not a number of chasers")
-    if isinstance(value, int | float) and float(value).is_integer() and value >= 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise CellError(f"is {show_value(value)}, which is not a number of chasers")
+    """The Chasers cell through the one numeric reader (sheet_schema.numbers): blank is 0."""
+    return parse_count(value, "a number of chasers") or 0
 
 
-def parse_contributions(rows: Sequence[Sequence[object]]) -> tuple[list[Contribution], list[str]]:
+def parse_contributions(
+    rows: Sequence[Sequence[object]], formulas: Collection[tuple[int, int]] = frozenset()
+) -> tuple[list[Contribution], list[str]]:
     """Every contribution on the tab, and messages for the SENDCo. A bad row is reported and left out (so it gets no
-    emails until fixed); it never stops the others. A tab with no header row yields one message."""
+    emails until fixed); it never stops the others. A tab with no header row yields one message. `formulas`: the
+    tab's formula cells, 0-based (row, column) (connectors.base.SheetData)."""
+    from .contribution_formulas import formula_problem  # it reads this module's headers: imported when used
+
     messages: list[str] = []
     found = find_contributions_header(rows)
     if found is None:
@@ -196,8 +216,11 @@ def parse_contributions(rows: Sequence[Sequence[object]]) -> tuple[list[Contribu
             role = role_text or "Other"
         email_text = cell_text(at(EMAIL)).strip()
         email: str | None = None
-        if email_text:
-            if _EMAIL.match(email_text):
+        blocked = formula_problem(index, values, columns, formulas) if formulas else None
+        if blocked is not None:
+            messages.append(blocked)
+        elif email_text:
+            if _is_address(email_text):
                 email = email_text
             else:
                 messages.append(
@@ -230,57 +253,16 @@ def parse_contributions(rows: Sequence[Sequence[object]]) -> tuple[list[Contribu
     return out, messages
 
 
-def _looks_like_upn(text: str) -> bool:
-    return bool(_UPN.match(text.replace(" ", "").upper()))
-
-
-def _name_forms(pupil: ReviewedPupil) -> set[str]:
-    record = pupil.record
-    forms = {_fold(record.name)}
-    # "Surname, Forename" is how many MIS exports write names.
-    parts = record.name.split()
-    if len(parts) >= 2:
-        forms.add(_fold(f"{parts[-1]}, {' '.join(parts[:-1])}"))
-        forms.add(_fold(f"{parts[-1]} {' '.join(parts[:-1])}"))
-    return forms
-
-
-class PupilIndex(list[ReviewedPupil]):
-    """The register's pupils, in order (a list, read-only by convention), that find a pupil by UPN or name form through
-    a dict. A sweep matches every Contributions row to its pupil, several times over; scanning every pupil per row made
-    it quadratic in the register's size (issue 16). The dicts are built on the first look-up, and again if the list's
-    length has changed since."""
-
-    _by_upn: dict[str, list[ReviewedPupil]]
-    _by_name: dict[str, list[ReviewedPupil]]
-    _indexed = -1  # the length the dicts were built for
-
-    def _index(self) -> None:
-        if self._indexed == len(self):
-            return
-        self._by_upn, self._by_name = {}, {}
-        for pupil in self:
-            if pupil.record.upn:
-                self._by_upn.setdefault(pupil.record.upn.upper(), []).append(pupil)
-            for form in _name_forms(pupil):
-                self._by_name.setdefault(form, []).append(pupil)
-        self._indexed = len(self)
-
-    def by_upn(self, upn: str) -> list[ReviewedPupil]:
-        self._index()
-        return list(self._by_upn.get(upn, ()))
-
-    def by_name(self, folded: str) -> list[ReviewedPupil]:
-        self._index()
-        return list(self._by_name.get(folded, ()))
-
-
 def pupil_matches(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
     """Every pupil the row could mean, in register order: by UPN when the Pupil cell is a UPN, else by name. Pass a
     PupilIndex when matching many rows; any other sequence is indexed for this one call."""
+    return pupils_for_ref(contribution.pupil_ref, pupils)
+
+
+def pupils_for_ref(pupil_ref: str, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
     index = pupils if isinstance(pupils, PupilIndex) else PupilIndex(pupils)
-    ref = contribution.pupil_ref.strip()
-    if _looks_like_upn(ref):
+    ref = pupil_ref.strip()
+    if looks_like_upn(ref):
         return index.by_upn(ref.replace(" ", "").upper())
     return index.by_name(_fold(ref))
 
@@ -310,7 +292,7 @@ def seed_parent_rows(pupils: Sequence[ReviewedPupil], contributions: Sequence[Co
         if not (record.upn or record.name.strip()):
             continue
         email = record.parent_email.strip()
-        if not _EMAIL.match(email):
+        if not _is_address(email):
             continue
         out.append(
             Contribution(
@@ -419,6 +401,7 @@ __all__ = [
     "PupilIndex",
     "canonical_role",
     "contribution_key",
+    "contributions_header_key",
     "find_contributions_header",
     "find_contributions_tab",
     "in_cycle",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from .aliases import ALIASES
-from .ar_columns import AR_PREFIX
+from .ar_columns import AR_PREFIX, is_own_header, near_miss, own_header_key
 from .model import Field
 
 # A setting value that tells the product to leave a column alone even if its header looks like a known field.
@@ -43,7 +43,8 @@ FIELD_LABELS: dict[Field, str] = {
     Field.YOUNG_PERSON_EMAIL: "Young person email",
 }
 
-_BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# Innermost brackets only ([^()] not [^)]): scans from two "(" never overlap, so a header of 30,000 "(" is linear.
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
 def normalise_header(text: object) -> str:
@@ -60,6 +61,15 @@ def _normalise_text(text: str) -> str:
     # Remembered: a write matches the same few headers once per cell, 20,000 times for 2,000 pupils.
     folded = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in folded if ch.isalnum())
+
+
+def plan_header_key(text: object) -> str:
+    """How a write plan that mixes the SENDCo's columns and the product's finds them: the SENDCo's as the parser reads
+    them ("E-mail" is Email), the product's own `AR ...` headers only exactly, trimmed, so a look-alike of theirs
+    ("A.R. invited for") is never written (docs/register.md s5)."""
+    if is_own_header(text) or near_miss(text) is not None:
+        return "\x00" + own_header_key(text)  # never equal to a normalised header (letters and digits only)
+    return normalise_header(text)
 
 
 def fold_header(text: object) -> str:
@@ -147,4 +157,5 @@ __all__ = [
     "fold_header",
     "is_product_header",
     "normalise_header",
+    "plan_header_key",
 ]

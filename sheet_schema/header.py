@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .ar_columns import AR_HEADERS
+from .ar_columns import AR_HEADERS, own_header_key
 from .contributions import is_contributions_tab
-from .fields import FIELD_LABELS, field_for_header, fold_header, is_product_header, normalise_header
+from .fields import FIELD_LABELS, field_for_header, fold_header, is_product_header
 from .model import Field, HeaderMatch
 
 MIN_FIELDS = 3
 DEFAULT_MAX_SCAN = 15
-_PRODUCT_HEADERS = {normalise_header(h): h for h in AR_HEADERS}
+# The product's columns are exactly its own headers, trimmed (docs/register.md s5): "ar status " or "AR-Status" are
+# the SENDCo's, never read as the product's previous results nor written (sheet_schema.ar_columns.near_miss).
+_PRODUCT_HEADERS = frozenset(AR_HEADERS)
 
 
 def _match_row(cells: list[object], *, sheet: str, header_row: int, mapping: Mapping[str, str] | None) -> HeaderMatch:
@@ -37,7 +39,7 @@ def _match_row(cells: list[object], *, sheet: str, header_row: int, mapping: Map
         if not text or index in columns.values():
             continue
         if _is_product_column(cell):
-            key = _PRODUCT_HEADERS.get(normalise_header(cell), text)
+            key = own_header_key(cell)
             if key in ar_columns:
                 ignored[index] = text
             else:
@@ -68,7 +70,7 @@ def _match_row(cells: list[object], *, sheet: str, header_row: int, mapping: Map
 
 
 def _is_product_column(cell: object) -> bool:
-    return normalise_header(cell) in _PRODUCT_HEADERS and is_product_header(cell)
+    return own_header_key(cell) in _PRODUCT_HEADERS
 
 
 def find_header(

@@ -40,6 +40,10 @@ def parse_upn(value: object) -> tuple[str | None, str | None]:
         return _parse_upn(value)
 
 
+# A UPN is 13 characters; with spaces or dashes typed between groups, a few more. Longer text is not one.
+_MAX_UPN_TEXT = 40
+
+
 def _parse_upn(value: object) -> tuple[str | None, str | None]:
     """(UPN in capitals with spaces removed, warning fragment or None). A UPN with a bad format or check letter is
     still returned (it identifies the row) with a warning; text that cannot be a UPN gives (None, warning); blank or
@@ -47,6 +51,8 @@ def _parse_upn(value: object) -> tuple[str | None, str | None]:
     if is_blank(value):
         return None, None
     if not isinstance(value, str):
+        return None, "is not a UPN (a UPN is 13 characters: a check letter then 12 digits)"
+    if len(value) > _MAX_UPN_TEXT:
         return None, "is not a UPN (a UPN is 13 characters: a check letter then 12 digits)"
     text = clean_text(value)
     if is_placeholder(text) or text.casefold() in _UPN_NO_VALUE:

@@ -94,3 +94,19 @@ def test_every_product_header_starts_with_the_one_prefix() -> None:
         assert header.startswith(AR_PREFIX)
         assert is_product_header(header.lower())
     assert not is_product_header("Area")
+
+
+def test_only_the_exact_header_is_the_products_column() -> None:
+    """issue 10 item 5: "ar status " (the SENDCo's) sits before the product's own "AR status"; only the exact one is
+    read as the product's previous status, and every look-alike is named."""
+    from sheet_schema.ar_columns import AR_STATUS, near_miss, near_miss_notes
+    from sheet_schema.header import find_header
+
+    row = ["Name", "DOB", "Last review", "ar status ", "A.R. checked", "AR-Status", "AR status", " AR checked "]
+    header = find_header([row], sheet="Register")
+    assert header is not None
+    assert header.ar_columns[AR_STATUS] == 6
+    assert header.ar_columns["AR checked"] == 7  # trimmed, it is exactly the product's header
+    assert [near_miss(h) for h in row] == [None, None, None, "AR status", "AR checked", "AR status", None, None]
+    notes = near_miss_notes(row, sheet="Register", header_row=1)
+    assert [n.split('"')[3] for n in notes] == ["ar status", "A.R. checked", "AR-Status"]

@@ -203,3 +203,33 @@ def test_the_adapter_may_report_rows_in_use_that_hold_no_value() -> None:
         last_row=lambda: last_used_row(rows, 1, also=[4]),
     )
     assert list(placed.appended) == [5]
+
+
+# ---- formulas (issue 10 item 4): "a blank cell" has no value and no formula
+
+
+REQUESTED_ON = CellWrite(date(2025, 12, 1), "dd/mm/yyyy")
+
+
+def test_a_formula_showing_blank_is_never_filled_and_the_product_columns_still_are() -> None:
+    contributions = plan(
+        {"Bob": {"Requested": REQUESTED_ON, "Chasers": CellWrite(1), "AR status": DUE}},
+        headers=("Requested", "Chasers", "AR status"),
+        owned=("AR status",),
+        blank_only=frozenset({"Requested"}),
+    )
+    rows: list[list[CellValue]] = [["Pupil", "Requested", "Chasers", "AR status"], ["Bob", "", None, ""]]
+    # Requested is =IFERROR(VLOOKUP(...),"") showing blank; Chasers a =COUNTA(...) showing nothing; AR status a formula
+    # the SENDCo typed into the product's own column, which the product overwrites as ever.
+    placed = place(contributions, rows, 1, first_free=4, formulas={(1, 1), (1, 2), (1, 3)})
+    assert dict(placed.cells[1]) == {3: DUE}
+    without = place(contributions, rows, 1, first_free=4)
+    assert set(without.cells[1]) == {1, 2, 3}  # the same sheet without formulas: every cell is filled
+
+
+def test_new_rows_go_below_rows_holding_only_formulas() -> None:
+    seeded = plan({}, headers=("Pupil", "Role"), owned=(), append_rows=[{"Pupil": CellWrite("Cai")}])
+    rows: list[list[CellValue]] = [["Pupil", "Role"], ["Ava", "EP"], ["", ""], ["", ""]]
+    placed = place(seeded, rows, 1, first_free=2, formulas={(3, 1)})  # row 4 holds a formula showing blank
+    assert list(placed.appended) == [4]
+    assert list(place(seeded, rows, 1, first_free=2).appended) == [2]

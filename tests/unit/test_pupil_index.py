@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import sheet_schema.contributions as contributions
+import sheet_schema.pupil_index as pupil_index
 from sheet_schema.contributions import PupilIndex, match_pupil, pupil_matches
 from tests.mail_fixtures import UPN, contribution, pupil
 
@@ -53,14 +53,14 @@ def test_the_index_is_the_pupils_in_order() -> None:
 
 def test_names_are_folded_once_per_pupil_however_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = 0
-    original = contributions._name_forms
+    original = pupil_index._name_forms
 
     def counting(p):  # type: ignore[no-untyped-def]
         nonlocal calls
         calls += 1
         return original(p)
 
-    monkeypatch.setattr(contributions, "_name_forms", counting)
+    monkeypatch.setattr(pupil_index, "_name_forms", counting)
     pupils = [pupil(row=r, name=f"Pupil{r} Surname{r}", upn=None) for r in range(2, 502)]
     index = PupilIndex(pupils)
     for r in range(2, 502):

@@ -175,13 +175,14 @@ def test_settings_mapping_in_find_header() -> None:
     assert match.ignored == {3: "DOB"}
 
 
-def test_product_headers_are_case_insensitive_and_never_fields() -> None:
+def test_product_headers_are_exact_and_never_fields() -> None:
+    # issue 10 item 5: the product owns exactly its own headers (trimmed); "ar STATUS" only looks like "AR status".
     rows = [["Name", "DOB", "Last review", "ar STATUS", "AR issues", "AR status", "AR date"]]
     match = find_header(rows, sheet="S", mapping={"AR issues": "dob"})
     assert match is not None
     assert match.columns == {Field.NAME: 0, Field.DOB: 1, Field.LAST_REVIEW: 2}
-    assert match.ar_columns == {"AR status": 3, "AR issues": 4, "AR date": 6}
-    assert match.ignored == {5: "AR status"}
+    assert match.ar_columns == {"ar STATUS": 3, "AR issues": 4, "AR status": 5, "AR date": 6}
+    assert match.ignored == {}
 
 
 def test_choose_register() -> None:
