@@ -26,6 +26,7 @@ from functions.links import LinkConfigError
 from functions.papers_cli import add_papers_command
 from functions.reporting import OutputError
 from functions.results import links_note, print_summary
+from functions.serving import serve, stop_on_sigterm, stopped_message
 from functions.settings import SettingsError
 from functions.sweep import run_sweep
 
@@ -50,6 +51,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         signer=mail.signer,
         deadline=mail.deadline,
         queue=here.submission_queue(),
+        lease=bootstrap.adapters.local_lease(here.ref),
+        lease_wait=here.runtime.lease_wait,
     )
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
@@ -300,11 +303,16 @@ def main(argv: Sequence[str] | None = None, *, short_run: bool = False) -> int:
     if short_run and args.func is not cmd_serve:
         tune_collector_for_a_short_run()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    stop_on_sigterm()  # SIGTERM ends a run as Ctrl-C does: a save's temporary file removed, the sweep's lease freed
     try:
         return int(args.func(args))
     except (RegisterError, SettingsError, OutputError, LinkConfigError) as exc:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
+    except KeyboardInterrupt as exc:
+        message, code = stopped_message(exc)
+        print(f"Review Keeper: {message}", file=sys.stderr)
+        return code
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -328,10 +336,9 @@ def __getattr__(name: str) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The confirmation page on this computer: the cloud's confirm handler, served by werkzeug."""
-    from werkzeug.serving import run_simple
-
-    from functions.cloud_entry import confirmations, serve_app
+    """The confirmation page on this computer: the cloud's confirm handler on a threaded server with per-connection
+    timeouts and request limits, whose log never carries a link's token (functions/serving.py)."""
+    from functions.cloud_entry import SECURITY_HEADERS, confirmations, serve_app
 
     # The page's GET reads the workbook even while the SENDCo has it open; a contributor's POST still refuses to write.
     dep = replace(bootstrap.deployment(register=args.register, config=args.config), read_while_open=True)
@@ -343,9 +350,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     names = ", ".join(f"{s.settings.school_name} ({s.register})" for s in dep.schools.values())
-    print(f"Review Keeper: confirmation page for {names} on http://{args.host}:{args.port}/confirm?t=...", flush=True)
-    # One request at a time: a workbook on disk has one writer.
-    run_simple(args.host, args.port, app, threaded=False, use_reloader=False)
+    page = "Review Keeper: confirmation page for {} on http://{}:{}/confirm?t=..."
+    announce = lambda port: print(page.format(names, args.host, port), flush=True)  # noqa: E731
+    serve(app, args.host, args.port, error_headers=SECURITY_HEADERS, announce=announce)
     return EXIT_OK
 
 

@@ -102,7 +102,11 @@ class WriteResult:
 
 
 class Register(Protocol):
-    """A register adapter: an Excel workbook, a Google Sheet."""
+    """A register adapter: an Excel workbook, a Google Sheet.
+
+    An adapter may also offer `check_writable() -> None`, raising RegisterError when a write would be refused now (a
+    workbook open in Excel): the sweep calls it just before sending, so emails never go for a write that cannot happen.
+    Optional, so adapters that are always writable (Google Sheets) and test fakes need not define it."""
 
     def read(self) -> RegisterData: ...
 

@@ -37,6 +37,7 @@ from connectors.files import (
     backup,
     check_is_workbook,
     refuse_if_open,
+    remove_leftovers,
     signature,
 )
 from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
@@ -149,6 +150,9 @@ class WorkbookRegister:
             if not self.read_while_open:
                 raise
             _say_once(self.path, signature(self.path))
+        # A save killed outright (kill -9, a power cut) left its temporary file beside the register: cleared here.
+        remove_leftovers(self.path)
+        remove_leftovers(self.copy_path)
         stat = self.path.stat()
         keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         lost_parts, rich_text = inspect_parts(self.path)
@@ -212,6 +216,11 @@ class WorkbookRegister:
             cached.close()
 
     # ------------------------------------------------------------------ writing
+
+    def check_writable(self) -> None:
+        """Refuse now, before any email goes, if the file the write would replace is open in Excel or LibreOffice."""
+        loaded = self._loaded
+        refuse_if_open(self.copy_path if loaded is not None and loaded.dropped else self.path)
 
     def write(self, plan: WritePlan, *more: WritePlan) -> WriteResult:
         """Apply every plan to the workbook, then save once: all of them or none (one backup, one atomic swap).

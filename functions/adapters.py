@@ -4,10 +4,12 @@ arguments; nothing here reads the environment."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from connectors.base import Register, RegisterError
+from connectors.lease import Lease
 
 # The SMTP and SendGrid transports (ssl, smtplib, http.client) are imported only when configured: most sweeps use
 # neither (issue 16: imports only where used).
@@ -158,6 +160,35 @@ def mail_setup(settings: Settings, rt: Runtime, base_dir: Path, *, school_id: st
     school = school_id if school_id is not None else rt.school_id
     signer = link_signer(rt, school) if rt.link_secret.strip() else None
     return MailSetup(transport, FileLedger(_beside(base_dir, mail.ledger, LEDGER_NAME)), signer, mail.deadline)
+
+
+LEASE_SUFFIX = ".keeper-lease"
+
+
+def local_lease(ref: str) -> Lease:
+    """The command line's lease: ".<name>.keeper-lease" beside a workbook; for a Google Sheet or a Microsoft 365
+    workbook (no folder here) in the working folder, named by a digest of its reference (the same one, the same lease)."""
+    from connectors.lease_file import FileLease
+
+    if is_remote(ref):
+        digest = hashlib.sha256(ref.strip().encode("utf-8")).hexdigest()[:16]
+        return FileLease(Path.cwd() / f".sheet-{digest}{LEASE_SUFFIX}")
+    path = Path(ref).resolve()
+    return FileLease(path.with_name(f".{path.name}{LEASE_SUFFIX}"))
+
+
+def school_lease(school_id: str, rt: Runtime) -> Lease:
+    """A deployment's lease for one school: gs://KEEPER_LEASE_BUCKET/review-keeper/leases/<id>.json, else a file in
+    KEEPER_STATE_DIR/<id>/."""
+    if rt.lease_bucket:
+        from connectors.lease_gcs import GcsLease
+
+        return GcsLease.connect(
+            rt.lease_bucket, f"review-keeper/leases/{school_id}.json", emulator_host=rt.storage_emulator_host
+        )
+    from connectors.lease_file import FileLease
+
+    return FileLease(rt.state_dir / school_id / f"sweep{LEASE_SUFFIX}")
 
 
 def publisher(rt: Runtime) -> Any:

@@ -22,6 +22,7 @@ from connectors.base import Register
 from connectors.storage_base import EvidenceStore
 from connectors.submission_queue import SubmissionQueue
 
+from . import adapters
 from .adapters import (
     is_graph,
     is_remote,
@@ -40,7 +41,7 @@ from .evidence_setup import advice_desk, evidence_store, papers_folder, papers_s
 from .la_profiles import check_profiles
 from .m365 import M365Settings
 from .mail_config import mail_settings
-from .setting_tables import Runtime
+from .setting_tables import Runtime, lease_settings
 from .settings import (
     _SCHOOL_ID,
     CONFIG_NAME,
@@ -64,6 +65,7 @@ Env = Mapping[str, str]
 CONFIG_ENV = "KEEPER_CONFIG"
 REGISTER_ENV = "KEEPER_REGISTER"
 SCHOOL_ID_ENV = "KEEPER_SCHOOL_ID"
+LEASE_ENV = ("KEEPER_LEASE_BUCKET", "STORAGE_EMULATOR_HOST", "KEEPER_LEASE_WAIT")  # the sweep lease
 # The trust's Cloud Tasks queue, as scripts/deploy.sh --trust sets it (connectors/queue_tasks.py, QueueConfig).
 TASKS_ENV = (
     "KEEPER_TASKS_QUEUE",
@@ -214,6 +216,7 @@ def runtime(env: Env | None = None) -> Runtime:
             f'KEEPER_BASE_URL is "{base_url}"; give the confirmation page\'s address, e.g. https://keeper.example.org.'
         )
     return Runtime(
+        **lease_settings(*(env.get(k, "") for k in LEASE_ENV)),
         link_secret=env.get("KEEPER_LINK_SECRET", ""),
         base_url=base_url,
         school_id=_school_id(env),
@@ -351,6 +354,9 @@ class Deployment:
     def mail(self, school: School) -> MailSetup:
         # The function's own disk is gone after each run: KEEPER_STATE_DIR should be lasting storage (DEPLOY.md 4a).
         return mail_setup(school.settings, self.runtime, self.runtime.state_dir / school.id, school_id=school.id)
+
+    def lease(self, school: School) -> adapters.Lease:  # KEEPER_LEASE_BUCKET's object, else a KEEPER_STATE_DIR file
+        return adapters.school_lease(school.id, self.runtime)
 
 
 def deployment(env: Env | None = None, *, register: str | None = None, config: str | None = None) -> Deployment:

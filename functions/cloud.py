@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from connectors.base import Register, RegisterError
+from connectors.lease import DEFAULT_WAIT, Lease, SweepAlreadyRunning
 from connectors.submission_queue import SubmissionQueue
 
 from .results import SweepResult
@@ -56,7 +57,10 @@ MAIL_OFF = "Emails are off in this deployment (KEEPER_MAIL=none): the sweep wrot
 
 
 def school_runner(
-    mail_for: Callable[[School], MailSetup], queue_for: Callable[[School], SubmissionQueue] | None = None
+    mail_for: Callable[[School], MailSetup],
+    queue_for: Callable[[School], SubmissionQueue] | None = None,
+    lease_for: Callable[[School], Lease] | None = None,
+    lease_wait: float = DEFAULT_WAIT,
 ) -> SweepRunner:
     """A school's sweep with its emails, sent by SMTP or SendGrid (KEEPER_MAIL). `mail_for` builds the school's
     transport, ledger and signer (functions/bootstrap.py); KEEPER_STATE_DIR should name lasting storage for the
@@ -65,17 +69,29 @@ def school_runner(
     With KEEPER_MAIL=none, or an outbox (unset, or "outbox"), the sweep writes the AR columns and plans no email: an
     outbox's .eml files would vanish with the disk, yet the sheet and the ledger would record them as sent (Requested,
     Chasers), so switching to SendGrid later would never send those requests. The outbox case is logged as a WARNING,
-    once per school per sweep, with the fix. A dry run does the same, so it shows what the real run would do."""
+    once per school per sweep, with the fix. A dry run does the same, so it shows what the real run would do.
+
+    `lease_for`: the school's sweep lease (a Cloud Storage object or a file in KEEPER_STATE_DIR): two deliveries of one
+    Pub/Sub message, or the scheduler's retry while a sweep still runs, never sweep one school twice at once."""
 
     def run(school: School, register: Register, today: date, dry_run: bool) -> SweepResult:
         queue = queue_for(school) if queue_for is not None else None  # advice that waited for the register
+        lease = lease_for(school) if lease_for is not None else None
         kind = school.settings.mail.kind
         if kind in (NO_MAIL, "outbox"):
             if kind == "outbox":
                 log.warning(
                     OUTBOX_IN_CLOUD, extra={"school": school.id, "event": "OutboxInCloud", "outcome": "no-email"}
                 )
-            result = run_sweep(register, today=today, settings=school.settings, dry_run=dry_run, queue=queue)
+            result = run_sweep(
+                register,
+                today=today,
+                settings=school.settings,
+                dry_run=dry_run,
+                queue=queue,
+                lease=lease,
+                lease_wait=lease_wait,
+            )
             result.extra["mail_off"] = OUTBOX_IN_CLOUD if kind == "outbox" else MAIL_OFF
             return result
         mail = mail_for(school)
@@ -89,6 +105,8 @@ def school_runner(
             signer=mail.signer,
             deadline=mail.deadline,
             queue=queue,
+            lease=lease,
+            lease_wait=lease_wait,
         )
 
     return run
@@ -193,6 +211,15 @@ def sweep_schools(
         try:
             register = open_register(school)
             result = runner(school, register, today, dry_run)
+        except SweepAlreadyRunning as exc:
+            # Not a failure: the sweep that holds the lease is doing this school's work (a redelivered message, a
+            # retry). ok stays true so the scheduler and Pub/Sub do not retry again.
+            log.warning(
+                "sweep skipped: a sweep of this school is already running",
+                extra={"school": school.id, "event": "SweepAlreadyRunning", "outcome": "skipped"},
+            )
+            summaries.append({"school": school.id, "ok": True, "skipped": str(exc)})
+            continue
         except (RegisterError, SettingsError, OSError, ValueError) as exc:
             log.error(
                 "sweep failed for one school",
@@ -212,6 +239,13 @@ def sweep_schools(
         )
         summaries.append(summary)
     return {"today": today.isoformat(), "ok": all(s["ok"] for s in summaries), "schools": summaries}
+
+
+def post_only() -> tuple[str, int, dict[str, str]]:
+    """The 405 for sweep_http and dispatch: a GET (a browser, a link preview, a crawler) changes nothing; sweeping and
+    publishing happen only on the scheduler's POST, which Cloud Run IAM has authenticated (its OIDC token; DEPLOY.md)."""
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Allow": "POST"}
+    return json.dumps({"ok": False, "error": "Use POST."}), 405, headers
 
 
 def dispatch_schools(schools: Mapping[str, School], publisher: Publisher, job: str = "sweep") -> dict[str, Any]:
@@ -264,6 +298,7 @@ __all__ = [
     "enqueue_schools",
     "late_attempt",
     "parse_sweep_body",
+    "post_only",
     "school_from_message",
     "school_id",
     "school_runner",

@@ -25,6 +25,7 @@ from .cloud import (
     enqueue_schools,
     late_attempt,
     parse_sweep_body,
+    post_only,
     school_from_message,
     school_runner,
     sweep_schools,
@@ -50,7 +51,7 @@ def sweep_http(request) -> tuple[str, int, dict[str, str]]:
     school, an empty body every school. A failed school answers 500, so the queue tries it again later."""
     use_cloud_logging()
     if request.method != "POST":
-        return _json_reply({"ok": False, "error": "Use POST."}, 405)
+        return post_only()
     try:
         dep = bootstrap.deployment()
         wanted = parse_sweep_body(request.get_data(cache=False), dep.schools)
@@ -64,7 +65,7 @@ def sweep_http(request) -> tuple[str, int, dict[str, str]]:
         wanted.school_ids,
         today=london_today(),
         open_register=dep.open_register,
-        runner=school_runner(dep.mail, dep.submission_queue),
+        runner=school_runner(dep.mail, dep.submission_queue, dep.lease, dep.runtime.lease_wait),
         dry_run=wanted.dry_run,
     )
     late = late_attempt(request.headers)
@@ -103,7 +104,7 @@ def sweep_event(cloud_event) -> None:
             [school],
             today=london_today(),
             open_register=dep.open_register,
-            runner=school_runner(dep.mail, dep.submission_queue),
+            runner=school_runner(dep.mail, dep.submission_queue, dep.lease, dep.runtime.lease_wait),
         )
     if not result["ok"]:
         raise RuntimeError(f"The sweep for school {school} failed; see the log entry before this one.")
@@ -118,6 +119,8 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
     from connectors.queue_tasks import EnqueueError
 
     use_cloud_logging()
+    if request.method != "POST":
+        return post_only()
     try:
         job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         dep = bootstrap.deployment()
@@ -181,14 +184,13 @@ def papers(request) -> tuple[bytes, int, dict[str, str]]:
 def serve_app(
     service: Confirmations, papers: Callable[[Any], tuple[bytes, int, dict[str, str]]] | None = None
 ) -> Callable[..., Any]:
-    """The WSGI app `serve` runs: the cloud's confirm handler (and the papers download), with settings built once."""
-    from werkzeug.wrappers import Request, Response
+    """The WSGI app `serve` runs: the cloud's confirm handler (and the papers download) side by side, one writer at a
+    time, with settings built once at start."""
+    from .serving import wsgi_app
 
-    @Request.application
-    def app(request: Request) -> Response:
+    def reply(request: Any) -> tuple[Any, int, dict[str, str]]:
         if papers is not None and request.path.rstrip("/").endswith("/papers"):
-            return Response(*papers(request))
-        body, status, headers = _confirm_reply(request, lambda: service, cloud_logs=False)
-        return Response(body, status=status, headers=headers)
+            return papers(request)
+        return _confirm_reply(request, lambda: service, cloud_logs=False)
 
-    return app
+    return wsgi_app(reply)

@@ -244,11 +244,27 @@ def links_note(signer: LinkSigner | None, result: SweepResult) -> str | None:
     )
 
 
+def emails_gone_note(result: SweepResult) -> str:
+    """Emails went but the register could not be written (issue 10 item 14): how many, and why the next run is safe."""
+    if result.mail is None:
+        return ""
+    gone = len(result.mail.sent) + len(result.mail.unconfirmed)
+    if not gone:
+        return ""
+    one = gone == 1
+    return (
+        f"{gone} email{'' if one else 's'} had already gone before this; the sent-ledger records "
+        f"{'it' if one else 'them'}, so the next run will not send {'it' if one else 'them'} again and will write "
+        f"{'its' if one else 'their'} cells (Requested, Chasers, Last chased, new Parent/carer rows) from it."
+    )
+
+
 __all__ = [
     "EMAIL_KEYS",
     "URGENCY",
     "MailReport",
     "SweepResult",
+    "emails_gone_note",
     "links_note",
     "ordered_by_urgency",
     "print_summary",

@@ -160,6 +160,9 @@ class Runtime:
     credentials_file: str = ""
     pubsub_emulator_host: str = ""
     drive_emulator_host: str = ""  # DRIVE_EMULATOR_HOST: evidence to a local Drive look-alike (tests, demos)
+    lease_bucket: str = ""  # KEEPER_LEASE_BUCKET: the Cloud Storage bucket holding each school's sweep lease
+    storage_emulator_host: str = ""  # STORAGE_EMULATOR_HOST: a local Cloud Storage look-alike (tests)
+    lease_wait: float = 20.0  # KEEPER_LEASE_WAIT: seconds a second sweep waits for the first before giving up
     # Microsoft 365 (functions/m365.py): over [m365] in keeper.toml; the key that unlocks the stored sign-in
     graph_emulator_host: str = ""
     m365_client_id: str = ""
@@ -169,3 +172,25 @@ class Runtime:
     # A trust's Cloud Tasks queue (KEEPER_TASKS_*, KEEPER_SWEEP_URL; set by scripts/deploy.sh --trust): when named,
     # dispatch paces the schools through it instead of Pub/Sub (issue 16). Checked by adapters.task_queue.
     tasks: dict[str, str] = field(default_factory=dict)
+
+
+def lease_settings(bucket: str, emulator_host: str, wait: str) -> dict[str, Any]:
+    """Runtime's lease fields from KEEPER_LEASE_BUCKET, STORAGE_EMULATOR_HOST and KEEPER_LEASE_WAIT (as given)."""
+    bucket = bucket.strip().removeprefix("gs://").strip("/")
+    return {"lease_bucket": bucket, "storage_emulator_host": emulator_host.strip(), "lease_wait": lease_wait_from(wait)}
+
+
+def lease_wait_from(text: str) -> float:
+    """KEEPER_LEASE_WAIT: seconds a sweep waits for another sweep of the same register (default 20, 0 to 600)."""
+    if not text.strip():
+        return 20.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 600:
+        raise SettingsError(
+            f'KEEPER_LEASE_WAIT is "{text.strip()}"; give the seconds a sweep waits for another one on the same '
+            "register, from 0 to 600, e.g. 20."
+        )
+    return seconds

@@ -17,19 +17,18 @@ emails again."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from connectors.base import CellValue, CellWrite, Register, RegisterData, WritePlan
+from connectors.base import CellWrite, Register, RegisterData, WritePlan
+from connectors.lease import DEFAULT_WAIT, Lease
 from connectors.mail_base import MailTransport
 from connectors.outbox import OutboxTransport
 from connectors.submission_queue import SubmissionQueue
-from sheet_schema.ar_columns import AR_HEADERS, AR_OUTSTANDING, AR_WIDTHS, DATE_FORMAT, ar_row, own_header_key
+from sheet_schema.ar_columns import DATE_FORMAT
 from sheet_schema.contribution_formulas import formula_issues
 from sheet_schema.contributions import (
     CONTRIBUTION_HEADERS,
@@ -43,10 +42,9 @@ from sheet_schema.contributions import (
     outstanding_by_pupil,
     parse_contributions,
 )
-from sheet_schema.header import find_header
-from sheet_schema.model import HeaderMatch, ReviewedPupil
-from sheet_schema.validate import row_key
+from sheet_schema.model import ReviewedPupil
 
+from .ar_writes import outstanding_plan, write_plan
 from .contribution_writes import contributions_write_plan, rows_to_append, updates_to_write
 from .digest_records import attach_records_enabled, attach_review_records, contribution_lines
 from .evaluate import (
@@ -67,6 +65,7 @@ from .rendering import EmailPlan, plan_emails
 from .results import URGENCY, MailReport, SweepResult, ordered_by_urgency, pupil_json
 from .settings import Settings, SettingsError
 from .submit import apply_queued
+from .sweep_guard import sweep_lease, write_noting_emails
 
 log = logging.getLogger("review_keeper.sweep")
 
@@ -79,107 +78,6 @@ class MailSetup:
     ledger: Ledger
     signer: LinkSigner | None  # None: no KEEPER_LINK_SECRET, so emails ask for a reply instead of carrying a link
     deadline: float = DEFAULT_DEADLINE  # seconds the email step may take
-
-
-def _cell(value: Any) -> CellWrite:
-    return CellWrite(value.value, value.number_format, value.fill)
-
-
-def _full_key(values: Sequence[CellValue], header: HeaderMatch, duplicated: AbstractSet[Hashable]) -> object | None:
-    key = row_key(values, header)
-    if key is None or key not in duplicated:
-        return key
-    return (
-        key,
-        tuple("" if values[i] is None else str(values[i]) for i in sorted(header.columns.values()) if i < len(values)),
-    )
-
-
-def write_plan(
-    evaluation: Evaluation,
-    *,
-    today: date,
-    checked_at: datetime,
-    settings: Settings,
-    outstanding: Mapping[int, str] | None = None,
-    more_issues: Mapping[int, Sequence[str]] | None = None,
-) -> WritePlan:
-    """The AR cells for every pupil, keyed the way the adapter will find their rows again at write time.
-    `outstanding`: pupil row -> the AR outstanding cell (awaited contributions and their chasers); `more_issues`:
-    pupil row -> further sentences for its AR issues (a Contributions formula that blocks a step)."""
-    outstanding = outstanding or {}
-    more_issues = more_issues or {}
-    header = evaluation.header
-    mapping = settings.headers
-
-    # The adapter calls find_header_row on the sheet as it is at write time, then key_of on each row below it: the
-    # SENDCo may have moved columns or rows since the read, so the key columns are located afresh from that header.
-    current = {"header": header}
-
-    def find_header_row(rows: list[list[CellValue]]) -> int | None:
-        found = find_header(rows, sheet=header.sheet, mapping=mapping)
-        if found is None:
-            return None
-        current["header"] = found
-        return found.header_row
-
-    def key_of(values: list[CellValue]) -> object | None:
-        return _full_key(values, current["header"], duplicated)
-
-    # Two rows with one key (a duplicated UPN, or the same name and DOB twice) are both INVALID, and each must still
-    # show why on its own row: their key is widened with the row's known fields so each is matched to itself.
-    base = [(row_key(evaluation.rows[p.record.row - 1], header), p) for p in evaluation.pupils]
-    base_counts = Counter(k for k, _ in base if k is not None)
-    duplicated = {k for k, n in base_counts.items() if n > 1}
-    keyed = [
-        (_full_key(evaluation.rows[p.record.row - 1], header, duplicated) if k in duplicated else k, p) for k, p in base
-    ]
-    counts = Counter(k for k, _ in keyed)
-    rows: dict[object, dict[str, CellWrite]] = {}
-    for key, pupil in keyed:
-        if key is None or counts[key] > 1:
-            continue  # identical rows: neither can be told apart from the other, so neither is written
-        extra = tuple(more_issues.get(pupil.record.row, ()))
-        if extra:
-            pupil = replace(pupil, warnings=(*pupil.warnings, *extra))
-        cells = ar_row(pupil, today=today, checked_at=checked_at, outstanding=outstanding.get(pupil.record.row, ""))
-        rows[key] = {h: _cell(v) for h, v in cells.items()}
-    return WritePlan(
-        sheet=header.sheet,
-        headers=AR_HEADERS,
-        find_header_row=find_header_row,
-        key_of=key_of,
-        rows=rows,
-        # The product's columns are exactly its own headers (trimmed): "AR-Status" or "A.R. checked" are the SENDCo's
-        # and never written (docs/register.md s5); a warning names such look-alikes (Evaluation.notes).
-        header_key=own_header_key,
-        # The product's own columns (docs/register.md s5): their whole look is reset on every run.
-        owned_headers=frozenset(AR_HEADERS),
-        # Wide enough for their dates and sentences on first sight (docs/register.md s5); the SENDCo's own widths stay.
-        column_widths={h: AR_WIDTHS[h] for h in AR_HEADERS},
-    )
-
-
-def outstanding_plan(
-    evaluation: Evaluation, contributions: Iterable[Contribution], *, today: date, settings: Settings
-) -> WritePlan | None:
-    """The AR outstanding cells alone, from `contributions` as they now stand (outstanding_by_pupil, the one builder):
-    the confirmation page writes them in the same write as Received, so the register never lists as awaited a
-    contribution that came. None when the register has no AR outstanding column yet: confirming never adds a column
-    (the next sweep does)."""
-    if AR_OUTSTANDING not in evaluation.header.ar_columns:
-        return None
-    outstanding = outstanding_by_pupil(contributions, evaluation.pupils)
-    full = write_plan(
-        evaluation, today=today, checked_at=datetime(2000, 1, 1, tzinfo=UTC), settings=settings, outstanding=outstanding
-    )
-    return replace(
-        full,
-        headers=(AR_OUTSTANDING,),
-        rows={key: {AR_OUTSTANDING: cells[AR_OUTSTANDING]} for key, cells in full.rows.items()},
-        owned_headers=frozenset({AR_OUTSTANDING}),
-        column_widths={},
-    )
 
 
 def _email_json(outcome: SendOutcome) -> dict[str, Any]:
@@ -215,53 +113,63 @@ def run_sweep(
     signer: LinkSigner | None = None,
     deadline: float = DEFAULT_DEADLINE,
     queue: SubmissionQueue | None = None,
+    lease: Lease | None = None,  # one sweep per register at a time (functions/sweep_guard.py)
+    lease_wait: float = DEFAULT_WAIT,
 ) -> SweepResult:
     """One sweep. The email step runs when a `transport` is given; without one the sweep writes the AR columns only.
     `ledger` defaults to an in-memory one (idempotency then rests on the sheet alone). With `dry_run` nothing is sent
     and nothing written, and the result lists the emails that would go. `deadline`: seconds the email step may take."""
-    waiting_advice: dict[str, int] = {}
-    if queue is not None and not dry_run and len(queue):
-        # Contributors' submissions that arrived while the register was open in Excel (docs/register.md s8): into
-        # the register first, so this sweep's AR outstanding already counts them.
-        applied, waiting = apply_queued(register, queue)
-        waiting_advice = {"advice_applied": applied, "advice_waiting": waiting}
-    data = register.read()
-    evaluation = evaluate(data, today=today, settings=settings)
-    result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
-    result.extra.update(waiting_advice)
-    extra_plans: list[WritePlan] = []
-    outstanding: dict[int, str] = {}
-    la_plans: list[WritePlan] = []
-    if transport is not None:
-        ledger = ledger if ledger is not None else MemoryLedger()
-        # The LA's clock (issue 14, functions/la_sweep.py): decided first, so the digest can say what it found.
-        la = plan_la(evaluation.pupils, settings, mail_plan_settings(settings, signer), today=today,
-                     sent_log=ledger.sent_log(), data=data)  # fmt: skip
-        extra_plans, outstanding = _email_step(
-            data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
-            transport=transport, ledger=ledger, signer=signer, deadline=deadline, la=la,
-        )  # fmt: skip
-        la_plans = _la_step(la, result, today=today, transport=transport, ledger=ledger, deadline=deadline,
-                            dry_run=dry_run, settings=settings)  # fmt: skip
-    else:
-        # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
-        # Contributions tab says is awaited, as the SENDCo keeps it by hand.
-        outstanding = outstanding_from_tab(data, evaluation)
-    if dry_run:
+
+    with sweep_lease(lease, lease_wait, dry_run):
+        waiting_advice: dict[str, int] = {}
+        if queue is not None and not dry_run and len(queue):
+            # Contributors' submissions that arrived while the register was open in Excel (docs/register.md s8):
+            # into the register first, so this sweep's AR outstanding already counts them.
+            applied, waiting = apply_queued(register, queue)
+            waiting_advice = {"advice_applied": applied, "advice_waiting": waiting}
+        data = register.read()
+        evaluation = evaluate(data, today=today, settings=settings)
+        result = SweepResult(today=today, evaluation=evaluation, dry_run=dry_run)
+        result.extra.update(waiting_advice)
+        extra_plans: list[WritePlan] = []
+        outstanding: dict[int, str] = {}
+        la_plans: list[WritePlan] = []
+        if transport is not None:
+            ledger = ledger if ledger is not None else MemoryLedger()
+            # The LA's clock (issue 14, functions/la_sweep.py): decided first, so the digest can say what it found.
+            la = plan_la(evaluation.pupils, settings, mail_plan_settings(settings, signer), today=today,
+                         sent_log=ledger.sent_log(), data=data)  # fmt: skip
+            extra_plans, outstanding = _email_step(
+                data, evaluation, result, today=today, settings=settings, dry_run=dry_run,
+                transport=transport, ledger=ledger, signer=signer, deadline=deadline, la=la,
+                before_sending=getattr(register, "check_writable", lambda: None),
+            )  # fmt: skip
+            la_plans = _la_step(la, result, today=today, transport=transport, ledger=ledger, deadline=deadline,
+                                dry_run=dry_run, settings=settings)  # fmt: skip
+        else:
+            # No emails (KEEPER_MAIL=none, or the cloud's outbox): the AR outstanding column still shows what the
+            # Contributions tab says is awaited, as the SENDCo keeps it by hand.
+            outstanding = outstanding_from_tab(data, evaluation)
+        if dry_run:
+            return result
+        checked_at = (now or _london_now)()
+        tab = find_contributions_tab(data.sheets)
+        blocked = formula_issues(tab.rows, tab.formulas, evaluation.pupils) if tab is not None else {}
+        plan = write_plan(
+            evaluation,
+            today=today,
+            checked_at=checked_at,
+            settings=settings,
+            outstanding=outstanding,
+            more_issues=blocked,
+        )
+        # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
+        result.write = write_noting_emails(register, result, (plan, *extra_plans, *la_plans))
+        if result.mail is not None and extra_plans and result.write.more:
+            result.mail.appended_rows = result.write.more[0].appended_rows
+            result.mail.created_tab = result.write.more[0].created_sheet
+        log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
         return result
-    checked_at = (now or _london_now)()
-    tab = find_contributions_tab(data.sheets)
-    blocked = formula_issues(tab.rows, tab.formulas, evaluation.pupils) if tab is not None else {}
-    plan = write_plan(
-        evaluation, today=today, checked_at=checked_at, settings=settings, outstanding=outstanding, more_issues=blocked
-    )
-    # ONE write for the register's AR cells and the Contributions cells: one save, or one batchUpdate.
-    result.write = register.write(plan, *extra_plans, *la_plans)
-    if result.mail is not None and extra_plans and result.write.more:
-        result.mail.appended_rows = result.write.more[0].appended_rows
-        result.mail.created_tab = result.write.more[0].created_sheet
-    log.info("wrote %d rows (%d pupils no longer found)", result.write.written_rows, len(result.write.missing_keys))
-    return result
 
 
 def _email_step(
@@ -277,6 +185,7 @@ def _email_step(
     signer: LinkSigner | None,
     deadline: float = DEFAULT_DEADLINE,
     la: LAPlan | None = None,
+    before_sending: Callable[[], None] = lambda: None,
 ) -> tuple[list[WritePlan], dict[int, str]]:
     """Plan today's emails, send them (unless a dry run), and return the Contributions write plan (if any) and the AR
     outstanding cells."""
@@ -326,6 +235,7 @@ def _email_step(
     if dry_run:
         report.sent = plan.emails_json()
         return [], dict(plan.outstanding)
+    before_sending()  # opened in Excel since the read? refused now, before any email goes (issue 10 item 14)
     has_name = bool(parseaddr(transport.sender)[0])
     outcomes = send_all(
         plan, transport, ledger, sender_name=None if has_name else settings.school_name, deadline=deadline
