@@ -114,5 +114,6 @@ def run_demo(
     if eml is not None:
         say(
             f"To try a contributor's link, run  KEEPER_LINK_SECRET={DEMO_SECRET} {python} main.py serve {out}  and open "
-            f'the link in {eml}, then press "I\'ve sent it": the Received cell on its Contributions row fills in.'
+            f"the link in {eml}: fill in the form and send it. The answers go to the Advice tab and the Received cell on "
+            "its Contributions row fills in."
         )
