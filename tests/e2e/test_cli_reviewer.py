@@ -22,7 +22,7 @@ from tests.e2e.conftest import run_main
 
 TODAY = "2025-10-01"
 SERVE_LINE = re.compile(
-    r"KEEPER_LINK_SECRET=(\S+) \S*python\S* main\.py serve (\S+)\s+and open the link in (\S+\.eml),"
+    r"KEEPER_LINK_SECRET=(\S+) \S*python\S* main\.py serve (\S+)\s+and open the link in (\S+\.eml)[,:]"
 )
 
 
