@@ -87,7 +87,7 @@ def test_the_confirmation_page_shows_while_open_and_its_write_refuses(live: Path
     client = Client(main.serve_app(main._confirmations(replace(dep, read_while_open=True))))
     shown = client.get(f"/confirm?t={token}")
     assert shown.status_code == 200
-    assert "Have you sent your contribution?" in shown.get_data(as_text=True)
+    assert "I've sent it another way" in shown.get_data(as_text=True)  # the role's form (issue 12)
     done = client.post("/confirm", data={"t": token})
     assert done.status_code == 503  # "try again later": nothing is written while the SENDCo has it open
     assert register.read_bytes() == before
