@@ -253,6 +253,10 @@ def today_from(text: str | None, env: Env | None = None) -> date:
     except ValueError:
         raise SettingsError(f'--today "{text}" is not a date; write it as YYYY-MM-DD, e.g. 2025-10-01.') from None
     anchored = _environ(env).get(ANCHOR_ENV, "").strip()
+    if anchored.lower() == "any":  # a replay of past dates on purpose (a test suite, an oracle): only 2000-2099 holds
+        if not 2000 <= chosen.year <= 2099:
+            raise SettingsError(f"--today {chosen.isoformat()} is outside 2000-2099; check it for a typo (YYYY-MM-DD).")
+        return chosen
     try:
         anchor = date.fromisoformat(anchored) if anchored else real
     except ValueError:

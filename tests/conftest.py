@@ -18,6 +18,18 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 
+
+@pytest.fixture(autouse=True)
+def _replayed_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests compute as of fixed dates (tables of literal dates, 2025 and 2026): `--today` more than a year from the real
+    date is otherwise a typo (exit 2). KEEPER_TODAY_ANCHOR=any keeps only the 2000-2099 check; a test of the typo
+    check sets its own anchor."""
+    import os
+
+    if "KEEPER_TODAY_ANCHOR" not in os.environ:
+        monkeypatch.setenv("KEEPER_TODAY_ANCHOR", "any")
+
+
 SLOW_FOLDERS = ("e2e",)
 # Hypothesis-heavy modules: each runs hundreds of generated registers (about 30 s and 4 s on the 2-core machine).
 SLOW_MODULES = ("unit/test_schema_properties.py", "unit/test_oracle_differential.py")

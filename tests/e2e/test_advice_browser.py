@@ -43,7 +43,11 @@ def served(tmp_path: Path):
         encoding="utf-8",
     )
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") and k != "PUBSUB_EMULATOR_HOST"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if (not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR") and k != "PUBSUB_EMULATOR_HOST"
+    }
     env.update({"KEEPER_LINK_SECRET": SECRET, "PYTHONUNBUFFERED": "1"})
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "serve", str(register), "--port", str(port)],
@@ -217,7 +221,7 @@ def test_every_role_fills_its_form_on_a_phone(served, phone: DevTools, tmp_path:
         text=True,
         timeout=300,
         check=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")},
+        env={k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"},
     )
     assert "review record" in result.stdout
     leo = next((tmp_path / "records").glob("*Leo*.docx"))

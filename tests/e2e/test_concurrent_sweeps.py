@@ -50,7 +50,7 @@ def _contribution_rows(register: Path) -> Counter[tuple[object, ...]]:
 def test_two_sweeps_at_once_send_each_email_once_and_add_each_row_once(tmp_path: Path) -> None:
     register = build_register(tmp_path / "register.xlsx", PUPILS)
     (tmp_path / "keeper.toml").write_text('sendco_email = "sendco@school.example.org"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
     env["KEEPER_TODAY_ANCHOR"] = "2025-10-01"  # --today must lie within a year of this (the test's fixed date)
     env["KEEPER_LEASE_WAIT"] = "120"  # long enough that the second waits for the first, then runs and finds it done
     first, second = _start(register, env), _start(register, env)
@@ -70,7 +70,7 @@ def test_the_second_sweep_gives_up_after_its_wait_and_says_why(tmp_path: Path) -
     before = register.read_bytes()
     running = FileLease(tmp_path / ".register.xlsx.keeper-lease")  # a sweep (this test's live process) holds it
     assert running.try_acquire()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
     env["KEEPER_TODAY_ANCHOR"] = "2025-10-01"  # --today must lie within a year of this (the test's fixed date)
     env["KEEPER_LEASE_WAIT"] = "1"
     second = _start(register, env)

@@ -134,7 +134,7 @@ def _initials(message: EmailMessage) -> str:
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch):
     for name in list(__import__("os").environ):
-        if name.startswith("KEEPER_"):
+        if name.startswith("KEEPER_") and name != "KEEPER_TODAY_ANCHOR":
             monkeypatch.delenv(name, raising=False)
     with smtp_server() as inbox:
         monkeypatch.setenv("KEEPER_MAIL", "smtp")

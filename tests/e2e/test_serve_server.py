@@ -30,7 +30,7 @@ TODAY = date.today()
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     register = write_demo_register(tmp_path / "register.xlsx", today=TODAY)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
     env |= {"KEEPER_LINK_SECRET": SECRET, "KEEPER_BASE_URL": "http://localhost"}
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "--verbose", "serve", str(register), "--port", "0"],

@@ -49,7 +49,7 @@ REGISTERS: dict[str, Callable[[Path], Path]] = {
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
     try:
         return subprocess.run(
             [sys.executable, str(ROOT / "main.py"), *args],

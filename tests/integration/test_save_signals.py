@@ -31,7 +31,7 @@ def big_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
     env["KEEPER_MAIL"] = "none"
     env["KEEPER_TODAY_ANCHOR"] = "2025-10-01"  # --today must lie within a year of this (the test's fixed date)
     return env
