@@ -37,9 +37,13 @@ def evidence_store(school: School, rt: Runtime) -> EvidenceStore:
         # A Microsoft 365 workbook: OneDrive storage is not built yet, so the evidence stays in this deployment's
         # lasting storage (KEEPER_STATE_DIR), never on a disk that is emptied after each run.
         return FolderEvidenceStore(rt.state_dir / (school.id or "school") / "evidence")
+    emulator = rt.drive_emulator_host
+    if rt.sheets_emulator_host and not emulator:
+        # A Sheets look-alike (tests, demos) with no Drive look-alike: there are no Google credentials to reach the real
+        # Drive with, so the evidence stays in this deployment's own storage, as for Microsoft 365.
+        return FolderEvidenceStore(rt.state_dir / (school.id or "school") / "evidence")
     from connectors.storage_drive import GOOGLE_API, DriveEvidenceStore, drive_session
 
-    emulator = rt.drive_emulator_host
     session = drive_session(emulator=bool(emulator), credentials_file=rt.credentials_file or None)
     return DriveEvidenceStore(
         session,

@@ -16,7 +16,7 @@ def run_main(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `python main.py ...` as a SENDCo would, in a child process."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_")}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == ANCHOR_ENV}
     # The tests' dates are fixed (2025-10-01 mostly) and --today must lie within a year of today: the date --today is
     # checked against is pinned to the test's own --today, or every fixed date would become a "typo" a year after it
     # was written (tests of that check pass their own anchor in `env`).

@@ -21,7 +21,7 @@ SECRET = "test-secret-0123456789abcdef"
 @pytest.fixture
 def school(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for name in list(os.environ):
-        if name.startswith("KEEPER_"):
+        if name.startswith("KEEPER_") and name != "KEEPER_TODAY_ANCHOR":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KEEPER_LINK_SECRET", SECRET)
     monkeypatch.setenv("KEEPER_BASE_URL", "https://keeper.example.org")
