@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import RegisterError
+from connectors.files import stop_on_sigterm
 from functions import bootstrap
 from functions.la_cli import add_la_commands
 from functions.links import LinkConfigError
 from functions.papers_cli import add_papers_command
 from functions.reporting import OutputError
 from functions.results import links_note, print_summary
-from functions.serving import serve, stop_on_sigterm, stopped_message
 from functions.settings import SettingsError
 from functions.sweep import run_sweep
 
@@ -310,6 +310,8 @@ def main(argv: Sequence[str] | None = None, *, short_run: bool = False) -> int:
         print(f"Review Keeper: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     except KeyboardInterrupt as exc:
+        from functions.serving import stopped_message  # with the web server it serves: only `serve` needs werkzeug
+
         message, code = stopped_message(exc)
         print(f"Review Keeper: {message}", file=sys.stderr)
         return code
@@ -339,6 +341,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """The confirmation page on this computer: the cloud's confirm handler on a threaded server with per-connection
     timeouts and request limits, whose log never carries a link's token (functions/serving.py)."""
     from functions.cloud_entry import SECURITY_HEADERS, confirmations, serve_app
+    from functions.serving import serve
 
     # The page's GET reads the workbook even while the SENDCo has it open; a contributor's POST still refuses to write.
     dep = replace(bootstrap.deployment(register=args.register, config=args.config), read_while_open=True)
