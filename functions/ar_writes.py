@@ -21,8 +21,15 @@ from .evaluate import Evaluation
 from .settings import Settings
 
 
-def _cell(value: Any) -> CellWrite:
-    return CellWrite(value.value, value.number_format, value.fill)
+def _cell(value: Any, shared: dict[tuple[Any, ...], CellWrite]) -> CellWrite:
+    """One CellWrite per distinct cell (a status, a date, the checked time ...) shared by every row that has it: 10,000
+    rows of a dozen AR cells hold a few thousand objects, not 120,000 (issue 16). The type is in the key, since
+    True == 1 and a date equal to another type's value must still be written as what it is."""
+    key = (type(value.value), value.value, value.number_format, value.fill)
+    cell = shared.get(key)
+    if cell is None:
+        cell = shared[key] = CellWrite(value.value, value.number_format, value.fill)
+    return cell
 
 
 def _full_key(values: Sequence[CellValue], header: HeaderMatch, duplicated: AbstractSet[Hashable]) -> object | None:
@@ -76,6 +83,7 @@ def write_plan(
     ]
     counts = Counter(k for k, _ in keyed)
     rows: dict[object, dict[str, CellWrite]] = {}
+    shared: dict[tuple[Any, ...], CellWrite] = {}
     for key, pupil in keyed:
         if key is None or counts[key] > 1:
             continue  # identical rows: neither can be told apart from the other, so neither is written
@@ -83,7 +91,7 @@ def write_plan(
         if extra:
             pupil = replace(pupil, warnings=(*pupil.warnings, *extra))
         cells = ar_row(pupil, today=today, checked_at=checked_at, outstanding=outstanding.get(pupil.record.row, ""))
-        rows[key] = {h: _cell(v) for h, v in cells.items()}
+        rows[key] = {h: _cell(v, shared) for h, v in cells.items()}
     return WritePlan(
         sheet=header.sheet,
         headers=AR_HEADERS,
