@@ -3,9 +3,10 @@ arguments, built by functions/bootstrap.py.
 
 `las`: the LAs the register names, how many pupils each (counts, never names) and what keeper.toml configures.
 `submit`: the review record to the LA's SEN inbox (where its profile says submit = "email") as a signed download link,
-never an attachment: the record stays on the school's side until the LA asks for it, and the link expires. What went
-is recorded in the product's own `LA chasers` tab only; the SENDCo types the date into their own "Report sent" column
-(nothing the SENDCo typed is ever written by the product, docs/register.md s5).
+never an attachment: the record (and the papers pack, if one was circulated) is kept on the school's side and served to
+that link only until it expires (functions/la_record.py). What went is recorded in the product's own `LA chasers` tab
+only; the SENDCo types the date into their own "Report sent" column (nothing the SENDCo typed is ever written by the
+product, docs/register.md s5).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from connectors.mail import MailTransport
 from .evaluate import evaluate
 from .la_chasing import initials, pupil_key
 from .la_profiles import match, profile_warnings, profiles_for
+from .la_record import RecordKeeping, keep_record, record_links
 from .la_sweep import STEP_LABELS, tab_write_plan
-from .links import LinkConfigError, LinkSigner
+from .links import LinkConfigError
 from .mailer import Ledger, send_all
 from .plan_model import DueEmail
 from .rendering import EmailPlan, render_email
-from .reporting import select_pupils
+from .reporting import OutputError, select_pupils
 from .settings import School, Settings, SettingsError
 
 
@@ -65,7 +67,7 @@ def submit_record(
     settings: Settings,
     transport: MailTransport | None,
     ledger: Ledger,
-    signer: LinkSigner | None,
+    keeping: RecordKeeping | None,
     send: bool,
 ) -> Submission:
     evaluation = evaluate(register.read(), today=today, settings=settings)
@@ -88,8 +90,11 @@ def submit_record(
             profile.submit or "", "by post" if profile.submit == "post" else "as it asks (no submit way is set)"
         )
         return Submission((f"{profile.name} takes the review record {how}; nothing was emailed.",), False)
-    if signer is None or not signer.base_url:
-        raise LinkConfigError("The record goes as a signed link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL.")
+    if keeping is None or not keeping.signer.base_url:
+        raise LinkConfigError(
+            "The record goes as a signed link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `main.py serve` "
+            "answers), then run again."
+        )
     after = clock.after_meeting
     pkey = pupil_key(chosen)
     key = _submit_key(after.meeting_held, pkey)
@@ -98,10 +103,7 @@ def submit_record(
         return Submission(
             (f"Row {r.row}'s review record already went to {profile.name} on {already:%d/%m/%Y}.",), False
         )
-    token = signer.token(
-        pupil_ref=r.upn or r.name, role="LA record", email=profile.email, meeting=after.meeting_held, issued=today
-    )
-    link = f"{signer.base_url}/record?t={token}"
+    links = record_links(keeping, chosen, after.meeting_held, profile.email, today)
     who = initials(chosen)
     context: dict[str, Any] = {
         "subject": f"Annual review record for {who}{f' (ref {r.la_ref})' if r.la_ref else ''}, "
@@ -111,7 +113,9 @@ def submit_record(
         "la_ref": r.la_ref,
         "meeting": after.meeting_held,
         "decision_due": after.decision_due,
-        "link": link,
+        "link": links.record,
+        "papers_link": links.papers,
+        "expires": links.expires,
         "form": profile.form,
         "school_name": settings.school_name,
         "sendco_name": settings.sendco_name,
@@ -127,11 +131,19 @@ def submit_record(
         cc=(settings.sendco_email,) if settings.sendco_email else (),
     )
     email = render_email(due)
+    what = "review record and the papers pack" if links.papers else "review record"
     if not send or transport is None:
         return Submission(
-            (f"Would email the review record for row {r.row} to {profile.email} ({email.subject}); add --send.",),
+            (f"Would email a link to the {what} for row {r.row} to {profile.email} ({email.subject}); add --send.",),
             False,
         )
+    try:
+        keep_record(keeping, links, r.row)
+    except OSError as exc:
+        raise OutputError(
+            f"could not keep the review record for the LA's link in {keeping.folder} "
+            f"({exc.strerror or type(exc).__name__}); nothing was emailed. Check the folder and run again."
+        ) from None
     (outcome,) = send_all(EmailPlan(today, (email,), (), (), (), {}), transport, ledger)
     if not outcome.went:
         return Submission((f"The email to {profile.email} did not go ({outcome.error}); try again later.",), False)
@@ -148,7 +160,8 @@ def submit_record(
     register.write(tab_write_plan([row]))
     return Submission(
         (
-            f"Sent the review record for row {r.row} to {profile.email}; recorded in the LA chasers tab.",
+            f"Sent a link to the {what} for row {r.row} to {profile.email} (it works until "
+            f"{links.expires:%d/%m/%Y}); recorded in the LA chasers tab.",
             f'Type {today:%d/%m/%Y} into your "Report sent" column for row {r.row}: the product never writes there.',
         ),
         True,

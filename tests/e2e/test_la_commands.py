@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 import main
-from functions.links import LinkSigner
+from functions.la_record import RecordSigner, kept_copy
 from tests.e2e.test_la_clock import CONFIG, KENT, SENDCO, _write_register
 
 SECRET = "test-secret-0123456789abcdef"
@@ -79,9 +79,18 @@ def test_submit_emails_a_signed_link_and_never_writes_the_sendcos_column(
     assert not [p for p in message.iter_attachments()]  # a link, never an attachment
     body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     link = next(line for line in body.splitlines() if line.startswith("https://keeper.example.org/record?t="))
-    claim = LinkSigner(SECRET, "https://keeper.example.org").verify(link, now=date(2025, 9, 22))
-    assert claim.role == "la record"
-    assert claim.meeting == date(2025, 9, 15)
+    claim = RecordSigner(SECRET, "https://keeper.example.org").verify(link.split("?t=", 1)[1], today=date(2025, 9, 22))
+    assert claim.part == "record"
+    # The link works until the final amended plan's latest date: meeting 15 Sep + 84 days (reg 22(3)).
+    assert claim.expires == date(2025, 12, 8)
+    assert "until Mon 8 Dec 2025" in body
+    kept = kept_copy(school.parent, claim.record, "record")
+    assert kept.read_bytes()[:2] == b"PK"  # the Word record, kept for the link
+    assert "Amy" not in str(kept)
+    assert "LA-001" not in str(kept)
+    # No papers pack was circulated for this meeting: one link only.
+    assert "/record?t=" in body
+    assert body.count("https://keeper.example.org/") == 1
     assert "A. A." in str(message["Subject"])
     assert "LA-001" in body
 
