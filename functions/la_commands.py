@@ -23,7 +23,7 @@ from connectors.mail import MailTransport
 
 from .evaluate import evaluate
 from .la_chasing import initials, pupil_key
-from .la_profiles import match, profile_warnings, profiles_for
+from .la_profiles import la_aliases, match, profile_warnings, profiles_for
 from .la_record import RecordKeeping, keep_record, record_links
 from .la_sweep import STEP_LABELS, tab_write_plan
 from .links import LinkConfigError
@@ -176,10 +176,12 @@ def trust_la_figures(
     from reports.la_figures import write_trust_workbook
 
     per_school = []
+    aliases = {}  # each school's own profiles name its LAs ("KCC" is Kent's where keeper.toml says so)
     for school in schools.values():
         evaluation = evaluate(open_register(school).read(), today=today, settings=school.settings)
         per_school.append((school.settings.school_name, evaluation.pupils))
-    return write_trust_workbook(per_school, today=today, out=out)
+        aliases[school.settings.school_name] = la_aliases(profiles_for(school.settings))
+    return write_trust_workbook(per_school, today=today, out=out, aliases_by_school=aliases)
 
 
 __all__ = ["Submission", "las_lines", "submit_record", "trust_la_figures"]
