@@ -20,6 +20,7 @@ from typing import Any
 
 from connectors.base import Register, RegisterError
 from connectors.mail import MailTransport
+from sheet_schema.model import PupilRecord
 
 from .evaluate import evaluate
 from .la_chasing import initials, pupil_key
@@ -35,18 +36,40 @@ from .settings import School, Settings, SettingsError
 
 
 def las_lines(register: Register, *, today: date, settings: Settings) -> list[str]:
-    """What `main.py las` prints: one line per LA found, then the warnings."""
+    """What `main.py las` prints: one line per LA (a profile's name and aliases together, as the LA figures count
+    them), then the names no profile matches, then the warnings."""
     evaluation = evaluate(register.read(), today=today, settings=settings)
     profiles = profiles_for(settings)
     counts = Counter((p.record.la or "").strip() for p in evaluation.pupils)
-    lines = [f"{len(counts)} LA name{'' if len(counts) == 1 else 's'} in the register:"]
-    for la, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+    by_profile: dict[str, Counter[str]] = {}
+    unmatched: Counter[str] = Counter()
+    for la, n in counts.items():
         profile = match(la, profiles)
-        name = la or "(no LA given)"
-        setup = f'profile "{profile.name}": {profile.describe()}' if profile else "no profile in keeper.toml"
-        lines.append(f"  {name}: {n} pupil{'' if n == 1 else 's'}; {setup}")
+        if profile is None:
+            unmatched[la] += n
+        else:
+            by_profile.setdefault(profile.name, Counter())[la] += n
+    n_las = len(by_profile) + len(unmatched)
+    lines = [f"{n_las} LA{'' if n_las == 1 else 's'} in the register:"]
+    rows: list[tuple[int, str, str]] = []
+    for profile in profiles:
+        written = by_profile.get(profile.name)
+        if written is None:
+            continue
+        total = sum(written.values())
+        also = ""
+        if set(written) != {profile.name}:
+            also = " (written " + ", ".join(f'"{w}" {k}' for w, k in sorted(written.items(), key=lambda x: -x[1])) + ")"
+        rows.append((total, profile.name, f"{_pupils(total)}{also}; {profile.describe()}"))
+    for la, n in unmatched.items():
+        rows.append((n, la or "(no LA given)", f"{_pupils(n)}; no profile in keeper.toml"))
+    lines += [f"  {name}: {text}" for _, name, text in sorted(rows, key=lambda r: (-r[0], r[1]))]
     lines += [f"  Warning: {w}" for w in profile_warnings(counts, profiles)]
     return lines
+
+
+def _pupils(n: int) -> str:
+    return f"{n} pupil{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -83,13 +106,28 @@ def submit_record(
     if profile is None:
         known = ", ".join(p.name for p in profiles) or "none"
         raise SettingsError(
-            f'row {r.row}: the LA "{r.la or ""}" has no profile in keeper.toml (known: {known}); add [las."{r.la}"].'
+            f'row {r.row}: the LA "{r.la or ""}" has no profile in keeper.toml (known: {known}); add '
+            f'[las."{r.la}"] with its email and submit = "email", or add "{r.la}" to an LA\'s aliases.'
+            if r.la
+            else f"row {r.row} has no LA in the register's LA column; type the LA's name there first."
         )
     if profile.submit != "email" or profile.email is None:
         how = {"portal": f"through its portal{f' ({profile.portal_url})' if profile.portal_url else ''}"}.get(
             profile.submit or "", "by post" if profile.submit == "post" else "as it asks (no submit way is set)"
         )
-        return Submission((f"{profile.name} takes the review record {how}; nothing was emailed.",), False)
+        typed = r.facts.report_sent if r.facts else None
+        recorded = typed is not None and typed >= clock.after_meeting.meeting_held
+        return Submission(
+            (
+                f"{profile.name} takes the review record {how}; nothing was emailed.",
+                *(
+                    ()
+                    if recorded
+                    else (f'Once it has gone, type the date into your "Report sent" column for row {r.row}.',)
+                ),
+            ),
+            False,
+        )
     if keeping is None or not keeping.signer.base_url:
         raise LinkConfigError(
             "The record goes as a signed link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `main.py serve` "
@@ -113,6 +151,7 @@ def submit_record(
         "la_ref": r.la_ref,
         "meeting": after.meeting_held,
         "decision_due": after.decision_due,
+        "today": today,
         "link": links.record,
         "papers_link": links.papers,
         "expires": links.expires,
@@ -162,10 +201,28 @@ def submit_record(
         (
             f"Sent a link to the {what} for row {r.row} to {profile.email} (it works until "
             f"{links.expires:%d/%m/%Y}); recorded in the LA chasers tab.",
-            f'Type {today:%d/%m/%Y} into your "Report sent" column for row {r.row}: the product never writes there.',
+            _report_sent_line(r, after.meeting_held, today),
         ),
         True,
     )
+
+
+def _report_sent_line(r: PupilRecord, meeting: date, today: date) -> str:
+    """What to do with the SENDCo's own "Report sent" cell, which the product never writes (docs/register.md s5)."""
+    typed = r.facts.report_sent if r.facts else None
+    if r.facts is not None and "report_due" in r.facts.no_column_for:
+        # Without the column the LA's decision can never be chased (docs/la-clock.md): say which column to add.
+        return (
+            f'Add a "Report sent" column to the register and type {today:%d/%m/%Y} into it for row {r.row}: the '
+            "product never writes there, and chases the LA's decision only once it shows the report went."
+        )
+    if typed is not None and typed >= meeting:
+        # Already recorded for this meeting: never suggest overwriting what the SENDCo typed.
+        return (
+            f'Your "Report sent" column already shows {typed:%d/%m/%Y} for row {r.row}; leave it, unless this email '
+            "is the report you meant to record there."
+        )
+    return f'Type {today:%d/%m/%Y} into your "Report sent" column for row {r.row}: the product never writes there.'
 
 
 def trust_la_figures(

@@ -55,7 +55,7 @@ class LAProfile:
             parts.append(f"submit by {self.submit}" + (f" ({self.portal_url})" if self.portal_url else ""))
         if self.form:
             parts.append(f'form "{self.form}"')
-        parts.extend(f"{key.replace('_', ' ')} {weeks}" for key, weeks in self.lead_weeks)
+        parts.extend(f"{key.removesuffix('_weeks')} {weeks} weeks before the meeting" for key, weeks in self.lead_weeks)
         return ", ".join(parts)
 
 

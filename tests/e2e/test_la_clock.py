@@ -171,6 +171,7 @@ def test_eight_weeks_of_the_la_clock(env, tmp_path: Path) -> None:
         assert SENDCO in rcpts  # the copy really goes to the SENDCo
         body = m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         assert "regulation 2" in body  # reg 20(10) or reg 22(3) cited
+        assert "ehc plan" not in body  # the sentence's first letter raised, not the rest lowered ("EHC plan")
         assert "LA-00" in body  # the LA's own reference
         assert "2012" not in body
         assert "2008" not in body

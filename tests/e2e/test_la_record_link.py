@@ -144,6 +144,8 @@ def test_the_la_downloads_the_record_from_the_emailed_link_and_nothing_else(
     assert main.main(["submit", str(register), "--pupil", "2", "--today", TODAY.isoformat(), "--send"]) == 0
     out = capsys.readouterr().out
     assert f"Sent a link to the review record and the papers pack for row 2 to {KENT}" in out
+    # This register has no "Report sent" column: the SENDCo is told which to add (the product never writes it).
+    assert f'Add a "Report sent" column to the register and type {TODAY:%d/%m/%Y} into it for row 2' in out
     sent_on = OLD + timedelta(days=7)
     assert main.main(["submit", str(register), "--pupil", "3", "--today", sent_on.isoformat(), "--send"]) == 0
     assert "Sent a link to the review record for row 3" in capsys.readouterr().out
@@ -152,6 +154,9 @@ def test_the_la_downloads_the_record_from_the_emailed_link_and_nothing_else(
     assert str(amy["To"]) == KENT
     assert "A. A." in str(amy["Subject"])
     record_link, papers_link = _links(amy)
+    text = amy.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+    assert f"{BASE}{record_link}\n\nThe papers circulated before the meeting" in text
+    assert f"{BASE}{papers_link}\n\nThese links are secure downloads for your team; they work until" in text
     (ben_link,) = _links(ben)
 
     # The genuine link: the Word record, byte for byte as kept, with the same text `records` writes for that pupil.
