@@ -37,7 +37,8 @@ from sheet_schema.model import ReviewedPupil
 
 from .common import replaced_atomically
 
-NOT_MEASURABLE = "not measurable"
+NOT_MEASURABLE = "not measurable"  # the register has no column to prove it
+NONE_YET = "none yet"  # measurable, but nothing to count yet (no decision recorded or due, nobody waiting)
 SHEET = "LA timeliness"
 NO_LA = "(no LA given)"
 
@@ -163,24 +164,28 @@ HEADERS = (
 )
 
 
-def _cell(value: object) -> object:
-    return NOT_MEASURABLE if value is None else value
+def _cell(value: object, measurable: bool = True) -> object:
+    """ "not measurable" only where the register lacks the column; a figure with nothing to count yet says so."""
+    if not measurable:
+        return NOT_MEASURABLE
+    return NONE_YET if value is None else value
 
 
 def rows(figures: Sequence[LAFigures]) -> list[tuple[object, ...]]:
     out: list[tuple[object, ...]] = []
     for f in figures:
+        decisions, plans = f.decisions_counted is not None, f.plans_counted is not None
         out.append(
             (
                 f.la,
                 f.reviews,
-                _cell(f.decisions_on_time),
-                _cell(f.decisions_counted),
-                _cell(LAFigures.percent(f.decisions_on_time, f.decisions_counted)),
-                _cell(f.median_days_to_decision),
-                _cell(f.plans_on_time),
-                _cell(f.plans_counted),
-                _cell(LAFigures.percent(f.plans_on_time, f.plans_counted)),
+                _cell(f.decisions_on_time, decisions),
+                _cell(f.decisions_counted, decisions),
+                _cell(LAFigures.percent(f.decisions_on_time, f.decisions_counted), decisions),
+                _cell(f.median_days_to_decision, decisions),
+                _cell(f.plans_on_time, plans),
+                _cell(f.plans_counted, plans),
+                _cell(LAFigures.percent(f.plans_on_time, f.plans_counted), plans),
                 f.waiting,
                 _cell(f.longest_wait_days),
             )
@@ -188,7 +193,13 @@ def rows(figures: Sequence[LAFigures]) -> list[tuple[object, ...]]:
     return out
 
 
+def _charted(figures: Sequence[LAFigures]) -> list[LAFigures]:
+    """The LAs with a percentage to show: a bar at 0% for an LA with nothing counted would read as "never on time"."""
+    return [f for f in figures if LAFigures.percent(f.decisions_on_time, f.decisions_counted) is not None]
+
+
 def chart_png(figures: Sequence[LAFigures]) -> bytes:
+    figures = _charted(figures) or list(figures)
     names = [f.la for f in figures]
     values = [LAFigures.percent(f.decisions_on_time, f.decisions_counted) or 0.0 for f in figures]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
@@ -214,7 +225,8 @@ def add_la_sheet(
     ws.append(
         [
             "Counted: decisions recorded, and those past their due date and not recorded (they count as late). "
-            "Dates before the meeting are the previous cycle's. Blank columns in the register: not measurable."
+            'Dates before the meeting are the previous cycle\'s. "not measurable": the register has no column to '
+            'record that step; "none yet": nothing to count so far.'
         ]
     )
     ws.append([])
@@ -226,7 +238,7 @@ def add_la_sheet(
     ws.column_dimensions["A"].width = 24
     for letter in "BCDEFGHIJK":
         ws.column_dimensions[letter].width = 16
-    if figures:
+    if _charted(figures):
         ws.add_image(XLImage(io.BytesIO(chart_png(figures))), f"A{len(figures) + 7}")
 
 
@@ -253,7 +265,7 @@ def write_trust_workbook(
     ws.append(list(HEADERS))
     for row in rows(combined):
         ws.append(list(row))
-    if combined:
+    if _charted(combined):
         ws.add_image(XLImage(io.BytesIO(chart_png(combined))), f"A{len(combined) + 6}")
     ws = book.create_sheet("By school")
     ws.append(["School", *HEADERS])
@@ -271,6 +283,7 @@ def write_trust_workbook(
 
 __all__ = [
     "HEADERS",
+    "NONE_YET",
     "NOT_MEASURABLE",
     "NO_LA",
     "SHEET",

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 import main
-from reports.la_figures import NOT_MEASURABLE, SHEET
+from reports.la_figures import NONE_YET, SHEET
 from tests.e2e.cloud_fixtures import smtp_server
 
 pytestmark = pytest.mark.slow
@@ -240,7 +240,7 @@ def _independent(
                 f[5] += 1
                 f[6].append((today - held).days)
     return {
-        la: (f[0], f[1], statistics.median(f[2]) if f[2] else NOT_MEASURABLE, f[5], max(f[6]) if f[6] else None)
+        la: (f[0], f[1], statistics.median(f[2]) if f[2] else NONE_YET, f[5], max(f[6]) if f[6] else None)
         for la, f in out.items()
     }
 
@@ -250,7 +250,7 @@ def _check_overview(register: Path, tmp_path: Path) -> None:
     assert main.main(["report", str(register), "--today", END.isoformat(), "--out", str(out)]) == 0
     ws = openpyxl.load_workbook(out)[SHEET]
     rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r and r[0]]
-    table = {r[0]: (r[2], r[3], r[5], r[9], r[10] if r[10] != NOT_MEASURABLE else None) for r in rows}
+    table = {r[0]: (r[2], r[3], r[5], r[9], r[10] if r[10] != NONE_YET else None) for r in rows}
     expected = _independent(END)
     assert table == expected
     # Kent with KCC (Ben): Amy, Gus, Hal late and unanswered, Fay late too (H 20 Oct, due 17 Nov); Ben's in time (22 Sep

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 import main
-from reports.la_figures import NOT_MEASURABLE, SHEET, la_figures, la_groups
+from reports.la_figures import NONE_YET, NOT_MEASURABLE, SHEET, la_figures, la_groups
 from review_rules.clock import compute_review
 from review_rules.model import ReviewFacts, RuleSettings
 from review_rules.school_days import calendar_for
@@ -85,13 +85,17 @@ def test_overview_counts_an_la_once_whatever_the_register_calls_it(
     assert main.main(["report", str(register), "--today", today.isoformat(), "--out", str(out)]) == 0
     ws = openpyxl.load_workbook(out)[SHEET]
     rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r and r[0]]
-    table = {r[0]: (r[2], r[3], r[5], r[9], r[10] if r[10] != NOT_MEASURABLE else None) for r in rows}
+    table = {r[0]: (r[2], r[3], r[5], r[9], r[10] if r[10] != NONE_YET else None) for r in rows}
     canonical = CANONICAL | {" kent county council": "Kent", "K.C.C.": "Kent"}
     assert table == _independent(today, typed=[], pupils=pupils, canonical=canonical)
     assert sorted(table) == ["Kent", "Medway", "Surrey"]
     # By hand: Kent is Amy, Ben (KCC), Fay, Gus, Hal; only Ben's decision in time (22 Sep to 1 Oct, 9 days).
     assert table["Kent"][:3] == (1, 5, 9)
     assert {r[0]: r[1] for r in rows}["Kent"] == 5
+    # Medway (Cara): her decision is late and unrecorded, so nothing to take a median of yet, and no amended plan to
+    # count: "none yet", never "not measurable" (the register has both columns).
+    medway = {r[0]: r for r in rows}["Medway"]
+    assert medway[2:9] == (0, 1, 0, NONE_YET, 0, 0, NONE_YET)
 
 
 def test_trust_figures_merge_each_schools_aliases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
