@@ -131,8 +131,11 @@ def _one(la: str, group: list[ReviewedPupil], today: date) -> LAFigures:
                 plan_counted += 1
         report = _this_cycle(facts.report_sent, held)
         amend = facts.decision is Decision.AMEND and decided is not None
-        # Without a decision column the register cannot show the LA answered: such a review is not counted waiting.
-        unknowable = decided is None and "decision_due" in facts.no_column_for
+        # Without the column to record the LA's answer (the decision, or the final plan after an amend decision) the
+        # register cannot show it came: such a review is not counted as waiting, however long ago the meeting was.
+        unknowable = (decided is None and "decision_due" in facts.no_column_for) or (
+            amend and final is None and "final_plan_due" in facts.no_column_for
+        )
         if report is not None and (decided is None or (amend and final is None)) and not unknowable:
             waiting += 1
             waits.append((today - held).days)

@@ -12,7 +12,7 @@ import pytest
 import main
 from reports.la_figures import NONE_YET, NOT_MEASURABLE, SHEET, la_figures, la_groups
 from review_rules.clock import compute_review
-from review_rules.model import ReviewFacts, RuleSettings
+from review_rules.model import Decision, ReviewFacts, RuleSettings
 from review_rules.school_days import calendar_for
 from sheet_schema.model import PupilRecord, ReviewedPupil
 from tests.e2e.test_la_clock import CANONICAL, CONFIG, HEADERS, PUPILS, ROW, _independent, _write_register
@@ -136,3 +136,21 @@ def test_names_no_profile_claims_merge_only_when_they_differ_in_case_spaces_or_p
     assert {la: len(g) for la, g in groups.items()} == {"Kent": 6, "(no LA given)": 2, "Medway": 1}
     (kent_cc,) = la_groups([pupil(la) for la in typed[4:6]])  # a tie: the first in the register's order
     assert kent_cc == "Kent CC"
+
+
+def test_an_amend_decision_without_a_final_plan_column_is_not_counted_waiting() -> None:
+    # H Mon 15 Sep 2025, report 20 Sep, decided Amend 1 Oct (notice 2 Oct): final plan due min(2 Oct + 56, H + 84) =
+    # Thu 27 Nov 2025 (reg 22(3)). Without a "Final amended plan" column the register cannot show it came.
+    def pupil(no_column: frozenset[str]) -> ReviewedPupil:
+        facts = ReviewFacts(dob=date(2012, 3, 4), plan_issued=date(2020, 1, 10), last_review=date(2025, 9, 15),
+                            report_sent=date(2025, 9, 20), la_decision=date(2025, 10, 1), decision=Decision.AMEND,
+                            amendment_notice=date(2025, 10, 2), no_column_for=no_column)  # fmt: skip
+        clock = compute_review(facts, date(2026, 3, 1), RuleSettings(), calendar_for(None))
+        return ReviewedPupil(PupilRecord(2, "A B", "A", "B.", None, facts, la="Kent"), clock, clock.status)
+
+    (with_column,) = la_figures([pupil(frozenset())], today=date(2026, 3, 1))
+    assert (with_column.waiting, with_column.longest_wait_days) == (1, 167)  # 15 Sep 2025 to 1 Mar 2026
+    assert (with_column.plans_on_time, with_column.plans_counted) == (0, 1)
+    (without,) = la_figures([pupil(frozenset({"final_plan_due"}))], today=date(2026, 3, 1))
+    assert (without.waiting, without.longest_wait_days) == (0, None)
+    assert (without.plans_on_time, without.plans_counted) == (None, None)
