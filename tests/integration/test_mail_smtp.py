@@ -38,10 +38,14 @@ from tests.mail_fixtures import DOB, UPN, contribution, pupil, settings  # noqa:
 USER, PASSWORD, TOKEN = "sendco@hillside.example", "app-password-123", "ya29.token"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class EphemeralController(Controller):
+    """The server binds port 0 itself and reports the port the kernel chose. Asking for a free port first and binding
+    it later leaves a gap in which another process on a busy machine can take that port."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None  # set before start() gets here (aiosmtpd's _run)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +162,8 @@ def start(handler: Handler, cert: tuple[Path, Path] | None, **kwargs) -> Control
     if cert is not None:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(str(cert[0]), str(cert[1]))
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=free_port(), tls_context=tls, require_starttls=tls is not None, **kwargs
+    controller = EphemeralController(
+        handler, hostname="127.0.0.1", port=0, tls_context=tls, require_starttls=tls is not None, **kwargs
     )
     controller.start()
     return controller
