@@ -1,0 +1,367 @@
+"""Evidence beside a Microsoft 365 register: `evidence/<pupil key>/` in the folder that holds the workbook, in its own
+drive (OneDrive for Business or a SharePoint library), through Microsoft Graph (docs/register.md s8). It is the Excel
+layout (connectors/storage_folder.py) in the school's cloud: the SENDCo finds the files where the register is.
+
+Requests (Graph v1.0, driveItem):
+- the register's item (`GET` its sharing link or id) gives the drive and the parent folder's id;
+- folders are found by path (`GET /drives/{d}/items/{parent}:/{name}`) and, when missing, made with
+  `POST /drives/{d}/items/{parent}/children` and `@microsoft.graph.conflictBehavior: fail`, so two contributors
+  sending at once never make "evidence 1": the loser's 409 means "it is there now", and it looks again;
+- a file up to 4 MB goes in one `PUT /drives/{d}/items/{folder}:/{name}:/content` with conflictBehavior `fail`
+  (Graph's default for PUT is `replace`: nothing kept is ever overwritten); above that, an upload session
+  (`createUploadSession`, then ranged PUTs of 3,200 KiB, a multiple of the 320 KiB Graph requires, to the session's
+  pre-authenticated URL, which must not carry the bearer token). A fragment whose answer is lost is resumed from the
+  session's `nextExpectedRanges`, never sent blindly again.
+Names are the product's own (connectors.storage_base.check_safe): the date, role and SHA-256 of the content, never a
+name from the upload. The same name is the same content, so a 409 on a file means it is kept already.
+
+Every request has a (connect, read) timeout; 408, 429 and 5xx answers, timeouts and dropped connections are tried again
+a bounded number of times, never sooner than Graph's Retry-After and never when Retry-After is longer than a
+contributor can wait (then the submission's answers are kept without the files, and the page says so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from connectors.graph_codec import item_path
+from connectors.graph_http import GRAPH_ROOT, GraphError
+from connectors.storage_base import KeptFile, StorageError, check_safe
+
+log = logging.getLogger(__name__)
+
+EVIDENCE_FOLDER = "evidence"
+SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024  # Graph's simple upload (PUT .../content) takes files up to 4 MB
+FRAGMENT_BYTES = 10 * 320 * 1024  # upload-session fragments must be multiples of 320 KiB
+_RETRY = frozenset({408, 429, 500, 502, 503, 504})
+_NEXT = re.compile(r"(\d+)-")
+
+
+@dataclass(frozen=True)
+class OneDrivePolicy:
+    timeout_s: tuple[float, float] = (10.0, 60.0)  # connect, read
+    attempts: int = 4
+    backoff_s: float = 0.5
+    backoff_cap_s: float = 8.0
+    longest_wait_s: float = 30.0  # a Retry-After beyond this is an outage for a contributor waiting on the page
+
+
+class OneDriveRefused(StorageError):
+    """Graph answered, and said no: trying again would not help."""
+
+
+class OneDriveUnavailable(StorageError):
+    """Graph did not answer usefully within the bounded retries."""
+
+
+_NO_ACCESS = (
+    "Microsoft 365 refused the Review Keeper account access to the folder that holds the register: share that folder "
+    "(not only the workbook) with the account (Can edit); a register in someone else's OneDrive or a SharePoint "
+    "library may also need the Files.ReadWrite.All permission (DEPLOY.md, step 6.7)."
+)
+
+
+def _wait_of(response: requests.Response | None) -> float | None:
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class OneDriveEvidenceStore:
+    """The evidence port (connectors/storage_base.py) for a register in OneDrive or SharePoint."""
+
+    def __init__(
+        self,
+        register_ref: str,
+        tokens: Callable[..., str],
+        *,
+        graph_root: str = GRAPH_ROOT,
+        session: requests.Session | None = None,
+        policy: OneDrivePolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._register_path = item_path(register_ref)  # a link that is not OneDrive/SharePoint is refused here
+        self.tokens = tokens
+        self.root = graph_root.rstrip("/")
+        self.session = session or requests.Session()
+        self.policy = policy or OneDrivePolicy()
+        self.sleep = sleep
+        self.requests_sent = 0
+        self._drive: str | None = None
+        self._evidence: str | None = None
+        self._folders: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ HTTP with bounded retries
+
+    def _send(self, method: str, url: str, *, auth: bool, refresh: bool = False, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if auth:
+            try:
+                headers["Authorization"] = f"Bearer {self.tokens(force_refresh=True) if refresh else self.tokens()}"
+            except GraphError as err:  # no sign-in stored, or it was revoked: a sentence for the IT lead
+                raise OneDriveRefused(str(err)) from None
+        self.requests_sent += 1
+        return self.session.request(method, url, headers=headers, timeout=self.policy.timeout_s, **kwargs)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        step = min(self.policy.backoff_cap_s, self.policy.backoff_s * 2 ** (attempt - 1))
+        return max(step / 2 + random.uniform(0, step / 2), retry_after or 0.0)
+
+    def _request(
+        self, method: str, url: str, *, accept: tuple[int, ...] = (), auth: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        """A 2xx answer or one in `accept`; OneDriveRefused for a refusal, OneDriveUnavailable after the retries."""
+        last, refreshed, refresh = "no answer", False, False
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                response = self._send(method, url, auth=auth, refresh=refresh, **kwargs)
+                refresh = False
+            except (requests.ConnectionError, requests.Timeout) as err:
+                last, wait = type(err).__name__, None
+            else:
+                status = response.status_code
+                if response.ok or status in accept:
+                    return response
+                if status == 401 and auth and not refreshed:
+                    refreshed = refresh = True  # a token revoked early: one fresh token, then a clear sentence
+                    continue
+                if status in (401, 403):
+                    raise OneDriveRefused(_NO_ACCESS)
+                if status not in _RETRY:
+                    raise OneDriveRefused(f"Microsoft Graph answered HTTP {status}; nothing was kept there.")
+                last, wait = f"HTTP {status}", _wait_of(response)
+            if attempt == self.policy.attempts or (wait or 0.0) > self.policy.longest_wait_s:
+                break
+            self.sleep(self._backoff(attempt, wait))
+        raise OneDriveUnavailable(
+            f"Microsoft 365 did not answer after {self.policy.attempts} tries ({last}); the answers were kept and the "
+            "files can be sent again later."
+        )
+
+    def _json(self, method: str, path: str, *, accept: tuple[int, ...] = (), **kwargs: Any) -> tuple[int, Any]:
+        response = self._request(method, self.root + path, accept=accept, **kwargs)
+        try:
+            return response.status_code, response.json() if response.content else {}
+        except ValueError:
+            raise OneDriveRefused("Microsoft Graph answered with something that is not JSON.") from None
+
+    # ------------------------------------------------------------------ folders
+
+    def _items(self, item_id: str) -> str:
+        assert self._drive is not None
+        return f"/drives/{quote(self._drive, safe='!')}/items/{quote(item_id, safe='!')}"
+
+    def _evidence_root(self) -> str:
+        """The `evidence` folder beside the workbook: found, or made on first use."""
+        if self._evidence is None:
+            _status, item = self._json("GET", self._register_path)
+            parent = item.get("parentReference") if isinstance(item, Mapping) else None
+            if not isinstance(parent, Mapping) or not parent.get("driveId") or not parent.get("id"):
+                raise OneDriveRefused(_NO_ACCESS)
+            self._drive = str(parent["driveId"])
+            found = self._child_folder(str(parent["id"]), EVIDENCE_FOLDER, create=True)
+            assert found is not None
+            self._evidence = found
+        return self._evidence
+
+    def _child_folder(self, parent: str, name: str, *, create: bool) -> str | None:
+        for _ in range(2):
+            status, item = self._json("GET", f"{self._items(parent)}:/{quote(name)}", accept=(404,))
+            if status != 404:
+                if "folder" not in item:
+                    raise OneDriveRefused(
+                        f"A file is in the way of the {'evidence' if name == EVIDENCE_FOLDER else 'pupil'} folder "
+                        "beside the register: rename or move it, then the files can be sent again."
+                    )
+                return str(item["id"])
+            if not create:
+                return None
+            body = {"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
+            status, item = self._json("POST", f"{self._items(parent)}/children", json=body, accept=(409,))
+            if status != 409:
+                return str(item["id"])
+            # 409: made a moment ago by another submission (or by this one, its answer lost): look again.
+        raise OneDriveUnavailable("The evidence folder could not be made in Microsoft 365; the answers were kept.")
+
+    def _folder(self, pupil_key: str, *, create: bool) -> str | None:
+        check_safe(pupil_key, "pupil's folder name")
+        if pupil_key not in self._folders:
+            found = self._child_folder(self._evidence_root(), pupil_key, create=create)
+            if found is None:
+                return None
+            self._folders[pupil_key] = found
+        return self._folders[pupil_key]
+
+    # ------------------------------------------------------------------ uploads
+
+    def _existing(self, folder: str, name: str) -> str | None:
+        status, item = self._json("GET", f"{self._items(folder)}:/{quote(name)}", accept=(404,))
+        return None if status == 404 else str(item["id"])
+
+    def _simple_upload(self, folder: str, name: str, data: bytes, content_type: str) -> str:
+        status, item = self._json(
+            "PUT",
+            f"{self._items(folder)}:/{quote(name)}:/content",
+            accept=(409,),
+            params={"@microsoft.graph.conflictBehavior": "fail"},
+            data=data,
+            headers={"Content-Type": content_type},
+        )
+        if status == 409:  # kept already (a re-sent report, or a retry whose first answer was lost)
+            return self._existing(folder, name) or ""
+        return str(item["id"])
+
+    def _session_upload(self, folder: str, name: str, data: bytes) -> str:
+        body = {"item": {"@microsoft.graph.conflictBehavior": "fail", "name": name}}
+        status, created = self._json(
+            "POST", f"{self._items(folder)}:/{quote(name)}:/createUploadSession", json=body, accept=(409,)
+        )
+        if status == 409:
+            return self._existing(folder, name) or ""
+        url, total, offset, failures = str(created["uploadUrl"]), len(data), 0, 0
+        while True:
+            end = min(offset + FRAGMENT_BYTES, total) - 1
+            headers = {"Content-Range": f"bytes {offset}-{end}/{total}"}
+            try:  # the session URL is pre-authenticated: Graph refuses a bearer token there
+                response: requests.Response | None = self._send(
+                    "PUT", url, auth=False, data=data[offset : end + 1], headers=headers
+                )
+            except (requests.ConnectionError, requests.Timeout):
+                response = None
+            status = response.status_code if response is not None else 0
+            if status in (200, 201):
+                return str(response.json()["id"]) if response is not None else ""
+            if status == 202 and response is not None:
+                offset = _next_offset(_body(response), end + 1)
+                continue
+            if status == 409:
+                return self._existing(folder, name) or ""
+            if status and status not in _RETRY and status != 416:
+                # 404: the session expired or was cancelled; anything else is a refusal. Nothing half-made is kept.
+                raise OneDriveRefused(f"Microsoft Graph answered HTTP {status} to an upload; nothing was kept there.")
+            failures += 1
+            wait = _wait_of(response)
+            if failures >= self.policy.attempts or (wait or 0.0) > self.policy.longest_wait_s:
+                self._cancel(url)
+                raise OneDriveUnavailable(
+                    f"Microsoft 365 did not take the file after {failures} tries; the answers were kept and the "
+                    "files can be sent again later."
+                )
+            self.sleep(self._backoff(failures, wait))
+            offset = self._resume_at(url, offset)
+
+    def _resume_at(self, url: str, offset: int) -> int:
+        """Where to go on: the fragment may have arrived with its answer lost (Graph: resuming an upload). When the
+        session cannot say, the same fragment is sent again (a fragment already received is answered 416)."""
+        try:
+            state = self._send("GET", url, auth=False)
+        except (requests.ConnectionError, requests.Timeout):
+            return offset
+        if state.status_code == 404:
+            raise OneDriveRefused("The upload session ended before the file was complete; nothing was kept there.")
+        return _next_offset(_body(state), offset) if state.ok else offset
+
+    def _cancel(self, url: str) -> None:
+        with contextlib.suppress(requests.RequestException):  # an abandoned session also expires by itself
+            self._send("DELETE", url, auth=False)
+
+    # ------------------------------------------------------------------ the port
+
+    def save_file(self, pupil_key: str, name: str, data: bytes, content_type: str) -> KeptFile:
+        check_safe(name, "file name")
+        folder = self._folder(pupil_key, create=True)
+        assert folder is not None
+        if len(data) <= SIMPLE_UPLOAD_BYTES:
+            item_id = self._simple_upload(folder, name, data, content_type)
+        else:
+            item_id = self._existing(folder, name) or self._session_upload(folder, name, data)
+        return KeptFile(name, len(data), item_id)
+
+    def save_text(self, pupil_key: str, submission_id: str, text: str) -> KeptFile:
+        name = check_safe(f"advice-{submission_id}.json", "submission's name")
+        return self.save_file(pupil_key, name, text.encode("utf-8"), "application/json")
+
+    def _download(self, path: str) -> bytes | None:
+        # Graph answers /content with a redirect to a short-lived download URL; requests follows it (and drops the
+        # bearer token when the host changes).
+        response = self._request("GET", self.root + path, accept=(404,))
+        return None if response.status_code == 404 else response.content
+
+    def _children(self, folder: str) -> list[Mapping[str, Any]]:
+        entries: list[Mapping[str, Any]] = []
+        url: str | None = self.root + f"{self._items(folder)}/children?$select=id,name,file&$top=200"
+        pages = 0
+        while url and pages < 100:  # 20,000 files for one pupil is far more than a review has
+            response = self._request("GET", url)
+            page = response.json()
+            entries += [e for e in page.get("value", []) if isinstance(e, Mapping)]
+            url, pages = page.get("@odata.nextLink"), pages + 1
+        return entries
+
+    def read_texts(self, pupil_key: str) -> list[str]:
+        folder = self._folder(pupil_key, create=False)
+        if folder is None:
+            return []
+        texts = []
+        for entry in sorted(self._children(folder), key=lambda e: str(e.get("name"))):
+            name = str(entry.get("name"))
+            if name.startswith("advice-") and name.endswith(".json") and "file" in entry:
+                content = self._download(f"{self._items(str(entry['id']))}/content")
+                if content is not None:
+                    texts.append(content.decode("utf-8"))
+        return texts
+
+    def read_file(self, pupil_key: str, name: str) -> bytes:
+        check_safe(name, "file name")
+        folder = self._folder(pupil_key, create=False)
+        content = None if folder is None else self._download(f"{self._items(folder)}:/{quote(name)}:/content")
+        if content is None:
+            raise StorageError("A kept file is no longer in the evidence folder beside the register.")
+        return content
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json() if response.content else {}
+    except ValueError:
+        return {}
+
+
+def _next_offset(state: Any, fallback: int) -> int:
+    """The first byte Graph still wants ("26-" or "26-127" in nextExpectedRanges)."""
+    ranges = state.get("nextExpectedRanges") if isinstance(state, Mapping) else None
+    if isinstance(ranges, list) and ranges:
+        match = _NEXT.match(str(ranges[0]))
+        if match:
+            return int(match.group(1))
+    return fallback
+
+
+__all__ = [
+    "EVIDENCE_FOLDER",
+    "FRAGMENT_BYTES",
+    "SIMPLE_UPLOAD_BYTES",
+    "OneDriveEvidenceStore",
+    "OneDrivePolicy",
+    "OneDriveRefused",
+    "OneDriveUnavailable",
+]
