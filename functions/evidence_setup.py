@@ -107,15 +107,17 @@ def advice_desk(rt: Runtime, now: Callable[[], datetime] = london_now) -> Advice
 
 
 def papers_signer(rt: Runtime, school: str | None = None) -> PapersSigner:
-    """The papers' download links: signed with KEEPER_LINK_SECRET, pointing at KEEPER_BASE_URL."""
+    """The papers' download links: signed with KEEPER_LINK_SECRET, pointing at KEEPER_PAPERS_URL (the cloud's
+    keeper-papers function), else KEEPER_BASE_URL (`serve` answers both the form and the papers)."""
     from .papers import PapersSigner
 
-    if not rt.link_secret or not rt.base_url:
+    base = rt.papers_url or rt.base_url
+    if not rt.link_secret or not base:
         raise SettingsError(
-            "Papers are sent as a download link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `serve` or the "
-            "confirm function answers), then run again."
+            "Papers are sent as a download link: set KEEPER_LINK_SECRET and KEEPER_PAPERS_URL (the keeper-papers "
+            "function's address) or KEEPER_BASE_URL (where `serve` answers), then run again."
         )
-    return PapersSigner(rt.link_secret, rt.base_url, rt.school_id if school is None else school)
+    return PapersSigner(rt.link_secret, base, rt.school_id if school is None else school)
 
 
 def papers_folder(ref: str, rt: Runtime, school_id: str = "") -> Path:
