@@ -17,7 +17,9 @@ name from the upload. The same name is the same content, so a 409 on a file mean
 
 Every request has a (connect, read) timeout; 408, 429 and 5xx answers, timeouts and dropped connections are tried again
 a bounded number of times, never sooner than Graph's Retry-After and never when Retry-After is longer than a
-contributor can wait (then the submission's answers are kept without the files, and the page says so).
+contributor can wait, or past a deadline for each file (then the submission's answers are kept without the files,
+and the page says so). Folder ids are remembered between submissions; a folder the SENDCo moved or deleted meanwhile
+is found (or made) again once.
 """
 
 from __future__ import annotations
@@ -29,14 +31,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from connectors.graph_codec import item_path
-from connectors.graph_http import GRAPH_ROOT, GraphError
+from connectors.graph_http import GRAPH_ROOT, GraphError, _retry_after
 from connectors.storage_base import KeptFile, StorageError, check_safe
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,10 @@ class OneDrivePolicy:
     attempts: int = 4
     backoff_s: float = 0.5
     backoff_cap_s: float = 8.0
-    longest_wait_s: float = 30.0  # a Retry-After beyond this is an outage for a contributor waiting on the page
+    longest_wait_s: float = 10.0  # a Retry-After beyond this is an outage for a contributor waiting on the page
+    # No retry starts later than this after a file (or text) began: the contributor is waiting on the page, and the
+    # cloud's confirm function is stopped at 60 s (scripts/deploy.sh), before the register is written.
+    deadline_s: float = 20.0
 
 
 class OneDriveRefused(StorageError):
@@ -65,25 +69,18 @@ class OneDriveUnavailable(StorageError):
     """Graph did not answer usefully within the bounded retries."""
 
 
+class _FolderGone(OneDriveRefused):
+    """A folder remembered from an earlier submission is no longer there (moved or deleted by the SENDCo)."""
+
+    def __init__(self) -> None:
+        super().__init__("The pupil's evidence folder beside the register could not be found; nothing was kept there.")
+
+
 _NO_ACCESS = (
     "Microsoft 365 refused the Review Keeper account access to the folder that holds the register: share that folder "
     "(not only the workbook) with the account (Can edit); a register in someone else's OneDrive or a SharePoint "
     "library may also need the Files.ReadWrite.All permission (DEPLOY.md, step 6.7)."
 )
-
-
-def _wait_of(response: requests.Response | None) -> float | None:
-    value = response.headers.get("Retry-After") if response is not None else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 class OneDriveEvidenceStore:
@@ -98,13 +95,15 @@ class OneDriveEvidenceStore:
         session: requests.Session | None = None,
         policy: OneDrivePolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._register_path = item_path(register_ref)  # a link that is not OneDrive/SharePoint is refused here
         self.tokens = tokens
         self.root = graph_root.rstrip("/")
         self.session = session or requests.Session()
         self.policy = policy or OneDrivePolicy()
-        self.sleep = sleep
+        self.sleep, self.clock = sleep, clock
+        self._ends = clock() + self.policy.deadline_s
         self.requests_sent = 0
         self._drive: str | None = None
         self._evidence: str | None = None
@@ -125,6 +124,18 @@ class OneDriveEvidenceStore:
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         step = min(self.policy.backoff_cap_s, self.policy.backoff_s * 2 ** (attempt - 1))
         return max(step / 2 + random.uniform(0, step / 2), retry_after or 0.0)
+
+    def _wait_before_retry(self, attempt: int, retry_after: float | None) -> bool:
+        """Sleep before the next try and say True; False when waiting would outlast the contributor's patience."""
+        wait = self._backoff(attempt, retry_after)
+        if (retry_after or 0.0) > self.policy.longest_wait_s or self.clock() + wait > self._ends:
+            return False
+        log.info("Microsoft 365 storage: retrying in %.1f s (attempt %d)", wait, attempt)
+        self.sleep(wait)
+        return True
+
+    def _begin(self) -> None:
+        self._ends = self.clock() + self.policy.deadline_s
 
     def _request(
         self, method: str, url: str, *, accept: tuple[int, ...] = (), auth: bool = True, **kwargs: Any
@@ -148,13 +159,12 @@ class OneDriveEvidenceStore:
                     raise OneDriveRefused(_NO_ACCESS)
                 if status not in _RETRY:
                     raise OneDriveRefused(f"Microsoft Graph answered HTTP {status}; nothing was kept there.")
-                last, wait = f"HTTP {status}", _wait_of(response)
-            if attempt == self.policy.attempts or (wait or 0.0) > self.policy.longest_wait_s:
+                last, wait = f"HTTP {status}", _retry_after(response)
+            if attempt == self.policy.attempts or not self._wait_before_retry(attempt, wait):
                 break
-            self.sleep(self._backoff(attempt, wait))
         raise OneDriveUnavailable(
-            f"Microsoft 365 did not answer after {self.policy.attempts} tries ({last}); the answers were kept and the "
-            "files can be sent again later."
+            f"Microsoft 365 did not answer after {attempt} tries ({last}); the answers were kept and the files can be "
+            "sent again later."
         )
 
     def _json(self, method: str, path: str, *, accept: tuple[int, ...] = (), **kwargs: Any) -> tuple[int, Any]:
@@ -221,11 +231,13 @@ class OneDriveEvidenceStore:
         status, item = self._json(
             "PUT",
             f"{self._items(folder)}:/{quote(name)}:/content",
-            accept=(409,),
+            accept=(404, 409),
             params={"@microsoft.graph.conflictBehavior": "fail"},
             data=data,
             headers={"Content-Type": content_type},
         )
+        if status == 404:
+            raise _FolderGone()
         if status == 409:  # kept already (a re-sent report, or a retry whose first answer was lost)
             return self._existing(folder, name) or ""
         return str(item["id"])
@@ -233,8 +245,10 @@ class OneDriveEvidenceStore:
     def _session_upload(self, folder: str, name: str, data: bytes) -> str:
         body = {"item": {"@microsoft.graph.conflictBehavior": "fail", "name": name}}
         status, created = self._json(
-            "POST", f"{self._items(folder)}:/{quote(name)}:/createUploadSession", json=body, accept=(409,)
+            "POST", f"{self._items(folder)}:/{quote(name)}:/createUploadSession", json=body, accept=(404, 409)
         )
+        if status == 404:
+            raise _FolderGone()
         if status == 409:
             return self._existing(folder, name) or ""
         url, total, offset, failures = str(created["uploadUrl"]), len(data), 0, 0
@@ -259,14 +273,12 @@ class OneDriveEvidenceStore:
                 # 404: the session expired or was cancelled; anything else is a refusal. Nothing half-made is kept.
                 raise OneDriveRefused(f"Microsoft Graph answered HTTP {status} to an upload; nothing was kept there.")
             failures += 1
-            wait = _wait_of(response)
-            if failures >= self.policy.attempts or (wait or 0.0) > self.policy.longest_wait_s:
+            if failures >= self.policy.attempts or not self._wait_before_retry(failures, _retry_after(response)):
                 self._cancel(url)
                 raise OneDriveUnavailable(
                     f"Microsoft 365 did not take the file after {failures} tries; the answers were kept and the "
                     "files can be sent again later."
                 )
-            self.sleep(self._backoff(failures, wait))
             offset = self._resume_at(url, offset)
 
     def _resume_at(self, url: str, offset: int) -> int:
@@ -286,15 +298,27 @@ class OneDriveEvidenceStore:
 
     # ------------------------------------------------------------------ the port
 
+    def _forget(self) -> None:
+        self._evidence = None
+        self._folders.clear()
+
     def save_file(self, pupil_key: str, name: str, data: bytes, content_type: str) -> KeptFile:
         check_safe(name, "file name")
-        folder = self._folder(pupil_key, create=True)
-        assert folder is not None
-        if len(data) <= SIMPLE_UPLOAD_BYTES:
-            item_id = self._simple_upload(folder, name, data, content_type)
-        else:
-            item_id = self._existing(folder, name) or self._session_upload(folder, name, data)
-        return KeptFile(name, len(data), item_id)
+        self._begin()
+        for last_try in (False, True):
+            folder = self._folder(pupil_key, create=True)
+            assert folder is not None
+            try:
+                if len(data) <= SIMPLE_UPLOAD_BYTES:
+                    item_id = self._simple_upload(folder, name, data, content_type)
+                else:
+                    item_id = self._existing(folder, name) or self._session_upload(folder, name, data)
+                return KeptFile(name, len(data), item_id)
+            except _FolderGone:
+                if last_try:
+                    raise
+                self._forget()  # moved or deleted since it was found: look for it (or make it) again, once
+        raise AssertionError("unreachable")
 
     def save_text(self, pupil_key: str, submission_id: str, text: str) -> KeptFile:
         name = check_safe(f"advice-{submission_id}.json", "submission's name")
@@ -311,18 +335,23 @@ class OneDriveEvidenceStore:
         url: str | None = self.root + f"{self._items(folder)}/children?$select=id,name,file&$top=200"
         pages = 0
         while url and pages < 100:  # 20,000 files for one pupil is far more than a review has
-            response = self._request("GET", url)
+            response = self._request("GET", url, accept=(404,))
+            if response.status_code == 404:
+                raise _FolderGone()
             page = response.json()
             entries += [e for e in page.get("value", []) if isinstance(e, Mapping)]
             url, pages = page.get("@odata.nextLink"), pages + 1
         return entries
 
     def read_texts(self, pupil_key: str) -> list[str]:
-        folder = self._folder(pupil_key, create=False)
-        if folder is None:
-            return []
+        self._begin()
+        try:
+            entries = self._pupil_entries(pupil_key)
+        except _FolderGone:
+            self._forget()
+            entries = self._pupil_entries(pupil_key)
         texts = []
-        for entry in sorted(self._children(folder), key=lambda e: str(e.get("name"))):
+        for entry in sorted(entries, key=lambda e: str(e.get("name"))):
             name = str(entry.get("name"))
             if name.startswith("advice-") and name.endswith(".json") and "file" in entry:
                 content = self._download(f"{self._items(str(entry['id']))}/content")
@@ -330,10 +359,20 @@ class OneDriveEvidenceStore:
                     texts.append(content.decode("utf-8"))
         return texts
 
+    def _pupil_entries(self, pupil_key: str) -> list[Mapping[str, Any]]:
+        folder = self._folder(pupil_key, create=False)
+        return [] if folder is None else self._children(folder)
+
     def read_file(self, pupil_key: str, name: str) -> bytes:
         check_safe(name, "file name")
+        self._begin()
+        remembered = pupil_key in self._folders
         folder = self._folder(pupil_key, create=False)
         content = None if folder is None else self._download(f"{self._items(folder)}:/{quote(name)}:/content")
+        if content is None and remembered:  # the folder may have moved since: look for it again, once
+            self._forget()
+            folder = self._folder(pupil_key, create=False)
+            content = None if folder is None else self._download(f"{self._items(folder)}:/{quote(name)}:/content")
         if content is None:
             raise StorageError("A kept file is no longer in the evidence folder beside the register.")
         return content

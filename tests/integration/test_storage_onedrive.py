@@ -46,8 +46,10 @@ def store(fake: FakeGraphServer, slept: list[float] | None = None, **policy: flo
             backoff_s=0.01,
             backoff_cap_s=0.02,
             longest_wait_s=policy.get("longest", 5.0),
+            deadline_s=policy.get("deadline", 20.0),
         ),
         sleep=(slept.append if slept is not None else time.sleep),
+        clock=(lambda: sum(slept)) if slept is not None else time.monotonic,  # time passes as the store sleeps
     )
 
 
@@ -205,3 +207,27 @@ def test_many_files_are_listed_across_pages(graph) -> None:
     assert len(texts) == 251
     assert json.loads(texts[0]) == {"n": 0}  # the listing followed @odata.nextLink
     assert len([r for r in fake.graph_log if "/children" in r.path and r.method == "GET"]) == 2
+
+
+def test_retries_stop_at_the_deadline_a_contributor_can_wait(graph) -> None:
+    fake, item = graph
+    _folder(fake, item)
+    fake.faults += [Fault(429, retry_after=0.4) for _ in range(20)]
+    slept: list[float] = []
+    with pytest.raises(OneDriveUnavailable, match="after 3 tries"):
+        store(fake, slept, attempts=10, deadline=1.0).save_file(KEY, "a.pdf", PDF, "application/pdf")
+    assert slept == [0.4, 0.4]  # a third wait would end past the deadline: given up instead
+    assert len(fake.graph_log) == 3
+
+
+def test_a_folder_the_sendco_deleted_is_made_again(graph) -> None:
+    fake, item = graph
+    _folder(fake, item)
+    evidence = store(fake)
+    evidence.save_file(KEY, "a.pdf", PDF, "application/pdf")
+    # The SENDCo tidies the evidence folder away, its files with it; the same store still remembers the old ids.
+    fake.nodes = {k: n for k, n in fake.nodes.items() if n.name not in ("evidence", KEY, "a.pdf")}
+    evidence.save_file(KEY, "b.pdf", PDF + b"b", "application/pdf")
+    assert fake.evidence_beside(item) == {KEY: {"b.pdf": PDF + b"b"}}
+    assert evidence.read_file(KEY, "b.pdf") == PDF + b"b"
+    assert evidence.read_texts(KEY) == []
