@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import docx
 import pytest
 import requests
 
 from functions.links import LinkSigner
 from scripts.make_demo import upn, write_demo_register
 from sheet_schema.advice import ADVICE_HEADERS
+from tests.e2e.conftest import run_main
 from tests.fakes.graph_api import FakeGraphServer, FakeItem, Fault
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,6 +109,16 @@ def test_a_report_lands_beside_the_workbook_and_the_advice_in_it(served: Served)
     again = requests.get(f"http://127.0.0.1:{served.port}/confirm?t={served.token()}", timeout=30).text
     assert "Freya reads well</textarea>" in again
     assert kept in again
+    # The SENDCo's `records` on the same link compiles the advice, the report listed with its SHA-256 from OneDrive.
+    out = served.state.parent / "records"
+    env = {"GRAPH_EMULATOR_HOST": served.graph.host, "KEEPER_STATE_DIR": str(served.state)}
+    proc = run_main("records", LINK, "--pupil", upn(5), "--out", str(out), env=env)
+    assert proc.returncode == 0, proc.stderr
+    (record,) = out.glob("*.docx")
+    document = docx.Document(str(record))
+    assert any(p.text.startswith("EP: ") for p in document.paragraphs)
+    reports = next(t for t in document.tables if t.rows[0].cells[0].text == "File")
+    assert reports.rows[1].cells[3].text == hashlib.sha256(PDF).hexdigest()
 
 
 def test_a_six_megabyte_report_goes_by_an_upload_session(served: Served) -> None:
