@@ -1,25 +1,20 @@
 """Evidence beside a Microsoft 365 register: `evidence/<pupil key>/` in the folder that holds the workbook, in its own
-drive (OneDrive for Business or a SharePoint library), through Microsoft Graph (docs/register.md s8). It is the Excel
-layout (connectors/storage_folder.py) in the school's cloud: the SENDCo finds the files where the register is.
+drive (OneDrive for Business or a SharePoint library), through Microsoft Graph (docs/register.md s8): the Excel layout
+(connectors/storage_folder.py) in the school's cloud, where the SENDCo finds the register.
 
-Requests (Graph v1.0, driveItem):
-- the register's item (`GET` its sharing link or id) gives the drive and the parent folder's id;
-- folders are found by path (`GET /drives/{d}/items/{parent}:/{name}`) and, when missing, made with
-  `POST /drives/{d}/items/{parent}/children` and `@microsoft.graph.conflictBehavior: fail`, so two contributors
-  sending at once never make "evidence 1": the loser's 409 means "it is there now", and it looks again;
-- a file up to 4 MB goes in one `PUT /drives/{d}/items/{folder}:/{name}:/content` with conflictBehavior `fail`
-  (Graph's default for PUT is `replace`: nothing kept is ever overwritten); above that, an upload session
-  (`createUploadSession`, then ranged PUTs of 3,200 KiB, a multiple of the 320 KiB Graph requires, to the session's
-  pre-authenticated URL, which must not carry the bearer token). A fragment whose answer is lost is resumed from the
-  session's `nextExpectedRanges`, never sent blindly again.
-Names are the product's own (connectors.storage_base.check_safe): the date, role and SHA-256 of the content, never a
-name from the upload. The same name is the same content, so a 409 on a file means it is kept already.
+Graph v1.0 driveItem requests: the register's item gives the drive and its folder's id; folders are found by path
+(`GET .../items/{parent}:/{name}`) or made (`POST .../items/{parent}/children`, conflictBehavior `fail`: two
+submissions at once never make "evidence 1"; the loser's 409 means "there now", and it looks again). A file up to 4 MB
+goes in one `PUT .../items/{folder}:/{name}:/content` with conflictBehavior `fail` (Graph's PUT default is `replace`:
+nothing kept is ever overwritten); above that, an upload session (`createUploadSession`, then ranged PUTs of 3,200 KiB,
+a multiple of the 320 KiB Graph requires, to its pre-authenticated URL, without the bearer token). A fragment whose
+answer was lost is resumed from the session's `nextExpectedRanges`, never sent blindly again. Names are the product's
+(check_safe: date, role, SHA-256), never an upload's; the same name is the same content, so a 409 means kept already.
 
-Every request has a (connect, read) timeout; 408, 429 and 5xx answers, timeouts and dropped connections are tried again
-a bounded number of times, never sooner than Graph's Retry-After and never when Retry-After is longer than a
-contributor can wait, or past a deadline for each file (then the submission's answers are kept without the files,
-and the page says so). Folder ids are remembered between submissions; a folder the SENDCo moved or deleted meanwhile
-is found (or made) again once.
+Every request has a (connect, read) timeout; 408, 429, 5xx, timeouts and dropped connections are tried again a bounded
+number of times, never sooner than Retry-After, and not at all when Retry-After or the submission's deadline is longer
+than a contributor can wait (the answers are then kept without the files, and the page says so). Folder ids are
+remembered; a folder the SENDCo moved or deleted meanwhile is found (or made) again, once.
 """
 
 from __future__ import annotations
@@ -29,7 +24,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -51,14 +46,16 @@ _NEXT = re.compile(r"(\d+)-")
 
 @dataclass(frozen=True)
 class OneDrivePolicy:
-    timeout_s: tuple[float, float] = (10.0, 60.0)  # connect, read
+    timeout_s: tuple[float, float] = (10.0, 30.0)  # connect, read (a 3,200 KiB fragment from a cloud region: seconds)
     attempts: int = 4
     backoff_s: float = 0.5
     backoff_cap_s: float = 8.0
     longest_wait_s: float = 10.0  # a Retry-After beyond this is an outage for a contributor waiting on the page
-    # No retry starts later than this after a file (or text) began: the contributor is waiting on the page, and the
-    # cloud's confirm function is stopped at 60 s (scripts/deploy.sh), before the register is written.
+    # No retry starts later than this after a submission's first file: the contributor is waiting on the page, and
+    # the cloud's confirm function is stopped at 60 s (scripts/deploy.sh), before the register is written. Calls that
+    # follow each other within `quiet_s` (one submission's files and text) share the deadline.
     deadline_s: float = 20.0
+    quiet_s: float = 2.0
 
 
 class OneDriveRefused(StorageError):
@@ -104,6 +101,7 @@ class OneDriveEvidenceStore:
         self.policy = policy or OneDrivePolicy()
         self.sleep, self.clock = sleep, clock
         self._ends = clock() + self.policy.deadline_s
+        self._quiet_until = float("-inf")
         self.requests_sent = 0
         self._drive: str | None = None
         self._evidence: str | None = None
@@ -134,8 +132,19 @@ class OneDriveEvidenceStore:
         self.sleep(wait)
         return True
 
-    def _begin(self) -> None:
-        self._ends = self.clock() + self.policy.deadline_s
+    @contextlib.contextmanager
+    def _operation(self) -> Iterator[None]:
+        now = self.clock()
+        if now >= self._quiet_until:  # a new submission (or a form opened): a fresh deadline
+            self._ends = now + self.policy.deadline_s
+        try:
+            yield
+        except (KeyError, TypeError, ValueError):  # an answer not shaped as Graph documents it: never a crash
+            raise OneDriveRefused("Microsoft Graph gave an answer the product cannot read; nothing was kept.") from None
+        except requests.RequestException as err:  # e.g. too many redirects, a broken download
+            raise OneDriveUnavailable(f"Microsoft 365 did not answer usefully ({type(err).__name__}).") from None
+        finally:
+            self._quiet_until = self.clock() + self.policy.quiet_s
 
     def _request(
         self, method: str, url: str, *, accept: tuple[int, ...] = (), auth: bool = True, **kwargs: Any
@@ -169,10 +178,7 @@ class OneDriveEvidenceStore:
 
     def _json(self, method: str, path: str, *, accept: tuple[int, ...] = (), **kwargs: Any) -> tuple[int, Any]:
         response = self._request(method, self.root + path, accept=accept, **kwargs)
-        try:
-            return response.status_code, response.json() if response.content else {}
-        except ValueError:
-            raise OneDriveRefused("Microsoft Graph answered with something that is not JSON.") from None
+        return response.status_code, _body(response)
 
     # ------------------------------------------------------------------ folders
 
@@ -304,7 +310,10 @@ class OneDriveEvidenceStore:
 
     def save_file(self, pupil_key: str, name: str, data: bytes, content_type: str) -> KeptFile:
         check_safe(name, "file name")
-        self._begin()
+        with self._operation():
+            return self._save_file(pupil_key, name, data, content_type)
+
+    def _save_file(self, pupil_key: str, name: str, data: bytes, content_type: str) -> KeptFile:
         for last_try in (False, True):
             folder = self._folder(pupil_key, create=True)
             assert folder is not None
@@ -338,13 +347,16 @@ class OneDriveEvidenceStore:
             response = self._request("GET", url, accept=(404,))
             if response.status_code == 404:
                 raise _FolderGone()
-            page = response.json()
+            page = _body(response)
             entries += [e for e in page.get("value", []) if isinstance(e, Mapping)]
             url, pages = page.get("@odata.nextLink"), pages + 1
         return entries
 
     def read_texts(self, pupil_key: str) -> list[str]:
-        self._begin()
+        with self._operation():
+            return self._read_texts(pupil_key)
+
+    def _read_texts(self, pupil_key: str) -> list[str]:
         try:
             entries = self._pupil_entries(pupil_key)
         except _FolderGone:
@@ -365,7 +377,10 @@ class OneDriveEvidenceStore:
 
     def read_file(self, pupil_key: str, name: str) -> bytes:
         check_safe(name, "file name")
-        self._begin()
+        with self._operation():
+            return self._read_file(pupil_key, name)
+
+    def _read_file(self, pupil_key: str, name: str) -> bytes:
         remembered = pupil_key in self._folders
         folder = self._folder(pupil_key, create=False)
         content = None if folder is None else self._download(f"{self._items(folder)}:/{quote(name)}:/content")
@@ -395,12 +410,5 @@ def _next_offset(state: Any, fallback: int) -> int:
     return fallback
 
 
-__all__ = [
-    "EVIDENCE_FOLDER",
-    "FRAGMENT_BYTES",
-    "SIMPLE_UPLOAD_BYTES",
-    "OneDriveEvidenceStore",
-    "OneDrivePolicy",
-    "OneDriveRefused",
-    "OneDriveUnavailable",
-]
+__all__ = ["EVIDENCE_FOLDER", "FRAGMENT_BYTES", "SIMPLE_UPLOAD_BYTES", "OneDriveEvidenceStore", "OneDrivePolicy",
+           "OneDriveRefused", "OneDriveUnavailable"]  # fmt: skip

@@ -231,3 +231,26 @@ def test_a_folder_the_sendco_deleted_is_made_again(graph) -> None:
     assert fake.evidence_beside(item) == {KEY: {"b.pdf": PDF + b"b"}}
     assert evidence.read_file(KEY, "b.pdf") == PDF + b"b"
     assert evidence.read_texts(KEY) == []
+
+
+def test_one_submissions_files_share_one_deadline(graph) -> None:
+    fake, item = graph
+    _folder(fake, item)
+    evidence = store(fake, slept := [], attempts=10, deadline=1.0)
+    fake.faults += [Fault(429, retry_after=0.4, match="a.pdf") for _ in range(2)]
+    evidence.save_file(KEY, "a.pdf", PDF, "application/pdf")  # kept after 0.8 s of waiting
+    fake.faults += [Fault(429, retry_after=0.4, match="b.pdf")]
+    with pytest.raises(OneDriveUnavailable):  # straight after: 0.2 s of the submission's deadline left
+        evidence.save_file(KEY, "b.pdf", PDF + b"b", "application/pdf")
+    slept.append(5.0)  # a while later, the next submission gets a deadline of its own
+    fake.faults += [Fault(429, retry_after=0.4, match="c.pdf")]
+    evidence.save_file(KEY, "c.pdf", PDF + b"c", "application/pdf")
+    assert sorted(fake.evidence_beside(item)[KEY]) == ["a.pdf", "c.pdf"]
+
+
+def test_an_answer_graph_would_not_give_is_a_refusal_not_a_crash(graph) -> None:
+    fake, item = graph
+    _folder(fake, item)
+    fake.faults.append(Fault(201, match=":/content"))  # "created", but no item in the answer
+    with pytest.raises(OneDriveRefused, match="cannot read"):
+        store(fake).save_file(KEY, "a.pdf", PDF, "application/pdf")
