@@ -102,10 +102,14 @@ class QueueConfig:
         return cls(project, location, queue, url, account, rate)
 
 
-def task_id(school: str, day: date) -> str:
-    """Letters, digits, hyphens and underscores only (the API's rule); the same school and day give the same id."""
-    digest = hashlib.sha256(f"{school}/{day.isoformat()}".encode()).hexdigest()[:8]
-    return f"{digest}-{school}-{day:%Y%m%d}"
+def task_id(school: str, day: date, job: str = "sweep") -> str:
+    """Letters, digits, hyphens and underscores only (the API's rule); the same school, day and job give the same id.
+    The daily sweep keeps its original name; the monthly plan's tasks end in "-plan", so a plan and a sweep dispatched
+    the same morning do not take each other's names."""
+    key = f"{school}/{day.isoformat()}" if job == "sweep" else f"{school}/{day.isoformat()}/{job}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    suffix = "" if job == "sweep" else f"-{job}"
+    return f"{digest}-{school}-{day:%Y%m%d}{suffix}"
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -165,12 +169,13 @@ class CloudTasksQueue:
             self._session = AuthorizedSession(credentials)
         return self._session
 
-    def task_body(self, school: str, day: date, at: datetime) -> dict[str, Any]:
+    def task_body(self, school: str, day: date, at: datetime, job: str = "sweep") -> dict[str, Any]:
         config = self.config
-        payload = json.dumps({"school": school}).encode("utf-8")
+        fields = {"school": school} if job == "sweep" else {"school": school, "job": job}
+        payload = json.dumps(fields).encode("utf-8")
         return {
             "task": {
-                "name": f"{config.queue_path}/tasks/{task_id(school, day)}",
+                "name": f"{config.queue_path}/tasks/{task_id(school, day, job)}",
                 "scheduleTime": _rfc3339(at),
                 "dispatchDeadline": DISPATCH_DEADLINE,
                 "httpRequest": {
@@ -184,14 +189,15 @@ class CloudTasksQueue:
             "responseView": "BASIC",
         }
 
-    def enqueue(self, schools: Sequence[str], day: date) -> list[Enqueued]:
-        """One task per school, the n-th due n / rate seconds from now. Stops at the first school the queue refuses
-        for good (EnqueueError); the tasks created before it stay, and a second dispatch adds only the rest."""
+    def enqueue(self, schools: Sequence[str], day: date, job: str = "sweep") -> list[Enqueued]:
+        """One task per school (`job`: "sweep", or "plan" for the monthly plan), the n-th due n / rate seconds from
+        now. Stops at the first school the queue refuses for good (EnqueueError); the tasks created before it stay, and
+        a second dispatch adds only the rest."""
         start = self._now()
         out: list[Enqueued] = []
         for n, school in enumerate(schools):
             at = start + timedelta(seconds=n / self.config.rate)
-            out.append(self._create(school, self.task_body(school, day, at)))
+            out.append(self._create(school, self.task_body(school, day, at, job)))
         return out
 
     def _create(self, school: str, body: Mapping[str, Any]) -> Enqueued:
