@@ -37,6 +37,8 @@ from typing import Any
 
 import requests
 
+from .http_retry import with_retries
+
 EMULATOR_ENV = "CLOUD_TASKS_EMULATOR_HOST"
 API_ROOT = "https://cloudtasks.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -44,7 +46,6 @@ SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 # contributors' confirmation page and for write retries (each costs one more read and write). DEPLOY.md, "Quotas".
 DEFAULT_RATE = 0.4
 DISPATCH_DEADLINE = "540s"  # the sweep function's own timeout
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class EnqueueError(Exception):
@@ -204,40 +205,37 @@ class CloudTasksQueue:
         url = f"{self.api_root}/v2/{self.config.queue_path}/tasks"
         name = str(body["task"]["name"])
         when = str(body["task"]["scheduleTime"])
-        problem = ""
-        for attempt in range(self.attempts):
-            if attempt:
-                self._sleep(min(8.0, 0.5 * 2**attempt))
-            try:
-                response = self._http().post(url, json=body, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"no answer from Cloud Tasks ({type(exc).__name__})"
-                continue
-            status = response.status_code
-            if status in _RETRY_STATUSES:
-                problem = f"Cloud Tasks answered {status}"
-                continue
-            if status == 409:
-                # The same name today: an earlier dispatch (or this one's lost answer) already enqueued it.
-                return Enqueued(school, name, when, existed=True)
-            if status == 404:
-                raise EnqueueError(
-                    f"The queue {self.config.queue_path} does not exist; run scripts/deploy.sh --trust to create it."
-                )
-            if status == 403:
-                raise EnqueueError(
-                    f"Not allowed to add tasks to {self.config.queue_path}; give the service account "
-                    "roles/cloudtasks.enqueuer on the queue and roles/iam.serviceAccountUser on "
-                    f"{self.config.service_account}."
-                )
-            if not response.ok:
-                raise EnqueueError(f"Cloud Tasks refused the task for school {school} ({status}).")
-            try:
-                created = response.json()
-            except ValueError:
-                raise EnqueueError("Cloud Tasks' answer was not JSON; check CLOUD_TASKS_EMULATOR_HOST.") from None
-            return Enqueued(school, str(created.get("name", name)), str(created.get("scheduleTime", when)))
-        raise EnqueueError(f"Could not add a task to {self.config.queue_path} after {self.attempts} tries: {problem}.")
+        response, problem = with_retries(
+            lambda: self._http().post(url, json=body, timeout=self.timeout),
+            attempts=self.attempts,
+            sleep=self._sleep,
+            service="Cloud Tasks",
+        )
+        if response is None:
+            raise EnqueueError(
+                f"Could not add a task to {self.config.queue_path} after {self.attempts} tries: {problem}."
+            )
+        status = response.status_code
+        if status == 409:
+            # The same name today: an earlier dispatch (or this one's lost answer) already enqueued it.
+            return Enqueued(school, name, when, existed=True)
+        if status == 404:
+            raise EnqueueError(
+                f"The queue {self.config.queue_path} does not exist; run scripts/deploy.sh --trust to create it."
+            )
+        if status == 403:
+            raise EnqueueError(
+                f"Not allowed to add tasks to {self.config.queue_path}; give the service account "
+                "roles/cloudtasks.enqueuer on the queue and roles/iam.serviceAccountUser on "
+                f"{self.config.service_account}."
+            )
+        if not response.ok:
+            raise EnqueueError(f"Cloud Tasks refused the task for school {school} ({status}).")
+        try:
+            created = response.json()
+        except ValueError:
+            raise EnqueueError("Cloud Tasks' answer was not JSON; check CLOUD_TASKS_EMULATOR_HOST.") from None
+        return Enqueued(school, str(created.get("name", name)), str(created.get("scheduleTime", when)))
 
 
 __all__ = ["DEFAULT_RATE", "EMULATOR_ENV", "CloudTasksQueue", "EnqueueError", "Enqueued", "QueueConfig", "task_id"]
