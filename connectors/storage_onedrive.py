@@ -33,6 +33,7 @@ import requests
 
 from connectors.graph_codec import item_path
 from connectors.graph_http import GRAPH_ROOT, GraphError, _retry_after
+from connectors.http_retry import RETRY_STATUSES
 from connectors.storage_base import KeptFile, StorageError, check_safe
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 EVIDENCE_FOLDER = "evidence"
 SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024  # Graph's simple upload (PUT .../content) takes files up to 4 MB
 FRAGMENT_BYTES = 10 * 320 * 1024  # upload-session fragments must be multiples of 320 KiB
-_RETRY = frozenset({408, 429, 500, 502, 503, 504})
 _NEXT = re.compile(r"(\d+)-")
 
 
@@ -166,7 +166,7 @@ class OneDriveEvidenceStore:
                     continue
                 if status in (401, 403):
                     raise OneDriveRefused(_NO_ACCESS)
-                if status not in _RETRY:
+                if status not in RETRY_STATUSES:
                     raise OneDriveRefused(f"Microsoft Graph answered HTTP {status}; nothing was kept there.")
                 last, wait = f"HTTP {status}", _retry_after(response)
             if attempt == self.policy.attempts or not self._wait_before_retry(attempt, wait):
@@ -275,7 +275,7 @@ class OneDriveEvidenceStore:
                 continue
             if status == 409:
                 return self._existing(folder, name) or ""
-            if status and status not in _RETRY and status != 416:
+            if status and status not in RETRY_STATUSES and status != 416:
                 # 404: the session expired or was cancelled; anything else is a refusal. Nothing half-made is kept.
                 raise OneDriveRefused(f"Microsoft Graph answered HTTP {status} to an upload; nothing was kept there.")
             failures += 1
