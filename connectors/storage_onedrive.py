@@ -6,10 +6,9 @@ Graph v1.0 driveItem requests: the register's item gives the drive and its folde
 (`GET .../items/{parent}:/{name}`) or made (`POST .../items/{parent}/children`, conflictBehavior `fail`: two
 submissions at once never make "evidence 1"; the loser's 409 means "there now", and it looks again). A file up to 4 MB
 goes in one `PUT .../items/{folder}:/{name}:/content` with conflictBehavior `fail` (Graph's PUT default is `replace`:
-nothing kept is ever overwritten); above that, an upload session (`createUploadSession`, then ranged PUTs of 3,200 KiB,
-a multiple of the 320 KiB Graph requires, to its pre-authenticated URL, without the bearer token). A fragment whose
-answer was lost is resumed from the session's `nextExpectedRanges`, never sent blindly again. Names are the product's
-(check_safe: date, role, SHA-256), never an upload's; the same name is the same content, so a 409 means kept already.
+nothing kept is ever overwritten); above that, `createUploadSession` and the fragments (connectors/graph_upload.py).
+Names are the product's (check_safe: date, role, SHA-256), never an upload's; the same name is the same content, so a
+409 means kept already.
 
 Every request has a (connect, read) timeout; 408, 429, 5xx, timeouts and dropped connections are tried again a bounded
 number of times, never sooner than Retry-After, and not at all when Retry-After or the submission's deadline is longer
@@ -22,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ import requests
 
 from connectors.graph_codec import item_path
 from connectors.graph_http import GRAPH_ROOT, GraphError, _retry_after
+from connectors.graph_upload import FRAGMENT_BYTES, NameTaken, UploadFailed, body_of, upload_fragments
 from connectors.http_retry import RETRY_STATUSES
 from connectors.storage_base import KeptFile, StorageError, check_safe
 
@@ -40,8 +39,6 @@ log = logging.getLogger(__name__)
 
 EVIDENCE_FOLDER = "evidence"
 SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024  # Graph's simple upload (PUT .../content) takes files up to 4 MB
-FRAGMENT_BYTES = 10 * 320 * 1024  # upload-session fragments must be multiples of 320 KiB
-_NEXT = re.compile(r"(\d+)-")
 
 
 @dataclass(frozen=True)
@@ -138,11 +135,19 @@ class OneDriveEvidenceStore:
         if now >= self._quiet_until:  # a new submission (or a form opened): a fresh deadline
             self._ends = now + self.policy.deadline_s
         try:
-            yield
-        except (KeyError, TypeError, ValueError):  # an answer not shaped as Graph documents it: never a crash
-            raise OneDriveRefused("Microsoft Graph gave an answer the product cannot read; nothing was kept.") from None
-        except requests.RequestException as err:  # e.g. too many redirects, a broken download
-            raise OneDriveUnavailable(f"Microsoft 365 did not answer usefully ({type(err).__name__}).") from None
+            try:
+                yield
+            except (KeyError, TypeError, ValueError):  # an answer not shaped as Graph documents it: never a crash
+                raise OneDriveRefused(
+                    "Microsoft Graph gave an answer the product cannot read; nothing was kept."
+                ) from None
+            except requests.RequestException as err:  # e.g. too many redirects, a broken download
+                raise OneDriveUnavailable(f"Microsoft 365 did not answer usefully ({type(err).__name__}).") from None
+        except StorageError as err:
+            # The contributor's page only says "attach them again later": the IT lead's fix is in the log (a sentence
+            # of the product's own, never a pupil's or a file's name).
+            log.warning("evidence storage (Microsoft 365): %s", err)
+            raise
         finally:
             self._quiet_until = self.clock() + self.policy.quiet_s
 
@@ -178,7 +183,7 @@ class OneDriveEvidenceStore:
 
     def _json(self, method: str, path: str, *, accept: tuple[int, ...] = (), **kwargs: Any) -> tuple[int, Any]:
         response = self._request(method, self.root + path, accept=accept, **kwargs)
-        return response.status_code, _body(response)
+        return response.status_code, body_of(response)
 
     # ------------------------------------------------------------------ folders
 
@@ -257,50 +262,18 @@ class OneDriveEvidenceStore:
             raise _FolderGone()
         if status == 409:
             return self._existing(folder, name) or ""
-        url, total, offset, failures = str(created["uploadUrl"]), len(data), 0, 0
-        while True:
-            end = min(offset + FRAGMENT_BYTES, total) - 1
-            headers = {"Content-Range": f"bytes {offset}-{end}/{total}"}
-            try:  # the session URL is pre-authenticated: Graph refuses a bearer token there
-                response: requests.Response | None = self._send(
-                    "PUT", url, auth=False, data=data[offset : end + 1], headers=headers
-                )
-            except (requests.ConnectionError, requests.Timeout):
-                response = None
-            status = response.status_code if response is not None else 0
-            if status in (200, 201):
-                return str(response.json()["id"]) if response is not None else ""
-            if status == 202 and response is not None:
-                offset = _next_offset(_body(response), end + 1)
-                continue
-            if status == 409:
-                return self._existing(folder, name) or ""
-            if status and status not in RETRY_STATUSES and status != 416:
-                # 404: the session expired or was cancelled; anything else is a refusal. Nothing half-made is kept.
-                raise OneDriveRefused(f"Microsoft Graph answered HTTP {status} to an upload; nothing was kept there.")
-            failures += 1
-            if failures >= self.policy.attempts or not self._wait_before_retry(failures, _retry_after(response)):
-                self._cancel(url)
-                raise OneDriveUnavailable(
-                    f"Microsoft 365 did not take the file after {failures} tries; the answers were kept and the "
-                    "files can be sent again later."
-                )
-            offset = self._resume_at(url, offset)
-
-    def _resume_at(self, url: str, offset: int) -> int:
-        """Where to go on: the fragment may have arrived with its answer lost (Graph: resuming an upload). When the
-        session cannot say, the same fragment is sent again (a fragment already received is answered 416)."""
         try:
-            state = self._send("GET", url, auth=False)
-        except (requests.ConnectionError, requests.Timeout):
-            return offset
-        if state.status_code == 404:
-            raise OneDriveRefused("The upload session ended before the file was complete; nothing was kept there.")
-        return _next_offset(_body(state), offset) if state.ok else offset
-
-    def _cancel(self, url: str) -> None:
-        with contextlib.suppress(requests.RequestException):  # an abandoned session also expires by itself
-            self._send("DELETE", url, auth=False)
+            return upload_fragments(
+                str(created["uploadUrl"]),
+                data,
+                send=lambda method, url, **kw: self._send(method, url, auth=False, **kw),
+                wait=self._wait_before_retry,
+                attempts=self.policy.attempts,
+            )
+        except NameTaken:
+            return self._existing(folder, name) or ""
+        except UploadFailed as err:
+            raise (OneDriveUnavailable if err.transient else OneDriveRefused)(str(err)) from None
 
     # ------------------------------------------------------------------ the port
 
@@ -347,7 +320,7 @@ class OneDriveEvidenceStore:
             response = self._request("GET", url, accept=(404,))
             if response.status_code == 404:
                 raise _FolderGone()
-            page = _body(response)
+            page = body_of(response)
             entries += [e for e in page.get("value", []) if isinstance(e, Mapping)]
             url, pages = page.get("@odata.nextLink"), pages + 1
         return entries
@@ -391,23 +364,6 @@ class OneDriveEvidenceStore:
         if content is None:
             raise StorageError("A kept file is no longer in the evidence folder beside the register.")
         return content
-
-
-def _body(response: requests.Response) -> Any:
-    try:
-        return response.json() if response.content else {}
-    except ValueError:
-        return {}
-
-
-def _next_offset(state: Any, fallback: int) -> int:
-    """The first byte Graph still wants ("26-" or "26-127" in nextExpectedRanges)."""
-    ranges = state.get("nextExpectedRanges") if isinstance(state, Mapping) else None
-    if isinstance(ranges, list) and ranges:
-        match = _NEXT.match(str(ranges[0]))
-        if match:
-            return int(match.group(1))
-    return fallback
 
 
 __all__ = ["EVIDENCE_FOLDER", "FRAGMENT_BYTES", "SIMPLE_UPLOAD_BYTES", "OneDriveEvidenceStore", "OneDrivePolicy",

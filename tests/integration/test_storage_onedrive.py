@@ -167,7 +167,7 @@ def test_a_session_upload_outage_cancels_the_session(graph) -> None:
     assert fake.evidence_beside(item) == {KEY: {}}
 
 
-def test_no_access_to_the_folder_is_one_sentence_naming_the_fix(graph) -> None:
+def test_no_access_to_the_folder_is_one_sentence_naming_the_fix(graph, caplog: pytest.LogCaptureFixture) -> None:
     fake, item = graph
     _folder(fake, item)
     fake.faults.append(Fault(403, match="/children", code="accessDenied"))
@@ -178,6 +178,8 @@ def test_no_access_to_the_folder_is_one_sentence_naming_the_fix(graph) -> None:
     assert "Files.ReadWrite.All" in text
     assert KEY not in text
     assert "a.pdf" not in text
+    assert "share that folder" in caplog.text  # the IT lead finds the fix in the log; the page asks to send again
+    assert KEY not in caplog.text
 
 
 def test_two_submissions_making_the_folder_at_once_make_one(graph) -> None:
