@@ -1,7 +1,8 @@
 """Issue 12 on a Microsoft 365 register: a contributor's form, served by `python main.py serve LINK` as a real process
 against the Graph fake on a real socket (GRAPH_EMULATOR_HOST). The report lands in `evidence/<pupil key>/` beside the
 workbook in its drive (a 6 MB report by an upload session), the Advice row in the workbook through the Graph register
-adapter; an outage of the drive keeps the answers and the page says so. Nothing is kept under KEEPER_STATE_DIR."""
+adapter; an outage of the drive keeps the answers and the page says so. Nothing is kept under KEEPER_STATE_DIR. The
+cloud's `confirm` target does the same."""
 
 from __future__ import annotations
 
@@ -145,3 +146,32 @@ def test_a_drive_outage_keeps_the_answers_and_the_page_says_so(served: Served) -
     assert row["Summary"] == "Kept without the file"
     assert row["Files"] in (None, "")  # never a file that was not kept
     assert served.evidence() == {}
+
+
+def test_the_cloud_confirm_function_keeps_the_report_in_onedrive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The functions-framework `confirm` target (keeper-confirm), a fresh deployment a request as in the cloud."""
+    import io
+
+    from tests.e2e.cloud_fixtures import app_client
+
+    with FakeGraphServer() as graph:
+        item = graph.add_file(write_demo_register(tmp_path / "register.xlsx", today=TODAY), sharing_url=LINK)
+        for name in ("KEEPER_CONFIG", "KEEPER_SCHOOL_ID", "KEEPER_PAPERS_URL", "KEEPER_MAIL"):
+            monkeypatch.delenv(name, raising=False)
+        env = {"KEEPER_REGISTER": LINK, "GRAPH_EMULATOR_HOST": graph.host, "KEEPER_LINK_SECRET": SECRET,
+               "KEEPER_BASE_URL": "http://localhost", "KEEPER_STATE_DIR": str(tmp_path / "state")}  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        served = Served(graph, item, 0, tmp_path / "state")
+        response = app_client("confirm").post(
+            "/confirm",
+            data={"t": served.token(), "summary": "From the cloud", "files": (io.BytesIO(PDF), "report.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert "with 1 file" in response.get_data(as_text=True)
+        (row,) = served.advice()
+        assert row["Summary"] == "From the cloud"
+        assert served.evidence()[str(row["Files"])] == PDF
