@@ -2,7 +2,9 @@
 # Deploy Review Keeper to Google Cloud for one school or a whole trust. DEPLOY.md walks through it step by step.
 #
 #   scripts/deploy.sh --project my-trust-keeper --dry-run            # print every command, run none
-#   scripts/deploy.sh --project my-school-keeper --mail smtp          # one school: Scheduler -> keeper-sweep
+#   scripts/deploy.sh --project my-school-keeper --mail smtp          # one school: Scheduler -> keeper-sweep; and
+#                                                                     #   the public keeper-confirm (contributors'
+#                                                                     #   links) and keeper-papers (papers' links)
 #   scripts/deploy.sh --project my-trust-keeper --trust --mail sendgrid
 #                                                                     # a trust: Scheduler -> keeper-dispatch -> Cloud
 #                                                                     #   Tasks queue -> keeper-sweep, one task per school,
@@ -304,6 +306,15 @@ run gcloud functions deploy keeper-confirm "${common[@]}" --entry-point confirm 
 CONFIRM_URL="$(function_url keeper-confirm)"
 env_vars="${env_vars},KEEPER_BASE_URL=${CONFIRM_URL}"
 
+# The papers packs' download links (main.py papers --send) are public too: the signed link, which expires after the
+# meeting, is the invitee's only key. The function only reads the packs published under KEEPER_STATE_DIR and checks
+# links, so it gets the link secret and no other (no mail, no Microsoft 365 sign-in).
+papers_common=(--gen2 --runtime python312 --region "$REGION" --project "$PROJECT" --source .
+  --service-account "$RUNNER" --set-secrets "KEEPER_LINK_SECRET=${LINK_SECRET}:latest")
+run gcloud functions deploy keeper-papers "${papers_common[@]}" --entry-point papers --trigger-http \
+  --allow-unauthenticated --memory 512Mi --timeout 60s --max-instances 10 --update-env-vars "$env_vars"
+PAPERS_URL="$(function_url keeper-papers)"
+
 # Private: only the scheduler's service account (and in a trust the queue, as keeper-runner) may call the sweep
 # (Cloud Run IAM checks the OIDC token). In a trust the queue runs up to QUEUE_CONCURRENCY schools at once.
 sweep_instances=1
@@ -356,6 +367,8 @@ else
   echo "# The sent-ledgers go under ${STATE_DIR}: mount lasting storage there (DEPLOY.md, step 4a) after each deploy."
 fi
 echo "# Contributors' links point at: ${CONFIRM_URL}/confirm"
+echo "# Papers links: where you run main.py papers --send, set KEEPER_PAPERS_URL=${PAPERS_URL} and publish the packs"
+echo "# into the storage mounted at KEEPER_STATE_DIR (DEPLOY.md, step 4d)."
 echo "# Share each school's Google Sheet with ${RUNNER} (Editor)."
 if [ "$M365" -eq 1 ]; then
   echo "# Microsoft 365 registers: share each with the school account (Can edit), and copy the sign-in made by"
