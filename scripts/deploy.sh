@@ -29,6 +29,7 @@ M365=0
 CONFIG="keeper.toml"
 STATE_DIR=""
 DRY_RUN=0
+MONTHLY_PLAN=0
 TOPIC="keeper-sweep"
 QUEUE="keeper-sweeps"
 # Google Sheets allows 60 reads a minute per service account and each school's sweep makes 2 reads and 1 write: 0.5
@@ -60,6 +61,9 @@ Usage: scripts/deploy.sh --project PROJECT_ID [options]
   --state-dir PATH  where lasting storage is mounted in the functions (KEEPER_STATE_DIR): each school's
                     sent-ledger lives there (DEPLOY.md, step 4a). Without it the ledger is on the function's
                     temporary disk.
+  --monthly-plan    also plan each register's year on the 1st of every month at 06:00 (a second Scheduler job
+                    posting {"job": "plan"}: AR suggested meeting and the Plan tab; no emails); README, "Planning
+                    the year"
   --dry-run         print every command and run none of them
   -h, --help        this help
 EOF
@@ -75,6 +79,7 @@ while [ $# -gt 0 ]; do
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --state-dir) STATE_DIR="${2:?--state-dir needs a path}"; shift 2 ;;
     --queue-rate) QUEUE_RATE="${2:?--queue-rate needs schools per second, e.g. 0.4}"; shift 2 ;;
+    --monthly-plan) MONTHLY_PLAN=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "deploy.sh: unknown option $1" >&2; usage >&2; exit 64 ;;
@@ -355,6 +360,22 @@ run gcloud scheduler jobs "$verb" http "$JOB" --location "$REGION" --project "$P
   --headers "Content-Type=application/json" --message-body "{}" \
   --oidc-service-account-email "$SCHEDULER" --oidc-token-audience "$TARGET_URL" \
   --attempt-deadline 540s
+
+if [ "$MONTHLY_PLAN" -eq 1 ]; then
+  step "7b. Cloud Scheduler: the monthly plan, 06:00 on the 1st, the same function and token"
+  PLAN_JOB="keeper-monthly-plan"
+  verb="create"
+  if exists gcloud scheduler jobs describe "$PLAN_JOB" --location "$REGION" --project "$PROJECT"; then
+    verb="update"
+  fi
+  # One school: keeper-sweep plans it; a trust: keeper-dispatch adds one plan task a school to the queue, paced
+  # inside the Sheets quota like the sweep.
+  run gcloud scheduler jobs "$verb" http "$PLAN_JOB" --location "$REGION" --project "$PROJECT" \
+    --schedule "0 6 1 * *" --time-zone "$TIME_ZONE" --uri "$TARGET_URL" --http-method POST \
+    --headers "Content-Type=application/json" --message-body '{"job": "plan"}' \
+    --oidc-service-account-email "$SCHEDULER" --oidc-token-audience "$TARGET_URL" \
+    --attempt-deadline 540s
+fi
 
 step "Done"
 if [ "$MAIL" = "none" ]; then

@@ -5,6 +5,7 @@ any function while a secret has no value. Also .gcloudignore: no personal data g
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import shlex
 import shutil
@@ -87,6 +88,20 @@ def test_a_trust_fans_out_through_a_cloud_tasks_queue() -> None:
     assert "SENDGRID_API_KEY=keeper-sendgrid-api-key:latest" in out
     (job,) = [line for line in out.splitlines() if "scheduler jobs create http" in line]
     assert "keeper-dispatch-" in job
+
+
+@pytest.mark.parametrize(("mode", "target"), [((), "keeper-sweep-"), (("--trust",), "keeper-dispatch-")])
+def test_monthly_plan_adds_a_second_scheduler_job_posting_the_plan_job(mode: tuple[str, ...], target: str) -> None:
+    assert "keeper-monthly-plan" not in dry_run(*mode)  # off unless asked: a plan writes columns to the register
+    out = dry_run(*mode, "--monthly-plan")
+    (job,) = [line for line in out.splitlines() if "scheduler jobs create http keeper-monthly-plan" in line]
+    words = shlex.split(job[2:])
+    assert words[words.index("--schedule") + 1] == "0 6 1 * *"
+    assert json.loads(words[words.index("--message-body") + 1]) == {"job": "plan"}
+    assert target in words[words.index("--uri") + 1]
+    assert (
+        words[words.index("--oidc-service-account-email") + 1] == "keeper-scheduler@oak-keeper.iam.gserviceaccount.com"
+    )
 
 
 def test_state_dir_reaches_every_function() -> None:
