@@ -58,10 +58,13 @@ def add_la_commands(sub: Any, report_args: Callable[[argparse.ArgumentParser], N
         from .reporting import records_job
 
         rt = here.runtime
-        if not rt.link_secret or not rt.base_url:
+        # The record is served where the papers are: KEEPER_PAPERS_URL (the cloud's keeper-papers function), else
+        # KEEPER_BASE_URL (`serve` answers both), from the folder that serves this school's links (KEEPER_SCHOOL_ID's).
+        base = rt.papers_url or rt.base_url
+        if not rt.link_secret or not base:
             return None
-        folder = bootstrap.papers_folder(here.ref, rt)
-        packs = PapersSigner(rt.link_secret, rt.base_url, rt.school_id)
+        folder = bootstrap.papers_folder(here.ref, rt, rt.school_id)
+        packs = PapersSigner(rt.link_secret, base, rt.school_id)
 
         def write_record(row: int, work: Path) -> Path:
             register = here.register(read_only=True)
@@ -74,7 +77,7 @@ def add_la_commands(sub: Any, report_args: Callable[[argparse.ArgumentParser], N
             pack = served_copy(folder, packs.pack_id(pupil_key(pupil.record.upn or pupil.record.name), meeting))
             return pack if pack.is_file() else None
 
-        return RecordKeeping(RecordSigner(rt.link_secret, rt.base_url, rt.school_id), folder, write_record, pack_for)
+        return RecordKeeping(RecordSigner(rt.link_secret, base, rt.school_id), folder, write_record, pack_for)
 
     p = sub.add_parser(
         "las",

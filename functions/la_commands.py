@@ -130,8 +130,8 @@ def submit_record(
         )
     if keeping is None or not keeping.signer.base_url:
         raise LinkConfigError(
-            "The record goes as a signed link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `main.py serve` "
-            "answers), then run again."
+            "The record goes as a signed link: set KEEPER_LINK_SECRET and KEEPER_PAPERS_URL (the keeper-papers "
+            "function's address) or KEEPER_BASE_URL (where `main.py serve` answers), then run again."
         )
     after = clock.after_meeting
     pkey = pupil_key(chosen)

@@ -208,3 +208,38 @@ def test_the_la_downloads_the_record_from_the_emailed_link_and_nothing_else(
     for secret_text in (token[:24], ben_link[12:36], "Amy", "Adams", "LA-001", "Ben"):
         assert secret_text not in logs
     assert "Traceback" not in logs
+
+
+def test_the_papers_function_serves_a_trust_schools_kept_record(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In the cloud the LA's link goes to keeper-papers (KEEPER_PAPERS_URL), which serves `/record` from the school's
+    folder under KEEPER_STATE_DIR as it serves `/papers`; a link made for another school finds nothing there."""
+    from functions import bootstrap
+    from functions.la_record import keep
+    from tests.e2e.cloud_fixtures import app_client
+
+    oak = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
+    config = tmp_path / "keeper.toml"
+    config.write_text(f'[mail]\ntransport = "outbox"\n\n[[schools]]\nid = "oak"\nregister = "{oak}"\n', "utf-8")
+    for name in list(os.environ):
+        if name.startswith("KEEPER_") and name != "KEEPER_TODAY_ANCHOR":
+            monkeypatch.delenv(name, raising=False)
+    env = {"KEEPER_CONFIG": str(config), "KEEPER_STATE_DIR": str(tmp_path / "state"), "KEEPER_LINK_SECRET": SECRET,
+           "KEEPER_BASE_URL": "https://keeper-confirm.example.run.app"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    folder = bootstrap.papers_folder(oak, bootstrap.runtime({**env, "KEEPER_SCHOOL_ID": "oak"}), "oak")
+    assert folder == tmp_path / "state" / "oak"
+    signer = RecordSigner(SECRET, "https://keeper-papers.example.run.app", "oak")
+    record = signer.record_id("abc", RECENT)
+    (tmp_path / "record.docx").write_bytes(b"PK the record")
+    keep(tmp_path / "record.docx", folder, record, "record")
+    token = signer.link(record, "record", KENT, TODAY + timedelta(days=30)).split("t=", 1)[1]
+
+    client = app_client("papers")
+    response = client.get(f"/record?t={token}")
+    assert (response.status_code, response.data) == (200, b"PK the record")
+    elm = RecordSigner(SECRET, "", "elm").link(record, "record", KENT, TODAY + timedelta(days=30)).split("t=", 1)[1]
+    assert client.get(f"/record?t={elm}").status_code == 400
+    assert client.post(f"/record?t={token}").status_code == 405
