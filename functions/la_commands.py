@@ -65,6 +65,12 @@ def las_lines(register: Register, *, today: date, settings: Settings) -> list[st
         rows.append((n, la or "(no LA given)", f"{_pupils(n)}; no profile in keeper.toml"))
     lines += [f"  {name}: {text}" for _, name, text in sorted(rows, key=lambda r: (-r[0], r[1]))]
     lines += [f"  Warning: {w}" for w in profile_warnings(counts, profiles)]
+    named = sorted((la for la in unmatched if la), key=lambda la: -unmatched[la])
+    if not profiles and named:
+        lines.append(
+            f'No LA has a profile in keeper.toml yet: add one for each, e.g. [las."{named[0]}"] with its email, '
+            'chase = true and submit = "email" (README, "The LA\'s clock").'
+        )
     return lines
 
 

@@ -118,3 +118,12 @@ def test_submit_where_the_la_takes_a_portal(school: Path, capsys: pytest.Capture
     assert (
         "Surrey takes the review record through its portal (https://portal.surrey.example)" in capsys.readouterr().out
     )
+
+
+def test_las_without_any_profile_says_how_to_add_one(school: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (school.parent / "keeper.toml").write_text('school_name = "Oak School"\n', "utf-8")
+    assert main.main(["las", str(school), "--today", "2025-10-06"]) == 0
+    out = capsys.readouterr().out
+    assert "  Kent: 4 pupils; no profile in keeper.toml\n" in out  # without a profile "KCC" is its own LA
+    assert "  KCC: 1 pupil; no profile in keeper.toml\n" in out
+    assert 'No LA has a profile in keeper.toml yet: add one for each, e.g. [las."Kent"] with its email' in out
