@@ -73,7 +73,9 @@ class _Handler(WSGIRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         reason = _REASONS.get(code) or message or "Error"
         body = (
-            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{code} {html.escape(reason)}</title>'
+            f'<!doctype html><html lang="en-GB"><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'  # readable on a phone (WCAG 1.4.10)
+            f"<title>{code} {html.escape(reason)}</title>"
             f"<p>{html.escape(reason)}. Open the link from your email again.</p></html>"
         ).encode()
         self.close_connection = True
