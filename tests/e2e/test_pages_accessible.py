@@ -337,6 +337,20 @@ def test_every_contributor_page_passes_axe_and_the_keyboard(site: Site, browser:
     assert heading(browser) == "Your files are too large to send together"
     axe.audit("error-too-large")
 
+    # Files over the request limit: the server answers before reading them, with its own short page.
+    big = []
+    for number in range(4):
+        part = tmp_path / f"part-{number}.pdf"
+        part.write_bytes(b"%PDF-1.4\n" + b"0" * (9 * 1024 * 1024))
+        big.append(str(part))
+    open_page(browser, site.link(EP))
+    root = browser.send("DOM.getDocument")["root"]["nodeId"]
+    node = browser.send("DOM.querySelector", {"nodeId": root, "selector": "#files"})["nodeId"]
+    browser.send("DOM.setFileInputFiles", {"files": big, "nodeId": node})
+    submit(browser)
+    assert "Go back to the form (your answers are still there)" in browser.evaluate("document.body.innerText")
+    axe.audit("error-upload-over-the-limit")
+
     # The parent sends answers; the register open in Excel then queues the young person's.
     open_page(browser, site.link(PARENT))
     type_into(browser, "going_well", "Football")
@@ -399,7 +413,7 @@ def test_every_contributor_page_passes_axe_and_the_keyboard(site: Site, browser:
     assert heading(browser) == "This link does not work"
     axe.audit("papers-forged")
 
-    assert len(axe.pages) == 23
+    assert len(axe.pages) == 24
     print("\n".join(focus) or "keyboard: focus order and visibility as shown on every form")
     axe.check()
     assert focus == []
