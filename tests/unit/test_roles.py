@@ -64,3 +64,33 @@ def test_every_spelling_of_a_ta_is_one_contributor() -> None:
     }
     assert len(keys) == 1
     assert "Teaching assistant" in ROLES
+
+
+def test_a_link_signed_before_ta_was_a_known_role_still_finds_its_row() -> None:
+    # Links carry the role's key as it was when the email went: "ta" for a "TA" row before this change. The row's key is
+    # now "teaching assistant"; the link must still find it (and only it).
+    from datetime import date
+
+    from functions.links import LinkSigner
+    from sheet_schema.contributions import parse_contributions
+
+    signer = LinkSigner("roles-test-secret-0123456789abcdef")
+    header = ["Pupil", "Role", "Name", "Email"]
+    rows, _ = parse_contributions(
+        [
+            header,
+            ["Leo Fitzgerald", "TA", "Sam Jones", "s.jones@oakfield.example.org"],
+            ["Leo Fitzgerald", "Class teacher", "Sam Jones", "s.jones@oakfield.example.org"],
+        ]
+    )
+    new_token = signer.token(
+        pupil_ref="Leo Fitzgerald", role="TA", email="s.jones@oakfield.example.org", meeting=date(2026, 12, 10)
+    )
+    payload = signer._serializer.loads(new_token)  # the token's own fields, to remake one as the old code signed it
+    assert payload["r"] == "teaching assistant"
+    old_token = signer._serializer.dumps({**payload, "r": "ta"})
+    for token in (new_token, old_token):
+        claim = signer.verify(token, now=date(2026, 11, 29))
+        found = signer.find_row(claim, rows)
+        assert found is not None
+        assert found.role == "Teaching assistant"
