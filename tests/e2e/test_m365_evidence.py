@@ -144,7 +144,11 @@ def test_a_drive_outage_keeps_the_answers_and_the_page_says_so(served: Served) -
     assert "your files could not be stored just now" in response.text
     (row,) = served.advice()
     assert row["Summary"] == "Kept without the file"
-    assert row["Files"] in (None, "")  # never a file that was not kept
+    # Never a file that was not kept, but the SENDCo is told one was attached and not stored (docs/register.md s8).
+    assert (
+        row["Files"]
+        == "(1 file attached but not stored: the storage did not answer; the contributor was asked to send again)"
+    )
     assert served.evidence() == {}
 
 
