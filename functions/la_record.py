@@ -18,11 +18,12 @@ import hashlib
 import hmac
 import html
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -117,14 +118,36 @@ def kept_copy(folder: Path, record: str, part: str) -> Path:
     return folder / PAPERS_FOLDER / RECORDS_FOLDER / f"{record}{PARTS[part][0]}"
 
 
-def keep(source: Path, folder: Path, record: str, part: str) -> Path:
-    """Copy `source` into place whole (a temporary file, then a rename), so a download never sees half a file."""
+def keep(source: Path, folder: Path, record: str, part: str, expires: date | None = None) -> Path:
+    """Copy `source` into place whole (a temporary file, then a rename), so a download never sees half a file. Its
+    modification time is set to the link's last day, so `purge_expired` knows when no link can open it any more."""
     target = kept_copy(folder, record, part)
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_suffix(".tmp")
     shutil.copyfile(source, temp)
+    if expires is not None:
+        stamp = datetime.combine(expires, time()).timestamp()
+        os.utime(temp, (stamp, stamp))
     temp.replace(target)
     return target
+
+
+def purge_expired(folder: Path, today: date) -> int:
+    """Delete the kept copies whose link has expired (their modification time is the link's last day): the record
+    carries the pupil's full name, and nothing can serve it any more. A copy that cannot be removed stays for the next
+    run. Returns how many went."""
+    cutoff = datetime.combine(today, time()).timestamp()
+    removed = 0
+    for path in (folder / PAPERS_FOLDER / RECORDS_FOLDER).glob("*"):
+        try:
+            if path.is_file() and path.suffix in {s for s, _, _ in PARTS.values()} and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    if removed:
+        log.info("expired LA records removed", extra={"removed": removed})
+    return removed
 
 
 _PAGES = {
@@ -174,6 +197,7 @@ class RecordLinks:
     papers: str | None  # the link to the papers pack, when there is one
     pack: Path | None
     expires: date
+    sent: date  # the day of the email
 
 
 def record_links(keeping: RecordKeeping, pupil: ReviewedPupil, meeting: date, email: str, today: date) -> RecordLinks:
@@ -182,16 +206,20 @@ def record_links(keeping: RecordKeeping, pupil: ReviewedPupil, meeting: date, em
     expires = record_expiry(meeting, today)
     pack = keeping.pack_for(pupil, meeting)
     papers = keeping.signer.link(record_id, "papers", email, expires) if pack is not None else None
-    return RecordLinks(record_id, keeping.signer.link(record_id, "record", email, expires), papers, pack, expires)
+    return RecordLinks(
+        record_id, keeping.signer.link(record_id, "record", email, expires), papers, pack, expires, today
+    )
 
 
 def keep_record(keeping: RecordKeeping, links: RecordLinks, row: int) -> None:
-    """Before the email goes: the record compiled now, and the papers pack as it was circulated, kept for the links.
-    OSError when the folder cannot be written (the caller says so, and sends nothing)."""
+    """Before the email goes: the record compiled now, and the papers pack as it was circulated, kept for the links
+    (and the copies whose links have expired removed). OSError when the folder cannot be written (the caller says so,
+    and sends nothing)."""
+    purge_expired(keeping.folder, links.sent)
     with tempfile.TemporaryDirectory(prefix="keeper-la-record-") as work:
-        keep(keeping.write_record(row, Path(work)), keeping.folder, links.record_id, "record")
+        keep(keeping.write_record(row, Path(work)), keeping.folder, links.record_id, "record", links.expires)
     if links.pack is not None:
-        keep(links.pack, keeping.folder, links.record_id, "papers")
+        keep(links.pack, keeping.folder, links.record_id, "papers", links.expires)
 
 
 def record_page(kind: str, expired_on: date | None = None) -> tuple[bytes, int, dict[str, str]]:
@@ -252,6 +280,7 @@ __all__ = [
     "keep",
     "keep_record",
     "kept_copy",
+    "purge_expired",
     "record_download",
     "record_expiry",
     "record_links",

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from functions.la_record import RecordLinkError, RecordSigner, keep, kept_copy, record_download, record_expiry
+from functions.la_record import (
+    RecordLinkError,
+    RecordSigner,
+    keep,
+    kept_copy,
+    purge_expired,
+    record_download,
+    record_expiry,
+)
 
 SECRET = "unit-secret-0123456789abcdef"
 
@@ -67,3 +75,21 @@ def test_download_serves_only_the_kept_copy(tmp_path: Path) -> None:
     )
     assert status == 400
     assert b"This link does not work" in body
+
+
+def test_copies_whose_link_has_expired_are_removed_and_no_others(tmp_path: Path) -> None:
+    signer = RecordSigner(SECRET)
+    source = tmp_path / "source.docx"
+    source.write_bytes(b"PK")
+    kept = {
+        last_day: keep(source, tmp_path, signer.record_id(str(last_day), date(2025, 9, 15)), "record", last_day)
+        for last_day in (date(2025, 12, 7), date(2025, 12, 8), date(2025, 12, 9))
+    }
+    other = kept_copy(tmp_path, "0" * 32, "record").with_name("notes.txt")
+    other.write_text("the school's own file")
+    # On Mon 8 Dec 2025 a link whose last day is Sun 7 Dec no longer works; 8 Dec's still does, all that day.
+    assert purge_expired(tmp_path, date(2025, 12, 8)) == 1
+    assert [d for d, path in kept.items() if path.exists()] == [date(2025, 12, 8), date(2025, 12, 9)]
+    assert other.exists()
+    assert purge_expired(tmp_path, date(2025, 12, 8)) == 0
+    assert purge_expired(tmp_path / "nowhere", date(2025, 12, 8)) == 0
