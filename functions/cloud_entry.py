@@ -60,6 +60,15 @@ def sweep_http(request) -> tuple[str, int, dict[str, str]]:
     except SettingsError as exc:
         _cloud_log.error("settings could not be loaded", extra={"event": "SettingsError"})
         return _json_reply({"ok": False, "error": str(exc)}, 500)
+    if wanted.job == "plan":  # the monthly plan's task for a school (a queue deployment's dispatch {"job": "plan"})
+        planned = plan_schools(
+            dep.schools,
+            wanted.school_ids,
+            today=london_today(),
+            open_register=dep.open_register,
+            dry_run=wanted.dry_run,
+        )
+        return _json_reply(planned, 200 if planned["ok"] else 500)
     result = sweep_schools(
         dep.schools,
         wanted.school_ids,
@@ -112,9 +121,9 @@ def sweep_event(cloud_event) -> None:
 
 @functions_framework.http
 def dispatch(request) -> tuple[str, int, dict[str, str]]:
-    """A trust's daily call: one Cloud Tasks task per school when the deployment has a queue (scripts/deploy.sh
-    --trust), which sweeps them through sweep_http at a pace inside the Sheets quota and retries failures; else one
-    Pub/Sub message per school for sweep_event (deployments from before the queue)."""
+    """A trust's daily call (or, with {"job": "plan"}, its monthly plan): one Cloud Tasks task per school when the
+    deployment has a queue (scripts/deploy.sh --trust), which runs them through sweep_http at a pace inside the Sheets
+    quota and retries failures; else one Pub/Sub message per school for sweep_event (deployments before the queue)."""
     from connectors.pubsub import PublishError
     from connectors.queue_tasks import EnqueueError
 
@@ -125,9 +134,10 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
         job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         dep = bootstrap.deployment()
         queue = bootstrap.task_queue(dep.runtime)
-        if queue is not None and job == "sweep":
-            return _json_reply(enqueue_schools(dep.schools, queue, today=london_today()))
-        # The monthly plan is one Pub/Sub message a school (sweep_event): it reads each register once and sends nothing.
+        if queue is not None:
+            # A trust's queue paces the monthly plan inside the Sheets quota as it paces the sweep (DEPLOY.md 4b).
+            return _json_reply(enqueue_schools(dep.schools, queue, today=london_today(), job=job))
+        # Without a queue, one Pub/Sub message a school (sweep_event); the plan reads each register once, sends nothing.
         return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime), job))
     except JobError as exc:
         return _json_reply({"ok": False, "error": str(exc)}, 400)
@@ -174,7 +184,8 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
 
 @functions_framework.http
 def papers(request) -> tuple[bytes, int, dict[str, str]]:
-    """An invitee's signed link to the papers pack (functions/papers_cli.py): the PDF, or a page saying why not."""
+    """An invitee's signed link to the papers pack, or the LA's to the review record (`submit --send`): the file, or a
+    page saying why not (functions/papers_cli.py)."""
     from .papers_cli import papers_reply
 
     use_cloud_logging()
@@ -189,7 +200,8 @@ def serve_app(
     from .serving import wsgi_app
 
     def reply(request: Any) -> tuple[Any, int, dict[str, str]]:
-        if papers is not None and request.path.rstrip("/").endswith("/papers"):
+        # The papers pack (GET /papers) and the LA's review record (GET /record, functions/la_record.py).
+        if papers is not None and request.path.rstrip("/").endswith(("/papers", "/record")):
             return papers(request)
         return _confirm_reply(request, lambda: service, cloud_logs=False)
 
