@@ -6,10 +6,9 @@ import os
 import tempfile
 import time
 import uuid
-from email.message import EmailMessage
 from pathlib import Path
 
-from connectors.mail_base import MailError
+from connectors.mail_base import MailError, Outgoing
 
 
 class OutboxTransport:
@@ -19,7 +18,7 @@ class OutboxTransport:
         self.folder = Path(folder)
         self.sender = sender
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Outgoing) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"

@@ -21,17 +21,19 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from functools import cache
 from pathlib import Path
 from typing import Literal, Protocol
 
-from connectors.mail_base import MailError, MailTransport
+from connectors.mail_base import MESSAGE_POLICY, MailError, MailTransport, WireMessage
+from connectors.mail_wire import attachment_type, wire_message
 from sheet_schema.output_text import header_text
 
 from .rendering import EmailPlan, OutgoingEmail
@@ -191,39 +193,50 @@ class SendOutcome:
         return self.status in ("sent", "already sent", "in doubt")
 
 
-# Headers fold at 998 characters (RFC 5322's hard limit) rather than 78: the default policy folds a subject such as
-# "Annual review for Evie L.: your contribution, please, by Fri 27 Nov 2026" straight after "Subject:", which some
-# clients then show with a leading space.
-_MESSAGE_POLICY = email_policy.default.clone(max_line_length=998)
+@cache
+def _host_name() -> str:
+    # make_msgid(domain=None) asks the resolver afresh for every message; a sender without a domain asks once.
+    return socket.getfqdn()
+
+
+def _headers(email: OutgoingEmail, sender: str, sender_name: str | None) -> list[tuple[str, str]]:
+    """The email's headers, in order, as both builders set them."""
+    name, address = parseaddr(sender)
+    display = header_text(sender_name or name)
+    headers = [("From", formataddr((display, address)) if display else address), ("To", email.to)]
+    if email.cc:
+        headers.append(("Cc", ", ".join(email.cc)))
+    # A pupil's name from the register is in the subject: no control character may break or forge a header line.
+    headers.append(("Subject", header_text(email.subject)))
+    headers.append(("Date", formatdate(localtime=False)))
+    headers.append(("Message-ID", make_msgid(domain=address.rpartition("@")[2] or _host_name())))
+    if email.reply_to:
+        headers.append(("Reply-To", email.reply_to))
+    # Lets a mail client (and our own tests) see what the email is for without reading the body.
+    headers.append(("X-Review-Keeper-Kind", email.kind))
+    return headers
 
 
 def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> EmailMessage:
-    message = EmailMessage(policy=_MESSAGE_POLICY)
-    name, address = parseaddr(sender)
-    display = header_text(sender_name or name)
-    message["From"] = formataddr((display, address)) if display else address
-    message["To"] = email.to
-    if email.cc:
-        message["Cc"] = ", ".join(email.cc)
-    # A pupil's name from the register is in the subject: no control character may break or forge a header line.
-    message["Subject"] = header_text(email.subject)
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
-    if email.reply_to:
-        message["Reply-To"] = email.reply_to
-    # Lets a mail client (and our own tests) see what the email is for without reading the body.
-    message["X-Review-Keeper-Kind"] = email.kind
+    """The email as an EmailMessage, built by the email package itself: the reference the wire bytes are checked
+    against (tests/unit/test_mail_wire.py), and for code that wants to inspect a message."""
+    message = EmailMessage(policy=MESSAGE_POLICY)
+    for header, value in _headers(email, sender, sender_name):
+        message[header] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     for attachment in email.attachments:
-        maintype, _, rest = attachment.content_type.partition("/")
-        subtype, _, params = rest.partition(";")
-        # Outlook only offers "Accept / Decline" when the calendar part says method=REQUEST.
-        method = {"method": params.split("method=", 1)[1].strip()} if "method=" in params else None
+        maintype, subtype, params = attachment_type(attachment.content_type)
         message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype.strip(), filename=attachment.filename, params=method
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params
         )
     return message
+
+
+def to_wire(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> WireMessage:
+    """The same email's bytes, written once (connectors/mail_wire.py): what send_all hands every transport."""
+    attachments = [(a.filename, a.content_type, a.data) for a in email.attachments]
+    return wire_message(_headers(email, sender, sender_name), email.text, email.html, attachments)
 
 
 def send_all(
@@ -259,7 +272,7 @@ def send_all(
                 outcomes.append(SendOutcome(email, "not sent", stopped))
                 continue
             try:
-                message = to_message(email, transport.sender, sender_name)
+                message = to_wire(email, transport.sender, sender_name)
             except (ValueError, TypeError) as exc:
                 outcomes.append(SendOutcome(email, "failed", f"could not build the email: {type(exc).__name__}"))
                 continue
@@ -332,5 +345,6 @@ __all__ = [
     "outcomes_json",
     "send_all",
     "to_message",
+    "to_wire",
     "went_keys",
 ]
