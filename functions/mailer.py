@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from connectors.mail_base import MESSAGE_POLICY, MailError, MailTransport, WireMessage
@@ -64,17 +64,24 @@ def _host_name() -> str:
     return socket.getfqdn()
 
 
-def _headers(email: OutgoingEmail, sender: str, sender_name: str | None) -> list[tuple[str, str]]:
-    """The email's headers, in order, as both builders set them."""
+@lru_cache(maxsize=64)  # a trust's long-lived function sends for many schools: bounded
+def _from(sender: str, sender_name: str | None) -> tuple[str, str]:
+    """The From header and the Message-ID domain: the same for every email of a sweep, so worked out once."""
     name, address = parseaddr(sender)
     display = header_text(sender_name or name)
-    headers = [("From", formataddr((display, address)) if display else address), ("To", email.to)]
+    return (formataddr((display, address)) if display else address), (address.rpartition("@")[2] or _host_name())
+
+
+def _headers(email: OutgoingEmail, sender: str, sender_name: str | None) -> list[tuple[str, str]]:
+    """The email's headers, in order, as both builders set them."""
+    from_header, domain = _from(sender, sender_name)
+    headers = [("From", from_header), ("To", email.to)]
     if email.cc:
         headers.append(("Cc", ", ".join(email.cc)))
     # A pupil's name from the register is in the subject: no control character may break or forge a header line.
     headers.append(("Subject", header_text(email.subject)))
     headers.append(("Date", formatdate(localtime=False)))
-    headers.append(("Message-ID", make_msgid(domain=address.rpartition("@")[2] or _host_name())))
+    headers.append(("Message-ID", make_msgid(domain=domain)))
     if email.reply_to:
         headers.append(("Reply-To", email.reply_to))
     # Lets a mail client (and our own tests) see what the email is for without reading the body.

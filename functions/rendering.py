@@ -81,13 +81,22 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship with the code and never change while it runs: no stat of every template (and of each
+        # include) before each of a first sweep's thousand-odd emails to see whether it was edited (issue 16).
+        auto_reload=False,
     )
 
 
-def render(name: str, **context: Any) -> tuple[str, str]:
+@cache
+def _templates(name: str) -> tuple[jinja2.Template, jinja2.Template]:
     env = _environment()
+    return env.get_template(f"{name}.txt.j2"), env.get_template(f"{name}.html.j2")
+
+
+def render(name: str, **context: Any) -> tuple[str, str]:
+    text, html = _templates(name)
     context.setdefault("fmt", format_date)
-    return env.get_template(f"{name}.txt.j2").render(**context), env.get_template(f"{name}.html.j2").render(**context)
+    return text.render(**context), html.render(**context)
 
 
 def subject(kind: Kind, context: Mapping[str, Any]) -> str:
