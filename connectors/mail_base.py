@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -47,16 +48,22 @@ MESSAGE_POLICY = email_policy.default.clone(max_line_length=998)
 @dataclass(frozen=True, eq=False)
 class WireMessage:
     """One email as it goes on the wire (RFC 5322 and MIME, "\n" line ends), made once by connectors/mail_wire.py: the
-    outbox writes these bytes and SMTP sends them with CRLF, neither flattening the message again (issue 16)."""
+    outbox writes these bytes and SMTP sends them with CRLF, neither flattening the message again (issue 16).
+
+    `source` builds the same message as an EmailMessage (same headers, Date and Message-ID included), for what needs
+    the email package's own object: SendGrid's and Graph's JSON, and SMTP with a non-ASCII address (SMTPUTF8, where
+    the email package writes the headers in UTF-8 rather than encoded words)."""
 
     data: bytes
+    source: Callable[[], EmailMessage] | None = field(default=None, repr=False)
 
     def as_bytes(self) -> bytes:
         return self.data
 
     @cached_property
-    def parsed(self) -> EmailMessage:
-        """The same message read back by the email package: for the API transports, which post its parts as JSON."""
+    def message(self) -> EmailMessage:
+        if self.source is not None:
+            return self.source()
         message = BytesParser(policy=MESSAGE_POLICY).parsebytes(self.data)
         assert isinstance(message, EmailMessage)
         return message
@@ -75,7 +82,7 @@ Outgoing: TypeAlias = EmailMessage | WireMessage
 
 
 def as_email(message: Outgoing) -> EmailMessage:
-    return message.parsed if isinstance(message, WireMessage) else message
+    return message.message if isinstance(message, WireMessage) else message
 
 
 class MailTransport(Protocol):

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from email.generator import BytesGenerator
 from email.message import EmailMessage, MIMEPart
+from functools import partial
 
 from connectors.mail_base import MESSAGE_POLICY, WireMessage
 
@@ -124,6 +125,22 @@ def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
     )
 
 
+def email_message(
+    headers: Sequence[tuple[str, str]], text: str, html: str, attachments: Sequence[tuple[str, str, bytes]] = ()
+) -> EmailMessage:
+    """The same email built by the email package itself: the reference the bytes are checked against, and what
+    WireMessage.source gives the transports that need an EmailMessage."""
+    message = EmailMessage(policy=MESSAGE_POLICY)
+    for name, value in headers:
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments:
+        maintype, subtype, params = attachment_type(content_type)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename, params=params)
+    return message
+
+
 def wire_message(
     headers: Sequence[tuple[str, str]], text: str, html: str, attachments: Sequence[tuple[str, str, bytes]] = ()
 ) -> WireMessage:
@@ -134,7 +151,7 @@ def wire_message(
     body = _multipart("alternative", [_text(text, "plain"), _text(html, "html")])
     if attachments:
         body = _multipart("mixed", [body, *(_attachment(*item) for item in attachments)])
-    return WireMessage(head + body)
+    return WireMessage(head + body, partial(email_message, tuple(headers), text, html, tuple(attachments)))
 
 
-__all__ = ["attachment_type", "header", "wire_message"]
+__all__ = ["attachment_type", "email_message", "header", "wire_message"]

@@ -28,8 +28,8 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import cache, lru_cache
 from typing import Literal
 
-from connectors.mail_base import MESSAGE_POLICY, MailError, MailTransport, WireMessage
-from connectors.mail_wire import attachment_type, wire_message
+from connectors.mail_base import MailError, MailTransport, WireMessage
+from connectors.mail_wire import email_message, wire_message
 from sheet_schema.output_text import header_text
 
 from .rendering import EmailPlan, OutgoingEmail
@@ -92,23 +92,16 @@ def _headers(email: OutgoingEmail, sender: str, sender_name: str | None) -> list
 def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> EmailMessage:
     """The email as an EmailMessage, built by the email package itself: the reference the wire bytes are checked
     against (tests/unit/test_mail_wire.py), and for code that wants to inspect a message."""
-    message = EmailMessage(policy=MESSAGE_POLICY)
-    for header, value in _headers(email, sender, sender_name):
-        message[header] = value
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
-    for attachment in email.attachments:
-        maintype, subtype, params = attachment_type(attachment.content_type)
-        message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params
-        )
-    return message
+    return email_message(_headers(email, sender, sender_name), email.text, email.html, _attachments(email))
+
+
+def _attachments(email: OutgoingEmail) -> list[tuple[str, str, bytes]]:
+    return [(a.filename, a.content_type, a.data) for a in email.attachments]
 
 
 def to_wire(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> WireMessage:
     """The same email's bytes, written once (connectors/mail_wire.py): what send_all hands every transport."""
-    attachments = [(a.filename, a.content_type, a.data) for a in email.attachments]
-    return wire_message(_headers(email, sender, sender_name), email.text, email.html, attachments)
+    return wire_message(_headers(email, sender, sender_name), email.text, email.html, _attachments(email))
 
 
 def send_all(

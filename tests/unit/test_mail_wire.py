@@ -119,7 +119,8 @@ def test_the_wire_bytes_are_the_email_packages(case: str, changes: dict[str, obj
 
 
 def test_what_the_transports_read_back() -> None:
-    """The API transports post the parts of `parsed`; SMTP takes its envelope from `headers`."""
+    """The API transports post the parts of `message` (the email package's own, same Date and Message-ID as the
+    bytes); SMTP takes its envelope from `headers`; bytes alone are read back."""
     email = _email(cc=("sendco@school.example",), reply_to="sendco@school.example", attachments=(INVITE,))
     wire = to_wire(email, "Keeper <keeper@school.example>")
     assert isinstance(wire, WireMessage)
@@ -131,6 +132,11 @@ def test_what_the_transports_read_back() -> None:
     (ics,) = message.iter_attachments()
     assert ics.get_payload(decode=True) == ICS
     assert ics["Content-Type"].params == {"method": "REQUEST"}
+    assert message["Message-ID"] == wire.headers["Message-ID"]
+    assert message["Date"] == wire.headers["Date"]
+    bare = WireMessage(wire.data)  # no source: the bytes are parsed
+    assert bare.message.get_body(("plain",)).get_content() == TEXT  # type: ignore[union-attr]
+    assert _shown(bare.message)["parts"] == _shown(message)["parts"]  # (message has no boundary until flattened)
 
 
 def test_a_header_with_a_line_break_is_refused_as_before() -> None:
@@ -197,3 +203,47 @@ def test_dates_and_message_ids_match_the_email_package(when: datetime, offset: i
 def test_wire_message_takes_headers_in_the_order_given() -> None:
     wire = wire_message([("To", "a@b.example"), ("Subject", "Hi")], "t", "<p>h</p>")
     assert wire.data.startswith(b"To: a@b.example\nSubject: Hi\nMIME-Version: 1.0\nContent-Type: multipart/alternative")
+
+
+class _Server:
+    """What _smtp_content asks of the server: whether it takes SMTPUTF8 (this one does)."""
+
+    def has_extn(self, name: str) -> bool:
+        return name == "smtputf8"
+
+
+@pytest.mark.parametrize(("case", "changes", "sender", "name"), CASES, ids=[c[0] for c in CASES])
+def test_every_transport_sends_what_it_sent_before(
+    case: str, changes: dict[str, object], sender: str, name: str | None
+) -> None:
+    """SMTP's DATA, SendGrid's JSON and Graph's JSON from the wire bytes equal those from the EmailMessage."""
+    from connectors.mail_graph import graph_message
+    from connectors.mail_sendgrid import SendGridTransport
+    from connectors.mail_smtp import _smtp_content
+
+    email = _email(**changes)
+    old, new = to_message(email, sender, name), to_wire(email, sender, name)
+    server = _Server()
+    rcpts = recipients_of(old)
+    assert recipients_of(new) == rcpts
+    old_data, old_options = _smtp_content(server, old, "keeper@school.example", rcpts)  # type: ignore[arg-type]
+    new_data, new_options = _smtp_content(server, new, "keeper@school.example", rcpts)  # type: ignore[arg-type]
+    assert _normalised(new_data) == _normalised(old_data)
+    assert new_options == old_options
+    sendgrid = SendGridTransport("SG.test", sender=sender)
+    assert sendgrid.payload(new) == sendgrid.payload(old)
+    assert graph_message(new) == graph_message(old)
+
+
+def test_a_non_ascii_address_still_goes_by_smtputf8() -> None:
+    from connectors.mail_smtp import _smtp_content
+
+    email = _email(to="zoë@example.org")
+    old, new = to_message(email, "keeper@school.example"), to_wire(email, "keeper@school.example")
+    rcpts = recipients_of(new)
+    assert rcpts == ["zoë@example.org"]
+    old_data, old_options = _smtp_content(_Server(), old, "keeper@school.example", rcpts)  # type: ignore[arg-type]
+    new_data, new_options = _smtp_content(_Server(), new, "keeper@school.example", rcpts)  # type: ignore[arg-type]
+    assert new_options == old_options == ["SMTPUTF8", "BODY=8BITMIME"]
+    assert _normalised(new_data) == _normalised(old_data)
+    assert "To: zoë@example.org\r\n".encode() in new_data
