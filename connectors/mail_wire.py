@@ -38,8 +38,9 @@ _PLAIN: dict[str, re.Pattern[str]] = {
     # Printable ASCII, no space at either end, no two spaces together, no "=?".
     "text": re.compile(r"(?!.*=\?)(?!.*  )[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z", re.DOTALL),
 }
+# The headers the product sets, by the kind of value each takes; any other header goes to the email package.
 _KINDS = {"from": "address", "to": "address", "cc": "address", "reply-to": "address", "date": "date"}
-_KINDS["message-id"] = "msgid"
+_KINDS.update({"message-id": "msgid", "subject": "text", "x-review-keeper-kind": "text"})
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.+-]*\Z")
 _PARAM = re.compile(r"[A-Za-z0-9-]+\Z")
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -49,8 +50,8 @@ _B64_CHUNK = _LIMIT // 4 * 3  # bytes per base64 line, as email.contentmanager c
 
 def header(name: str, value: str) -> bytes:
     """`Name: value` and its line end, as `EmailMessage` would write it with MESSAGE_POLICY."""
-    pattern = _PLAIN[_KINDS.get(name.lower(), "text")]
-    if len(name) + 2 + len(value) <= _LIMIT and pattern.match(value):
+    kind = _KINDS.get(name.lower())
+    if kind is not None and len(name) + 2 + len(value) <= _LIMIT and _PLAIN[kind].match(value):
         return f"{name}: {value}\n".encode("ascii")
     # The email package's own parse and fold: encoded words for non-ASCII, folding past 998, ValueError on a CR/LF.
     return MESSAGE_POLICY.fold_binary(name, MESSAGE_POLICY.header_store_parse(name, value)[1])

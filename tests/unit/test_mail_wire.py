@@ -171,7 +171,8 @@ _ADDR = st.from_regex(r"[a-z0-9][a-z0-9._+'-]{0,10}@[a-z0-9-]{1,8}(\.[a-z0-9-]{1
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(name=st.sampled_from(["Subject", "X-Review-Keeper-Kind", "From", "To", "Cc", "Reply-To"]), value=_ASCII)
+@given(name=st.sampled_from(["Subject", "X-Review-Keeper-Kind", "From", "To", "Cc", "Reply-To", "Bcc", "X-Other"]),
+       value=_ASCII)  # fmt: skip
 def test_any_printable_header_matches_the_email_package(name: str, value: str) -> None:
     assert _outcome(header, name, value) == _outcome(_policy_header, name, value)
 
