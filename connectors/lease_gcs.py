@@ -26,12 +26,12 @@ from urllib.parse import quote
 
 import requests
 
+from connectors.http_retry import with_retries
 from connectors.lease import LeaseError
 
 API_ROOT = "https://storage.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
 TTL = 900.0  # seconds: longer than any sweep can run (a Cloud Function stops at 540 s)
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class GcsLease:
@@ -81,25 +81,21 @@ class GcsLease:
         return self._session
 
     def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        problem = ""
-        for attempt in range(self.attempts):
-            if attempt:
-                self._sleep(min(4.0, 0.5 * 2**attempt))
-            try:
-                response = self._http().request(method, url, timeout=self.timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"no answer ({type(exc).__name__})"
-                continue
-            if response.status_code in _RETRY_STATUSES:
-                problem = f"it answered {response.status_code}"
-                continue
-            if response.status_code in (401, 403):
-                raise LeaseError(
-                    f"Not allowed to use the sweep lease {self.describe()}; give the function's service account "
-                    "roles/storage.objectUser on that bucket."
-                )
-            return response
-        raise LeaseError(f"Cloud Storage could not be reached for the sweep lease {self.describe()}: {problem}.")
+        response, problem = with_retries(
+            lambda: self._http().request(method, url, timeout=self.timeout, **kwargs),
+            attempts=self.attempts,
+            sleep=self._sleep,
+            service="Cloud Storage",
+            cap_s=4.0,
+        )
+        if response is None:
+            raise LeaseError(f"Cloud Storage could not be reached for the sweep lease {self.describe()}: {problem}.")
+        if response.status_code in (401, 403):
+            raise LeaseError(
+                f"Not allowed to use the sweep lease {self.describe()}; give the function's service account "
+                "roles/storage.objectUser on that bucket."
+            )
+        return response
 
     @property
     def _object_url(self) -> str:

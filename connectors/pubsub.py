@@ -18,11 +18,12 @@ from typing import Any
 
 import requests
 
+from .http_retry import with_retries
+
 EMULATOR_ENV = "PUBSUB_EMULATOR_HOST"
 API_ROOT = "https://pubsub.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/pubsub"
 _MAX_BATCH = 1000  # the API's limit on messages per publish call
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class PublishError(Exception):
@@ -94,34 +95,29 @@ class PubSubPublisher:
 
     def _post(self, body: Mapping[str, Any], expected: int) -> list[str]:
         url = f"{self.api_root}/v1/{self.topic_path}:publish"
-        problem = ""
-        for attempt in range(self.attempts):
-            if attempt:
-                self._sleep(min(8.0, 0.5 * 2**attempt))
-            try:
-                response = self._http().post(url, json=body, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"no answer from Pub/Sub ({type(exc).__name__})"
-                continue
-            if response.status_code in _RETRY_STATUSES:
-                problem = f"Pub/Sub answered {response.status_code}"
-                continue
-            if response.status_code == 404:
-                raise PublishError(f"The topic {self.topic_path} does not exist; run scripts/deploy.sh to create it.")
-            if response.status_code == 403:
-                raise PublishError(
-                    f"Not allowed to publish to {self.topic_path}; give the service account roles/pubsub.publisher."
-                )
-            if not response.ok:
-                raise PublishError(f"Pub/Sub refused the messages ({response.status_code}).")
-            try:
-                ids = [str(i) for i in response.json().get("messageIds", [])]
-            except (ValueError, AttributeError):
-                raise PublishError("Pub/Sub's answer was not JSON; check PUBSUB_EMULATOR_HOST.") from None
-            if len(ids) != expected:
-                raise PublishError(f"Pub/Sub accepted {len(ids)} of {expected} messages.")
-            return ids
-        raise PublishError(f"Could not publish to {self.topic_path} after {self.attempts} tries: {problem}.")
+        response, problem = with_retries(
+            lambda: self._http().post(url, json=body, timeout=self.timeout),
+            attempts=self.attempts,
+            sleep=self._sleep,
+            service="Pub/Sub",
+        )
+        if response is None:
+            raise PublishError(f"Could not publish to {self.topic_path} after {self.attempts} tries: {problem}.")
+        if response.status_code == 404:
+            raise PublishError(f"The topic {self.topic_path} does not exist; run scripts/deploy.sh to create it.")
+        if response.status_code == 403:
+            raise PublishError(
+                f"Not allowed to publish to {self.topic_path}; give the service account roles/pubsub.publisher."
+            )
+        if not response.ok:
+            raise PublishError(f"Pub/Sub refused the messages ({response.status_code}).")
+        try:
+            ids = [str(i) for i in response.json().get("messageIds", [])]
+        except (ValueError, AttributeError):
+            raise PublishError("Pub/Sub's answer was not JSON; check PUBSUB_EMULATOR_HOST.") from None
+        if len(ids) != expected:
+            raise PublishError(f"Pub/Sub accepted {len(ids)} of {expected} messages.")
+        return ids
 
 
 __all__ = ["EMULATOR_ENV", "PubSubPublisher", "PublishError"]

@@ -37,6 +37,8 @@ from typing import Any
 
 import requests
 
+from .http_retry import with_retries
+
 EMULATOR_ENV = "CLOUD_TASKS_EMULATOR_HOST"
 API_ROOT = "https://cloudtasks.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -44,7 +46,6 @@ SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 # contributors' confirmation page and for write retries (each costs one more read and write). DEPLOY.md, "Quotas".
 DEFAULT_RATE = 0.4
 DISPATCH_DEADLINE = "540s"  # the sweep function's own timeout
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class EnqueueError(Exception):
@@ -102,10 +103,14 @@ class QueueConfig:
         return cls(project, location, queue, url, account, rate)
 
 
-def task_id(school: str, day: date) -> str:
-    """Letters, digits, hyphens and underscores only (the API's rule); the same school and day give the same id."""
-    digest = hashlib.sha256(f"{school}/{day.isoformat()}".encode()).hexdigest()[:8]
-    return f"{digest}-{school}-{day:%Y%m%d}"
+def task_id(school: str, day: date, job: str = "sweep") -> str:
+    """Letters, digits, hyphens and underscores only (the API's rule); the same school, day and job give the same id.
+    The daily sweep keeps its original name; the monthly plan's tasks end in "-plan", so a plan and a sweep dispatched
+    the same morning do not take each other's names."""
+    key = f"{school}/{day.isoformat()}" if job == "sweep" else f"{school}/{day.isoformat()}/{job}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    suffix = "" if job == "sweep" else f"-{job}"
+    return f"{digest}-{school}-{day:%Y%m%d}{suffix}"
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -165,12 +170,13 @@ class CloudTasksQueue:
             self._session = AuthorizedSession(credentials)
         return self._session
 
-    def task_body(self, school: str, day: date, at: datetime) -> dict[str, Any]:
+    def task_body(self, school: str, day: date, at: datetime, job: str = "sweep") -> dict[str, Any]:
         config = self.config
-        payload = json.dumps({"school": school}).encode("utf-8")
+        fields = {"school": school} if job == "sweep" else {"school": school, "job": job}
+        payload = json.dumps(fields).encode("utf-8")
         return {
             "task": {
-                "name": f"{config.queue_path}/tasks/{task_id(school, day)}",
+                "name": f"{config.queue_path}/tasks/{task_id(school, day, job)}",
                 "scheduleTime": _rfc3339(at),
                 "dispatchDeadline": DISPATCH_DEADLINE,
                 "httpRequest": {
@@ -184,54 +190,52 @@ class CloudTasksQueue:
             "responseView": "BASIC",
         }
 
-    def enqueue(self, schools: Sequence[str], day: date) -> list[Enqueued]:
-        """One task per school, the n-th due n / rate seconds from now. Stops at the first school the queue refuses
-        for good (EnqueueError); the tasks created before it stay, and a second dispatch adds only the rest."""
+    def enqueue(self, schools: Sequence[str], day: date, job: str = "sweep") -> list[Enqueued]:
+        """One task per school (`job`: "sweep", or "plan" for the monthly plan), the n-th due n / rate seconds from
+        now. Stops at the first school the queue refuses for good (EnqueueError); the tasks created before it stay, and
+        a second dispatch adds only the rest."""
         start = self._now()
         out: list[Enqueued] = []
         for n, school in enumerate(schools):
             at = start + timedelta(seconds=n / self.config.rate)
-            out.append(self._create(school, self.task_body(school, day, at)))
+            out.append(self._create(school, self.task_body(school, day, at, job)))
         return out
 
     def _create(self, school: str, body: Mapping[str, Any]) -> Enqueued:
         url = f"{self.api_root}/v2/{self.config.queue_path}/tasks"
         name = str(body["task"]["name"])
         when = str(body["task"]["scheduleTime"])
-        problem = ""
-        for attempt in range(self.attempts):
-            if attempt:
-                self._sleep(min(8.0, 0.5 * 2**attempt))
-            try:
-                response = self._http().post(url, json=body, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"no answer from Cloud Tasks ({type(exc).__name__})"
-                continue
-            status = response.status_code
-            if status in _RETRY_STATUSES:
-                problem = f"Cloud Tasks answered {status}"
-                continue
-            if status == 409:
-                # The same name today: an earlier dispatch (or this one's lost answer) already enqueued it.
-                return Enqueued(school, name, when, existed=True)
-            if status == 404:
-                raise EnqueueError(
-                    f"The queue {self.config.queue_path} does not exist; run scripts/deploy.sh --trust to create it."
-                )
-            if status == 403:
-                raise EnqueueError(
-                    f"Not allowed to add tasks to {self.config.queue_path}; give the service account "
-                    "roles/cloudtasks.enqueuer on the queue and roles/iam.serviceAccountUser on "
-                    f"{self.config.service_account}."
-                )
-            if not response.ok:
-                raise EnqueueError(f"Cloud Tasks refused the task for school {school} ({status}).")
-            try:
-                created = response.json()
-            except ValueError:
-                raise EnqueueError("Cloud Tasks' answer was not JSON; check CLOUD_TASKS_EMULATOR_HOST.") from None
-            return Enqueued(school, str(created.get("name", name)), str(created.get("scheduleTime", when)))
-        raise EnqueueError(f"Could not add a task to {self.config.queue_path} after {self.attempts} tries: {problem}.")
+        response, problem = with_retries(
+            lambda: self._http().post(url, json=body, timeout=self.timeout),
+            attempts=self.attempts,
+            sleep=self._sleep,
+            service="Cloud Tasks",
+        )
+        if response is None:
+            raise EnqueueError(
+                f"Could not add a task to {self.config.queue_path} after {self.attempts} tries: {problem}."
+            )
+        status = response.status_code
+        if status == 409:
+            # The same name today: an earlier dispatch (or this one's lost answer) already enqueued it.
+            return Enqueued(school, name, when, existed=True)
+        if status == 404:
+            raise EnqueueError(
+                f"The queue {self.config.queue_path} does not exist; run scripts/deploy.sh --trust to create it."
+            )
+        if status == 403:
+            raise EnqueueError(
+                f"Not allowed to add tasks to {self.config.queue_path}; give the service account "
+                "roles/cloudtasks.enqueuer on the queue and roles/iam.serviceAccountUser on "
+                f"{self.config.service_account}."
+            )
+        if not response.ok:
+            raise EnqueueError(f"Cloud Tasks refused the task for school {school} ({status}).")
+        try:
+            created = response.json()
+        except ValueError:
+            raise EnqueueError("Cloud Tasks' answer was not JSON; check CLOUD_TASKS_EMULATOR_HOST.") from None
+        return Enqueued(school, str(created.get("name", name)), str(created.get("scheduleTime", when)))
 
 
 __all__ = ["DEFAULT_RATE", "EMULATOR_ENV", "CloudTasksQueue", "EnqueueError", "Enqueued", "QueueConfig", "task_id"]

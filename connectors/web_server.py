@@ -29,6 +29,11 @@ MAX_REQUEST_LINE = 8192  # bytes: a link is a few hundred characters
 MAX_BODY = 64 * 1024  # bytes by default; the link page passes its own cap (the advice form carries files)
 MAX_CONNECTIONS = 64  # connections served at once; beyond this a new one is closed straight away
 _REASONS = {400: "Bad request", 411: "Length required", 413: "Request too large", 414: "Address too long"}
+# What a person can do about it (WCAG 3.3.3): a form with too many files meets 413 before a byte of it is read.
+_ADVICE = {
+    413: "Nothing has been sent. Go back to the form (your answers are still there) and send fewer or smaller files "
+    "at a time: you can open the link again and add more afterwards."
+}
 
 
 class _Handler(WSGIRequestHandler):
@@ -73,8 +78,10 @@ class _Handler(WSGIRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         reason = _REASONS.get(code) or message or "Error"
         body = (
-            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{code} {html.escape(reason)}</title>'
-            f"<p>{html.escape(reason)}. Open the link from your email again.</p></html>"
+            f'<!doctype html><html lang="en-GB"><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'  # readable on a phone (WCAG 1.4.10)
+            f"<title>{code} {html.escape(reason)}</title>"
+            f"<p>{html.escape(reason)}. {_ADVICE.get(code, 'Open the link from your email again.')}</p></html>"
         ).encode()
         self.close_connection = True
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":

@@ -215,10 +215,17 @@ def runtime(env: Env | None = None) -> Runtime:
         raise SettingsError(
             f'KEEPER_BASE_URL is "{base_url}"; give the confirmation page\'s address, e.g. https://keeper.example.org.'
         )
+    papers_url = env.get("KEEPER_PAPERS_URL", "").strip()
+    if papers_url and not papers_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f'KEEPER_PAPERS_URL is "{papers_url}"; give the papers function\'s address, e.g. '
+            "https://keeper-papers-....run.app (scripts/deploy.sh prints it)."
+        )
     return Runtime(
         **lease_settings(*(env.get(k, "") for k in LEASE_ENV)),
         link_secret=env.get("KEEPER_LINK_SECRET", ""),
         base_url=base_url,
+        papers_url=papers_url,
         school_id=_school_id(env),
         state_dir=Path(env.get("KEEPER_STATE_DIR") or "."),
         project=env.get("KEEPER_PROJECT") or env.get("GOOGLE_CLOUD_PROJECT", ""),
@@ -313,7 +320,10 @@ class Local:
             raise SettingsError(
                 "Emails are off (KEEPER_MAIL=none), so the papers cannot be sent; send the PDF yourself."
             )
-        return Sending(papers_signer(self.runtime), mail.transport, mail.ledger, papers_folder(self.ref, self.runtime))
+        # The pack is published in the folder the deployment serves this school's links from (KEEPER_SCHOOL_ID's, as
+        # the link carries it), so a trust's keeper-papers function finds it under KEEPER_STATE_DIR/<id>.
+        folder = papers_folder(self.ref, self.runtime, self.runtime.school_id)
+        return Sending(papers_signer(self.runtime), mail.transport, mail.ledger, folder)
 
     def mail(self) -> MailSetup:
         return mail_setup(self.settings, self.runtime, self.folder)

@@ -42,7 +42,7 @@ class Publisher(Protocol):
 class TaskQueue(Protocol):
     """connectors/queue_tasks.py's CloudTasksQueue: one task per school, paced and retried by the queue."""
 
-    def enqueue(self, schools: Sequence[str], day: date) -> Sequence[Any]: ...
+    def enqueue(self, schools: Sequence[str], day: date, job: str = "sweep") -> Sequence[Any]: ...
 
 
 # In the cloud only smtp, sendgrid and graph (Microsoft 365) send. "none" is what `scripts/deploy.sh --mail none` sets: the sweep writes the
@@ -116,6 +116,9 @@ def school_runner(
 class SweepRequest:
     school_ids: tuple[str, ...]
     dry_run: bool = False
+    job: str = (
+        "sweep"  # "plan": the monthly plan's task for one school (dispatch {"job": "plan"} in a queue deployment)
+    )
 
 
 def parse_sweep_body(body: bytes | str | None, schools: Mapping[str, Any]) -> SweepRequest:
@@ -130,16 +133,19 @@ def parse_sweep_body(body: bytes | str | None, schools: Mapping[str, Any]) -> Sw
         raise BadRequest('The request body is not JSON; send {"school": "<id>"} or nothing at all.') from None
     if not isinstance(payload, dict):
         raise BadRequest('The request body must be a JSON object such as {"school": "<id>"}.')
-    unknown = set(payload) - {"school", "dry_run"}
+    unknown = set(payload) - {"school", "dry_run", "job"}
     if unknown:
-        raise BadRequest(f"Unknown field {sorted(unknown)[0]!r}; the fields are school and dry_run.")
+        raise BadRequest(f"Unknown field {sorted(unknown)[0]!r}; the fields are school, dry_run and job.")
     dry_run = payload.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise BadRequest("dry_run must be true or false.")
+    job = payload.get("job", "sweep")
+    if job not in ("sweep", "plan"):
+        raise BadRequest(f'job is {job!r}; use "sweep" or "plan".')
     school = payload.get("school")
     if school is None:
-        return SweepRequest(tuple(schools), dry_run)
-    return SweepRequest((school_id(school, schools),), dry_run)
+        return SweepRequest(tuple(schools), dry_run, job)
+    return SweepRequest((school_id(school, schools),), dry_run, job)
 
 
 def school_id(value: Any, schools: Mapping[str, Any]) -> str:
@@ -259,12 +265,15 @@ def dispatch_schools(schools: Mapping[str, School], publisher: Publisher, job: s
     return {"ok": True, "published": len(message_ids), "schools": ids}
 
 
-def enqueue_schools(schools: Mapping[str, School], queue: TaskQueue, *, today: date) -> dict[str, Any]:
+def enqueue_schools(
+    schools: Mapping[str, School], queue: TaskQueue, *, today: date, job: str = "sweep"
+) -> dict[str, Any]:
     """One Cloud Tasks task per school: the queue sweeps them at its own rate, inside one service account's Sheets
     quota, and retries a school whose sweep failed later the same morning (DEPLOY.md step 4b). Tasks are named per
-    school and day, so dispatching twice the same morning adds nothing."""
+    school and day, so dispatching twice the same morning adds nothing. With job "plan" each task plans its school
+    (the monthly plan: it reads the register once and sends nothing)."""
     ids = list(schools)
-    done = queue.enqueue(ids, today)
+    done = queue.enqueue(ids, today, job)
     existed = sum(bool(getattr(e, "existed", False)) for e in done)
     log.info(
         "dispatched sweeps", extra={"counts": {"schools": len(ids), "tasks": len(done) - existed, "existed": existed}}

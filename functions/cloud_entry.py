@@ -60,6 +60,15 @@ def sweep_http(request) -> tuple[str, int, dict[str, str]]:
     except SettingsError as exc:
         _cloud_log.error("settings could not be loaded", extra={"event": "SettingsError"})
         return _json_reply({"ok": False, "error": str(exc)}, 500)
+    if wanted.job == "plan":  # the monthly plan's task for a school (a queue deployment's dispatch {"job": "plan"})
+        planned = plan_schools(
+            dep.schools,
+            wanted.school_ids,
+            today=london_today(),
+            open_register=dep.open_register,
+            dry_run=wanted.dry_run,
+        )
+        return _json_reply(planned, 200 if planned["ok"] else 500)
     result = sweep_schools(
         dep.schools,
         wanted.school_ids,
@@ -112,9 +121,9 @@ def sweep_event(cloud_event) -> None:
 
 @functions_framework.http
 def dispatch(request) -> tuple[str, int, dict[str, str]]:
-    """A trust's daily call: one Cloud Tasks task per school when the deployment has a queue (scripts/deploy.sh
-    --trust), which sweeps them through sweep_http at a pace inside the Sheets quota and retries failures; else one
-    Pub/Sub message per school for sweep_event (deployments from before the queue)."""
+    """A trust's daily call (or, with {"job": "plan"}, its monthly plan): one Cloud Tasks task per school when the
+    deployment has a queue (scripts/deploy.sh --trust), which runs them through sweep_http at a pace inside the Sheets
+    quota and retries failures; else one Pub/Sub message per school for sweep_event (deployments before the queue)."""
     from connectors.pubsub import PublishError
     from connectors.queue_tasks import EnqueueError
 
@@ -125,9 +134,10 @@ def dispatch(request) -> tuple[str, int, dict[str, str]]:
         job = job_of_body(request.get_data(cache=False))  # {"job": "plan"}: the monthly plan (README)
         dep = bootstrap.deployment()
         queue = bootstrap.task_queue(dep.runtime)
-        if queue is not None and job == "sweep":
-            return _json_reply(enqueue_schools(dep.schools, queue, today=london_today()))
-        # The monthly plan is one Pub/Sub message a school (sweep_event): it reads each register once and sends nothing.
+        if queue is not None:
+            # A trust's queue paces the monthly plan inside the Sheets quota as it paces the sweep (DEPLOY.md 4b).
+            return _json_reply(enqueue_schools(dep.schools, queue, today=london_today(), job=job))
+        # Without a queue, one Pub/Sub message a school (sweep_event); the plan reads each register once, sends nothing.
         return _json_reply(dispatch_schools(dep.schools, bootstrap.publisher(dep.runtime), job))
     except JobError as exc:
         return _json_reply({"ok": False, "error": str(exc)}, 400)

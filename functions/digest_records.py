@@ -59,17 +59,17 @@ def attach_records_enabled(settings: Settings) -> bool:
 
 
 def meetings_soon(pupils: Sequence[ReviewedPupil], today: date, days: int = RECORD_WINDOW_DAYS) -> list[ReviewedPupil]:
-    """Tracked pupils (not INVALID or INACTIVE) whose meeting date (planned, else hold-by) is within `days` of
-    today, soonest first."""
+    """Tracked pupils (not INVALID or INACTIVE) whose review is OVERDUE (its meeting date has passed and no meeting
+    is recorded: the record is wanted most of all), then those whose meeting date (planned, else hold-by) is within
+    `days` of today, soonest first."""
     end = today + timedelta(days=days)
-    chosen = [
-        p
-        for p in pupils
-        if p.clock is not None
-        and p.status not in (Status.INVALID, Status.INACTIVE)
-        and today <= p.clock.meeting_date <= end
+    tracked = [p for p in pupils if p.clock is not None and p.status not in (Status.INVALID, Status.INACTIVE)]
+    overdue = [p for p in tracked if p.status == Status.OVERDUE]
+    soon = [p for p in tracked if p.status != Status.OVERDUE and today <= p.clock.meeting_date <= end]  # type: ignore[union-attr]
+    return [
+        *sorted(overdue, key=lambda p: (p.clock.meeting_date, p.record.row)),  # type: ignore[union-attr]
+        *sorted(soon, key=lambda p: (p.clock.meeting_date, p.record.row)),  # type: ignore[union-attr]
     ]
-    return sorted(chosen, key=lambda p: (p.clock.meeting_date, p.record.row))  # type: ignore[union-attr]
 
 
 def contribution_lines(
@@ -87,8 +87,8 @@ def _with_sentence(email: OutgoingEmail, count: int) -> OutgoingEmail:
     """One sentence saying what is attached (counts only: the names are in the records, not the body)."""
     reviews = "1 review" if count == 1 else f"{count} reviews"
     sentence = (
-        f"Attached: the review record for {reviews} whose meeting falls in the next four weeks. Records carry the "
-        "pupil's full name: keep them within the school."
+        f"Attached: the review record for {reviews} that are overdue or whose meeting falls in the next four weeks. "
+        "Records carry the pupil's full name: keep them within the school."
     )
     text = f"{email.text.rstrip()}\n\n{sentence}\n"
     paragraph = f"<p>{escape(sentence)}</p>\n"
@@ -106,8 +106,8 @@ def attach_review_records(
     today: date,
     settings: Settings,
 ) -> RecordsOutcome:
-    """The plan with its digest replaced by one carrying the review record (.docx) of every pupil whose meeting falls
-    in the next four weeks. Unchanged when there is no digest, `[digest] attach_records = false`, the digest is not
+    """The plan with its digest replaced by one carrying the review record (.docx) of every pupil whose review is
+    overdue or whose meeting falls in the next four weeks. Unchanged when there is no digest, `[digest] attach_records = false`, the digest is not
     addressed to `sendco_email`, or no meeting falls in the window. A record that cannot be made is left off with a
     note; the digest still goes."""
     if not attach_records_enabled(settings):

@@ -1,5 +1,6 @@
 """Where each school's evidence goes (docs/register.md s8), built from typed settings (functions/bootstrap.py):
-beside an Excel register, a folder and a queue; beside a Google Sheet, Google Drive (drive.file scope) and a queue
+beside an Excel register, a folder and a queue; beside a Google Sheet, Google Drive (drive.file scope); beside a
+Microsoft 365 workbook, an `evidence` folder in its OneDrive/SharePoint folder; for both online registers, a queue
 under the state directory. Nothing here reads the environment."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from connectors.storage_base import EvidenceStore
+from connectors.storage_base import EvidenceStore, KeptFile, StorageError
 from connectors.storage_folder import FolderEvidenceStore
 from connectors.submission_queue import QUEUE_FOLDER, SubmissionQueue
 
@@ -34,9 +35,7 @@ def evidence_store(school: School, rt: Runtime) -> EvidenceStore:
     if not school.register_is_sheet:
         return FolderEvidenceStore.beside(Path(school.register))
     if is_graph(school.register):
-        # A Microsoft 365 workbook: OneDrive storage is not built yet, so the evidence stays in this deployment's
-        # lasting storage (KEEPER_STATE_DIR), never on a disk that is emptied after each run.
-        return FolderEvidenceStore(rt.state_dir / (school.id or "school") / "evidence")
+        return onedrive_store(school, rt)
     emulator = rt.drive_emulator_host
     if rt.sheets_emulator_host and not emulator:
         # A Sheets look-alike (tests, demos) with no Drive look-alike: there are no Google credentials to reach the real
@@ -50,6 +49,43 @@ def evidence_store(school: School, rt: Runtime) -> EvidenceStore:
         share_with=school.settings.sendco_email or None,
         base_url=f"http://{emulator}" if emulator else GOOGLE_API,
     )
+
+
+def onedrive_store(school: School, rt: Runtime) -> EvidenceStore:
+    """A Microsoft 365 workbook: `evidence/<pupil key>/` beside it in its own drive, as the school account
+    (connectors/storage_onedrive.py). Evidence an earlier version kept in this deployment's storage (KEEPER_STATE_DIR)
+    is still read, so nothing sent before the upgrade goes missing from the form's prefill or the record."""
+    from connectors.storage_onedrive import OneDriveEvidenceStore
+
+    from .adapters import m365_for
+    from .m365 import graph_client
+
+    client = graph_client(m365_for(school.settings, rt))
+    store = OneDriveEvidenceStore(school.register, client.tokens, graph_root=client.root)
+    earlier = rt.state_dir / (school.id or "school") / "evidence"
+    return _ReadsEarlier(store, FolderEvidenceStore(earlier)) if earlier.is_dir() else store
+
+
+class _ReadsEarlier:
+    """Writes go to the school's own storage; reads also look where an earlier version kept the evidence."""
+
+    def __init__(self, store: EvidenceStore, earlier: FolderEvidenceStore) -> None:
+        self.store, self.earlier = store, earlier
+
+    def save_file(self, pupil_key: str, name: str, data: bytes, content_type: str) -> KeptFile:
+        return self.store.save_file(pupil_key, name, data, content_type)
+
+    def save_text(self, pupil_key: str, submission_id: str, text: str) -> KeptFile:
+        return self.store.save_text(pupil_key, submission_id, text)
+
+    def read_texts(self, pupil_key: str) -> list[str]:
+        return self.earlier.read_texts(pupil_key) + self.store.read_texts(pupil_key)
+
+    def read_file(self, pupil_key: str, name: str) -> bytes:
+        try:
+            return self.store.read_file(pupil_key, name)
+        except StorageError:
+            return self.earlier.read_file(pupil_key, name)
 
 
 def submission_queue(school: School, rt: Runtime) -> SubmissionQueue:
@@ -71,15 +107,17 @@ def advice_desk(rt: Runtime, now: Callable[[], datetime] = london_now) -> Advice
 
 
 def papers_signer(rt: Runtime, school: str | None = None) -> PapersSigner:
-    """The papers' download links: signed with KEEPER_LINK_SECRET, pointing at KEEPER_BASE_URL."""
+    """The papers' download links: signed with KEEPER_LINK_SECRET, pointing at KEEPER_PAPERS_URL (the cloud's
+    keeper-papers function), else KEEPER_BASE_URL (`serve` answers both the form and the papers)."""
     from .papers import PapersSigner
 
-    if not rt.link_secret or not rt.base_url:
+    base = rt.papers_url or rt.base_url
+    if not rt.link_secret or not base:
         raise SettingsError(
-            "Papers are sent as a download link: set KEEPER_LINK_SECRET and KEEPER_BASE_URL (where `serve` or the "
-            "confirm function answers), then run again."
+            "Papers are sent as a download link: set KEEPER_LINK_SECRET and KEEPER_PAPERS_URL (the keeper-papers "
+            "function's address) or KEEPER_BASE_URL (where `serve` answers), then run again."
         )
-    return PapersSigner(rt.link_secret, rt.base_url, rt.school_id if school is None else school)
+    return PapersSigner(rt.link_secret, base, rt.school_id if school is None else school)
 
 
 def papers_folder(ref: str, rt: Runtime, school_id: str = "") -> Path:

@@ -29,7 +29,9 @@ def wsgi_app(reply: Callable[[Any], Reply]) -> Callable[..., Any]:
     @Request.application
     def app(request: Request) -> Response:
         if request.method == "POST":
-            _ = request.form
+            # Held as bytes, not parsed: the page parses it with its own limits (functions/advice_page.py), so text
+            # over the form's limit gets the product's "too large" page, not werkzeug's bare 413.
+            request.get_data()
             with one_writer:
                 body, status, headers = reply(request)
         else:

@@ -152,6 +152,7 @@ class Runtime:
 
     link_secret: str = field(default="", repr=False)
     base_url: str = ""
+    papers_url: str = ""  # KEEPER_PAPERS_URL: where the papers' download links point (the keeper-papers function)
     school_id: str = ""  # KEEPER_SCHOOL_ID: the id a one-school install's links carry ("" for none)
     state_dir: Path = Path(".")  # lasting storage for each school's sent-ledger in the cloud
     project: str = ""

@@ -208,7 +208,11 @@ def keep_submission(
         # The answers still go to the register and the queue; the files are dropped from this submission so the row
         # never lists a file that was not kept. The page asks the contributor to attach them again later.
         kept_names = {c.name for c in files}
-        submission = replace(submission, files=tuple(f for f in submission.files if f.name not in kept_names))
+        submission = replace(
+            submission,
+            files=tuple(f for f in submission.files if f.name not in kept_names),
+            files_not_kept=len(files),
+        )
         log.warning("evidence storage failed", extra={"event": "StorageError", "outcome": "answers kept"})
     try:
         _write(register, submission, received_on)

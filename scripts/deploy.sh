@@ -2,7 +2,9 @@
 # Deploy Review Keeper to Google Cloud for one school or a whole trust. DEPLOY.md walks through it step by step.
 #
 #   scripts/deploy.sh --project my-trust-keeper --dry-run            # print every command, run none
-#   scripts/deploy.sh --project my-school-keeper --mail smtp          # one school: Scheduler -> keeper-sweep
+#   scripts/deploy.sh --project my-school-keeper --mail smtp          # one school: Scheduler -> keeper-sweep; and
+#                                                                     #   the public keeper-confirm (contributors'
+#                                                                     #   links) and keeper-papers (papers' links)
 #   scripts/deploy.sh --project my-trust-keeper --trust --mail sendgrid
 #                                                                     # a trust: Scheduler -> keeper-dispatch -> Cloud
 #                                                                     #   Tasks queue -> keeper-sweep, one task per school,
@@ -27,6 +29,7 @@ M365=0
 CONFIG="keeper.toml"
 STATE_DIR=""
 DRY_RUN=0
+MONTHLY_PLAN=0
 TOPIC="keeper-sweep"
 QUEUE="keeper-sweeps"
 # Google Sheets allows 60 reads a minute per service account and each school's sweep makes 2 reads and 1 write: 0.5
@@ -58,6 +61,9 @@ Usage: scripts/deploy.sh --project PROJECT_ID [options]
   --state-dir PATH  where lasting storage is mounted in the functions (KEEPER_STATE_DIR): each school's
                     sent-ledger lives there (DEPLOY.md, step 4a). Without it the ledger is on the function's
                     temporary disk.
+  --monthly-plan    also plan each register's year on the 1st of every month at 06:00 (a second Scheduler job
+                    posting {"job": "plan"}: AR suggested meeting and the Plan tab; no emails); README, "Planning
+                    the year"
   --dry-run         print every command and run none of them
   -h, --help        this help
 EOF
@@ -73,6 +79,7 @@ while [ $# -gt 0 ]; do
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --state-dir) STATE_DIR="${2:?--state-dir needs a path}"; shift 2 ;;
     --queue-rate) QUEUE_RATE="${2:?--queue-rate needs schools per second, e.g. 0.4}"; shift 2 ;;
+    --monthly-plan) MONTHLY_PLAN=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "deploy.sh: unknown option $1" >&2; usage >&2; exit 64 ;;
@@ -304,6 +311,15 @@ run gcloud functions deploy keeper-confirm "${common[@]}" --entry-point confirm 
 CONFIRM_URL="$(function_url keeper-confirm)"
 env_vars="${env_vars},KEEPER_BASE_URL=${CONFIRM_URL}"
 
+# The papers packs' download links (main.py papers --send) are public too: the signed link, which expires after the
+# meeting, is the invitee's only key. The function only reads the packs published under KEEPER_STATE_DIR and checks
+# links, so it gets the link secret and no other (no mail, no Microsoft 365 sign-in).
+papers_common=(--gen2 --runtime python312 --region "$REGION" --project "$PROJECT" --source .
+  --service-account "$RUNNER" --set-secrets "KEEPER_LINK_SECRET=${LINK_SECRET}:latest")
+run gcloud functions deploy keeper-papers "${papers_common[@]}" --entry-point papers --trigger-http \
+  --allow-unauthenticated --memory 512Mi --timeout 60s --max-instances 10 --update-env-vars "$env_vars"
+PAPERS_URL="$(function_url keeper-papers)"
+
 # Private: only the scheduler's service account (and in a trust the queue, as keeper-runner) may call the sweep
 # (Cloud Run IAM checks the OIDC token). In a trust the queue runs up to QUEUE_CONCURRENCY schools at once.
 sweep_instances=1
@@ -345,6 +361,22 @@ run gcloud scheduler jobs "$verb" http "$JOB" --location "$REGION" --project "$P
   --oidc-service-account-email "$SCHEDULER" --oidc-token-audience "$TARGET_URL" \
   --attempt-deadline 540s
 
+if [ "$MONTHLY_PLAN" -eq 1 ]; then
+  step "7b. Cloud Scheduler: the monthly plan, 06:00 on the 1st, the same function and token"
+  PLAN_JOB="keeper-monthly-plan"
+  verb="create"
+  if exists gcloud scheduler jobs describe "$PLAN_JOB" --location "$REGION" --project "$PROJECT"; then
+    verb="update"
+  fi
+  # One school: keeper-sweep plans it; a trust: keeper-dispatch adds one plan task a school to the queue, paced
+  # inside the Sheets quota like the sweep.
+  run gcloud scheduler jobs "$verb" http "$PLAN_JOB" --location "$REGION" --project "$PROJECT" \
+    --schedule "0 6 1 * *" --time-zone "$TIME_ZONE" --uri "$TARGET_URL" --http-method POST \
+    --headers "Content-Type=application/json" --message-body '{"job": "plan"}' \
+    --oidc-service-account-email "$SCHEDULER" --oidc-token-audience "$TARGET_URL" \
+    --attempt-deadline 540s
+fi
+
 step "Done"
 if [ "$MAIL" = "none" ]; then
   echo "# --mail none: the sweep writes the register's AR columns every morning and sends no email."
@@ -356,6 +388,8 @@ else
   echo "# The sent-ledgers go under ${STATE_DIR}: mount lasting storage there (DEPLOY.md, step 4a) after each deploy."
 fi
 echo "# Contributors' links point at: ${CONFIRM_URL}/confirm"
+echo "# Papers links: where you run main.py papers --send, set KEEPER_PAPERS_URL=${PAPERS_URL} and publish the packs"
+echo "# into the storage mounted at KEEPER_STATE_DIR (DEPLOY.md, step 4d)."
 echo "# Share each school's Google Sheet with ${RUNNER} (Editor)."
 if [ "$M365" -eq 1 ]; then
   echo "# Microsoft 365 registers: share each with the school account (Can edit), and copy the sign-in made by"

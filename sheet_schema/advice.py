@@ -71,6 +71,7 @@ class Submission:
     answers: Mapping[str, str] = field(default_factory=dict)  # prompt key -> text
     nothing_new: bool = False
     files: tuple[StoredFile, ...] = ()
+    files_not_kept: int = 0  # attached but not stored (the storage did not answer): said in the Files cell
 
     @property
     def contribution_key(self) -> tuple[str, str, str]:
@@ -87,6 +88,7 @@ class Submission:
             "answers": dict(self.answers),
             "nothing_new": self.nothing_new,
             "files": [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in self.files],
+            "files_not_kept": self.files_not_kept,
         }
 
     @classmethod
@@ -105,6 +107,7 @@ class Submission:
             answers={str(k): str(v) for k, v in answers.items()},
             nothing_new=bool(data.get("nothing_new")),
             files=tuple(StoredFile(str(f["name"]), str(f["sha256"]), int(f["size"])) for f in files),
+            files_not_kept=int(str(data.get("files_not_kept") or 0)),
         )
 
 
@@ -144,7 +147,7 @@ def advice_row(submission: Submission) -> dict[str, str | datetime]:
         EMAIL: submission.email,
         SUBMITTED: submission.submitted_at.replace(tzinfo=None),
         NOTHING_NEW: "Yes" if submission.nothing_new else "",
-        FILES: cut(", ".join(f.name for f in submission.files)),
+        FILES: cut(", ".join([*(f.name for f in submission.files), *_not_kept_note(submission.files_not_kept)])),
         SUBMISSION: submission.id,
     }
     for prompt in all_prompts():
@@ -152,6 +155,15 @@ def advice_row(submission: Submission) -> dict[str, str | datetime]:
         if answer:
             row[prompt.header] = cut(answer)
     return row
+
+
+def _not_kept_note(count: int) -> list[str]:
+    """What the SENDCo reads in the Files cell when attached files could not be stored (docs/register.md s8): the
+    contributor's page asked them to send the files again. In brackets, so it is never read back as a file name."""
+    if count <= 0:
+        return []
+    files = "1 file" if count == 1 else f"{count} files"
+    return [f"({files} attached but not stored: the storage did not answer; the contributor was asked to send again)"]
 
 
 _NEVER = datetime(1900, 1, 1)  # noqa: DTZ001 - London wall-clock times throughout, like the register's cells
@@ -213,7 +225,8 @@ def parse_advice(rows: Sequence[Sequence[object]]) -> list[Submission]:
             key = _KEY_BY_HEADER.get(normalise_header(header))
             if key and col < len(values) and not is_blank(values[col]):
                 answers[key] = cell_text(values[col])
-        files = tuple(StoredFile(n.strip(), "", 0) for n in cell_text(at(FILES)).split(",") if n.strip())
+        names = [n.strip() for n in cell_text(at(FILES)).split(",")]
+        files = tuple(StoredFile(n, "", 0) for n in names if n and not n.startswith("("))
         out.append(
             Submission(
                 id=cell_text(at(SUBMISSION)).strip(),

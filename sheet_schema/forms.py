@@ -127,7 +127,7 @@ FORMS: Mapping[str, RoleForm] = {
     ),
 }
 
-_TEACHER_ROLES = frozenset({"Class teacher", "Subject teacher"})
+_TEACHER_ROLES = frozenset({"Class teacher", "Subject teacher", "Teaching assistant"})
 _TEACHING_ASSISTANT = frozenset(
     normalise_header(w) for w in ("TA", "Teaching assistant", "LSA", "Learning support assistant", "HLTA")
 )

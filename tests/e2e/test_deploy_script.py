@@ -5,6 +5,7 @@ any function while a secret has no value. Also .gcloudignore: no personal data g
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import shlex
 import shutil
@@ -47,21 +48,26 @@ def test_one_school() -> None:
     assert any("roles/secretmanager.secretAccessor" in c for c in commands)
     assert any("openssl rand -base64 48" in c and "gcloud secrets create keeper-link-secret" in c for c in commands)
     deploys = [c for c in commands if "gcloud functions deploy" in c]
-    assert [c.split()[4] for c in deploys] == ["keeper-confirm", "keeper-sweep"]
+    assert [c.split()[4] for c in deploys] == ["keeper-confirm", "keeper-papers", "keeper-sweep"]
     for c in deploys:
         assert "--gen2 --runtime python312 --region europe-west2" in c
         words = shlex.split(c[2:])  # printed shell-quoted (printf %q)
-        assert words[words.index("--set-secrets") + 1].split(",") == [
-            "KEEPER_LINK_SECRET=keeper-link-secret:latest",
-            "KEEPER_SMTP_PASSWORD=keeper-smtp-password:latest",
-        ]
+        secrets = ["KEEPER_LINK_SECRET=keeper-link-secret:latest", "KEEPER_SMTP_PASSWORD=keeper-smtp-password:latest"]
+        if "keeper-papers" in c:
+            secrets = secrets[:1]  # it checks links and reads packs: no mail password
+        assert words[words.index("--set-secrets") + 1].split(",") == secrets
         # Added, not replaced: a variable the IT lead set by hand survives the next deploy.
         assert "KEEPER_MAIL=smtp" in words[words.index("--update-env-vars") + 1].split(",")
-    confirm, sweep = deploys
+    confirm, papers, sweep = deploys
     assert "--allow-unauthenticated" in confirm
     assert "--entry-point confirm" in confirm
     assert "--no-allow-unauthenticated" in sweep
     assert "--entry-point sweep_http" in sweep
+    assert "--allow-unauthenticated" in papers  # the signed, expiring link is the invitee's only key
+    assert "--entry-point papers" in papers
+    papers_env = shlex.split(papers[2:])[shlex.split(papers[2:]).index("--update-env-vars") + 1].split(",")
+    assert "KEEPER_BASE_URL=https://keeper-confirm-PROJECT-HASH.europe-west2.run.app" in papers_env
+    assert "KEEPER_PAPERS_URL=https://keeper-papers-PROJECT-HASH.europe-west2.run.app" in out  # the hint for --send
     (job,) = [c for c in commands if "scheduler jobs create http" in c]
     assert "--schedule 0\\ 7\\ \\*\\ \\*\\ 1-5 --time-zone Europe/London" in job
     assert "--oidc-service-account-email keeper-scheduler@oak-keeper.iam.gserviceaccount.com" in job
@@ -84,10 +90,24 @@ def test_a_trust_fans_out_through_a_cloud_tasks_queue() -> None:
     assert "keeper-dispatch-" in job
 
 
+@pytest.mark.parametrize(("mode", "target"), [((), "keeper-sweep-"), (("--trust",), "keeper-dispatch-")])
+def test_monthly_plan_adds_a_second_scheduler_job_posting_the_plan_job(mode: tuple[str, ...], target: str) -> None:
+    assert "keeper-monthly-plan" not in dry_run(*mode)  # off unless asked: a plan writes columns to the register
+    out = dry_run(*mode, "--monthly-plan")
+    (job,) = [line for line in out.splitlines() if "scheduler jobs create http keeper-monthly-plan" in line]
+    words = shlex.split(job[2:])
+    assert words[words.index("--schedule") + 1] == "0 6 1 * *"
+    assert json.loads(words[words.index("--message-body") + 1]) == {"job": "plan"}
+    assert target in words[words.index("--uri") + 1]
+    assert (
+        words[words.index("--oidc-service-account-email") + 1] == "keeper-scheduler@oak-keeper.iam.gserviceaccount.com"
+    )
+
+
 def test_state_dir_reaches_every_function() -> None:
     out = dry_run("--trust", "--state-dir", "/mnt/keeper")
     deploys = [line for line in out.splitlines() if line.startswith("+ gcloud functions deploy")]
-    assert len(deploys) == 3  # confirm, sweep, dispatch
+    assert len(deploys) == 4  # confirm, papers, sweep, dispatch (papers serves packs published there)
     for command in deploys:
         words = shlex.split(command[2:])  # printed shell-quoted (printf %q)
         env_vars = words[words.index("--update-env-vars") + 1]
@@ -236,12 +256,13 @@ def test_a_first_deploy_stops_before_the_functions_until_the_mail_secret_has_a_v
     second = cloud.deploy("--mail", "sendgrid")
     assert second.returncode == 0, second.stderr
     deploys = [c for c in cloud.calls() if c.startswith("functions deploy")]
-    assert [d.split()[2] for d in deploys] == ["keeper-confirm", "keeper-sweep"]
+    assert [d.split()[2] for d in deploys] == ["keeper-confirm", "keeper-papers", "keeper-sweep"]
     for d in deploys:
-        assert "SENDGRID_API_KEY=keeper-sendgrid-api-key:latest" in d
+        assert ("SENDGRID_API_KEY=keeper-sendgrid-api-key:latest" in d) == ("keeper-papers" not in d)
         assert "--update-env-vars" in d
         assert "KEEPER_MAIL=sendgrid" in d
         assert "--set-env-vars" not in d
+    assert "KEEPER_PAPERS_URL=https://keeper-papers-fake.europe-west2.run.app" in second.stdout
     # Run again: nothing is created twice and the link secret is never replaced (that would break every link sent).
     assert sum(c.startswith("secrets create") for c in cloud.calls()) == 2
     assert cloud.secret("keeper-link-secret") == link_secret
@@ -319,6 +340,12 @@ def ignored(path: str, patterns: list[str]) -> bool:
         "report.xlsx",
         ".keeper-backups/register-2026-03-04.xlsx",
         "test-artifacts/screenshot.txt",
+        "papers/papers-row7-2026-12-01.pdf",  # main.py papers --out papers/ and the served copies
+        "evidence/B801200005001/2026-11-29-ep-1a2b3c4d5e6f.pdf",  # contributors' reports beside a register
+        "evidence/B801200005001/advice-0a1b2c.json",
+        "evidence/B801200005001/2026-11-29-ep-1a2b3c4d5e6f.doc",
+        ".keeper-queue/0a1b2c.json",  # submissions waiting for the register
+        "m365-tokens.bin",
         ".venv/lib/python3.12/site.py",
         "tests/e2e/test_deploy_script.py",
     ],
@@ -367,7 +394,8 @@ def test_microsoft_365_mail_keeps_the_sign_in_key_in_secret_manager(tmp_path: Pa
     second = cloud.deploy("--mail", "graph", "--state-dir", "/mnt/keeper")
     assert second.returncode == 0, second.stderr
     for d in [c for c in cloud.calls() if c.startswith("functions deploy")]:
-        assert "KEEPER_TOKEN_KEY=keeper-m365-token-key:latest" in d
+        # The papers function never signs in to Microsoft 365: it reads published packs from the state directory.
+        assert ("KEEPER_TOKEN_KEY=keeper-m365-token-key:latest" in d) == ("keeper-papers" not in d)
         assert "KEEPER_MAIL=graph" in d
         assert "KEEPER_STATE_DIR=/mnt/keeper" in d
     assert "m365-tokens.bin" in second.stdout

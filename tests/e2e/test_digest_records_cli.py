@@ -52,8 +52,10 @@ PUPILS = [
     ("Fay Nodob", "G801200005006", None, date(2025, 2, 1), date(2025, 3, 1), date(2025, 10, 22), None),
     # planned meeting 10/10/2025, already held: no record
     ("Gus Past", "H801200005007", date(2015, 9, 9), date(2025, 2, 1), date(2025, 3, 1), date(2025, 10, 10), None),
+    # last reviewed 02/06/2024, no meeting since: OVERDUE (held by 02/06/2025 at the latest): in, listed first
+    ("Hal Overdue", "J801200005008", date(2014, 4, 4), date(2024, 6, 2), date(2024, 6, 20), None, None),
 ]
-EXPECTED = {"Cal Planned", "Dee Holdby"}
+EXPECTED = {"Cal Planned", "Dee Holdby", "Hal Overdue"}
 
 
 def make_caseload(folder: Path, *, extra_settings: str = "") -> Path:
@@ -112,7 +114,11 @@ def test_digest_attaches_the_records_of_meetings_in_the_next_four_weeks(tmp_path
     records = records_in(digest)
     assert len(records) == len(EXPECTED) == len(list(digest.iter_attachments()))
     assert {heading(d) for d in records.values()} == {f"Annual review record: {name}" for name in EXPECTED}
-    assert sorted(records) == ["review-record-row004-Cal-P.docx", "review-record-row005-Dee-H.docx"]
+    assert list(records) == [  # overdue first, then the soonest meeting
+        "review-record-row009-Hal-O.docx",
+        "review-record-row005-Dee-H.docx",
+        "review-record-row004-Cal-P.docx",
+    ]
     # The contributions are matched to the right record: the EP asked for Cal's review and chased once.
     cal = records["review-record-row004-Cal-P.docx"]
     cal_cells = {c.text for t in cal.tables for row in t.rows for c in row.cells}
@@ -121,7 +127,7 @@ def test_digest_attaches_the_records_of_meetings_in_the_next_four_weeks(tmp_path
 
     # The body says what is attached but still names nobody in full and carries no DOB or UPN.
     body = text_of(digest)
-    assert "Attached: the review record for 2 reviews" in body
+    assert "Attached: the review record for 3 reviews that are overdue or whose meeting falls" in body
     for name, upn, dob, *_ in PUPILS:
         assert upn not in body
         assert name not in body

@@ -83,6 +83,49 @@ def test_dispatch_enqueues_one_task_per_school_and_each_task_sweeps_its_school(
         assert any(ar_status_cells(path))
 
 
+def _headers(path: Path) -> list[object]:
+    wb = openpyxl.load_workbook(path)
+    try:
+        return [c.value for c in wb["EHCP register"][4]] + (["(Plan tab)"] if "Plan" in wb.sheetnames else [])
+    finally:
+        wb.close()
+
+
+def test_the_monthly_plan_goes_through_the_queue_too_and_each_task_plans_its_school(
+    dep: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queue deployment (deploy.sh --trust) has no Pub/Sub topic: dispatch {"job": "plan"} adds one plan task per
+    school, paced like the sweep, named apart from the same morning's sweep tasks; each task plans, sends nothing."""
+    with fake_cloud_tasks(QUEUE) as fake:
+        monkeypatch.setenv("CLOUD_TASKS_EMULATOR_HOST", fake.host)
+        swept = app_client("dispatch").post("/")
+        assert swept.get_json()["enqueued"] == 2
+        response = app_client("dispatch").post("/", data=b'{"job": "plan"}')
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json() == {"ok": True, "enqueued": 2, "already_enqueued": 0, "schools": ["oak", "elm"]}
+        again = app_client("dispatch").post("/", data=b'{"job": "plan"}')
+        assert again.get_json()["already_enqueued"] == 2
+        plans = sorted((t for t in fake.tasks.values() if "job" in t.payload), key=lambda t: t.schedule_time)
+        assert len(fake.tasks) == 4
+    assert [t.payload for t in plans] == [{"school": "oak", "job": "plan"}, {"school": "elm", "job": "plan"}]
+    assert all(t.name.endswith("-plan") for t in plans)
+    client = app_client("sweep_http")
+    for task in plans:
+        answer = client.post("/", data=json.dumps(task.payload), headers=delivery_headers(task.name))
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    for path in dep.registers.values():
+        headers = _headers(path)
+        assert "AR suggested meeting" in headers
+        assert "(Plan tab)" in headers
+        assert "AR status" not in headers  # planned, not swept
+
+
+def test_a_task_naming_an_unknown_job_is_a_400(dep: Deployment) -> None:
+    answer = app_client("sweep_http").post("/", data=json.dumps({"school": "oak", "job": "tidy"}))
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == 'job is \'tidy\'; use "sweep" or "plan".'
+
+
 def test_a_retried_task_is_logged_as_a_late_sweep_with_why(
     dep: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

@@ -58,6 +58,16 @@ def test_dispatch_plan_publishes_plan_messages_and_each_plans_its_school(
         assert "AR status" not in headers  # planned, not swept
 
 
+def test_one_schools_monthly_job_posts_the_plan_to_sweep_http(dep: Deployment) -> None:
+    """deploy.sh --monthly-plan for one school: Cloud Scheduler posts {"job": "plan"} to keeper-sweep itself."""
+    response = app_client("sweep_http").post("/", data=b'{"job": "plan"}')
+    assert response.status_code == 200, response.get_data(as_text=True)
+    for path in dep.registers.values():
+        headers = _headers(path)
+        assert "AR suggested meeting" in headers
+        assert "AR status" not in headers  # planned, not swept
+
+
 def test_dispatch_refuses_an_unknown_job(dep: Deployment) -> None:
     response = app_client("dispatch").post("/", data=b'{"job": "tidy"}')
     assert response.status_code == 400

@@ -11,6 +11,7 @@ Graph (under /v1.0):
 - GET/POST .../range(address=...)/conditionalFormats[/add]
 - POST /$batch (at most 20 requests, dependsOn honoured: a failed dependency answers 424)
 - POST /me/sendMail
+- the drive beside the workbooks (folders, files, upload sessions, downloads): tests/fakes/graph_drive.py
 Sign-in (the Microsoft identity platform, enough for msal): /{tenant}/v2.0/.well-known/openid-configuration,
 /{tenant}/oauth2/v2.0/devicecode and /{tenant}/oauth2/v2.0/token (device code and refresh token grants).
 
@@ -48,6 +49,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.graph_drive import DOWNLOAD_PREFIX, UPLOAD_PREFIX, DriveFault, GraphDriveFake, RawReply
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _NUMBER = re.compile(r"[+-]?(\d+(,\d{3})*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")
 _UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})")
@@ -75,6 +78,7 @@ class RequestRecord:
     body: Any
     session: str | None
     status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # Content-Range, and whether a bearer token was sent
     batch: list[dict[str, Any]] = field(default_factory=list)  # the requests inside a $batch
 
 
@@ -88,6 +92,7 @@ class FakeItem:
     protected: set[str] = field(default_factory=set)  # worksheet names protected against edits
     checked_out: bool = False
     conditional: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sheet -> rules added through Graph
+    parent_id: str = "root"  # the folder holding the workbook in its drive (the evidence folder goes beside it)
 
 
 class GraphFault(Exception):
@@ -123,10 +128,11 @@ def _is_date_format(fmt: str | None) -> bool:
     return any(ch in text for ch in "dy") or ("m" in text and "h" not in text and "s" not in text and "0" not in text)
 
 
-class FakeGraph:
+class FakeGraph(GraphDriveFake):
     """The state and the API logic (also usable directly, without HTTP)."""
 
     def __init__(self, *, tenant: str = "school.example") -> None:
+        self._drive_init()
         self.items: dict[tuple[str, str], FakeItem] = {}
         self.shares: dict[str, tuple[str, str]] = {}  # share token -> (drive, item)
         self.sessions: dict[str, tuple[tuple[str, str], bool, Workbook | None]] = {}
@@ -206,7 +212,8 @@ class FakeGraph:
     @staticmethod
     def metadata(item: FakeItem) -> dict[str, Any]:
         return {"id": item.item_id, "name": item.name, "eTag": f'"{{{item.item_id}}},1"',
-                "file": {"mimeType": item.mime}, "parentReference": {"driveId": item.drive_id}}  # fmt: skip
+                "file": {"mimeType": item.mime},
+                "parentReference": {"driveId": item.drive_id, "id": item.parent_id}}  # fmt: skip
 
     def _book(self, item: FakeItem, session: str | None, *, write: bool) -> Workbook:
         if item.book is None:
@@ -371,8 +378,15 @@ class FakeGraph:
 
     _WORKBOOK = re.compile(r"/v1\.0/drives/([^/]+)/items/([^/]+)(/workbook(?:/.*)?)?")
 
-    def route(self, method: str, path: str, body: Any, session: str | None) -> tuple[int, Any]:
+    def route(self, method: str, path: str, body: Any, session: str | None, raw: bytes = b"", query: str = "",
+              headers: Any = None) -> tuple[int, Any]:  # fmt: skip
         with self.lock:
+            try:
+                drive = self.drive_route(method, path, body, raw, query, headers or {})
+            except DriveFault as fault:
+                raise GraphFault(fault.status, fault.code, fault.message) from None
+            if drive is not None:
+                return drive
             if path.startswith("/v1.0/shares/") and path.endswith("/driveItem") and method == "GET":
                 token = path[len("/v1.0/shares/") : -len("/driveItem")]
                 target = self.shares.get(unquote(token))
@@ -443,6 +457,12 @@ def _error(status: int, code: str, message: str, inner: str | None = None,
     return Response(json.dumps(payload), status, headers or {}, content_type="application/json")
 
 
+def _reply(status: int, payload: Any) -> Response:
+    if isinstance(payload, RawReply):
+        return Response(payload.body, status, dict(payload.headers), content_type=payload.content_type)
+    return Response(json.dumps(payload) if payload is not None else b"", status, content_type="application/json")
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -458,6 +478,7 @@ class FakeGraphServer(FakeGraph):
         self.hooks: dict[int, list[Callable[[], None]]] = {}
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.port: int = self._server.server_port
+        self.public_base = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
@@ -506,15 +527,19 @@ class FakeGraphServer(FakeGraph):
         raw_path = raw_path.split("?", 1)[0]
         path = unquote(raw_path)
         raw = request.get_data()
+        if path.startswith((UPLOAD_PREFIX, DOWNLOAD_PREFIX)):
+            return self._transfer(request, path, raw)
         if not path.startswith("/v1.0/"):
             from tests.fakes.graph_login import login_response
 
             return login_response(self, request.method, path, raw.decode("utf-8", "replace"))
+        media = request.method == "PUT" and path.endswith("/content")  # a file's bytes, not JSON
         try:
-            body = json.loads(raw) if raw else None
+            body = json.loads(raw) if raw and not media else None
         except ValueError:
             return _error(400, "BadRequest", "Invalid JSON.")
-        record = RequestRecord(request.method, path, body, request.headers.get("workbook-session-id"))
+        record = RequestRecord(request.method, path, {"bytes": len(raw)} if media else body,
+                               request.headers.get("workbook-session-id"))  # fmt: skip
         with self.lock:
             self.log.append(record)
             number = len(self.graph_log)
@@ -523,29 +548,57 @@ class FakeGraphServer(FakeGraph):
         elif not str(request.headers.get("Authorization", "")).startswith("Bearer "):
             response = _error(401, "InvalidAuthenticationToken", "Access token is empty.")
         else:
-            response = self._serve(request.method, raw_path, body, record)
+            extra = {"raw": raw, "query": request.query_string.decode("latin-1"), "headers": request.headers}
+            response = self._serve(request.method, raw_path, body, record, **extra)
         record.status = response.status_code
         for hook in self.hooks.pop(number, []):
             hook()
         return response
 
-    def _serve(self, method: str, path: str, body: Any, record: RequestRecord) -> Response:
+    def _serve(self, method: str, path: str, body: Any, record: RequestRecord, **extra: Any) -> Response:
         fault = self._take_fault(unquote(path), in_batch=False)
         if fault is not None and fault.applied:
-            self._serve(method, path, body, record)
+            self._serve(method, path, body, record, **extra)
         if fault is not None:
             time.sleep(fault.delay)
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             return _error(fault.status, fault.code, "Injected fault.", headers=headers)
         if unquote(path) == "/v1.0/$batch" and method == "POST":
             return self._batch(body, record)
-        status, payload = self._call(method, path, body, record.session)
-        return Response(json.dumps(payload) if payload is not None else b"", status,
-                        content_type="application/json")  # fmt: skip
+        status, payload = self._call(method, path, body, record.session, **extra)
+        return _reply(status, payload)
 
-    def _call(self, method: str, path: str, body: Any, session: str | None) -> tuple[int, Any]:
+    def _transfer(self, request: Request, path: str, raw: bytes) -> Response:
+        """An upload session's URL or a download URL: pre-authenticated, so a bearer token there is refused."""
+        record = RequestRecord(request.method, path, {"bytes": len(raw)}, None)
+        record.headers = {"Content-Range": str(request.headers.get("Content-Range", "")),
+                          "Authorization": "sent" if request.headers.get("Authorization") else ""}  # fmt: skip
+        with self.lock:
+            self.log.append(record)
+        fault = self._take_fault(path, in_batch=False)
+        if fault is not None and fault.applied:
+            self._transfer_call(request.method, path, raw, request.headers)
+        if fault is not None:
+            time.sleep(fault.delay)
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            response = _error(fault.status, fault.code, "Injected fault.", headers=headers)
+        elif path.startswith(UPLOAD_PREFIX) and request.headers.get("Authorization"):
+            response = _error(401, "unauthenticated", "An upload URL takes no Authorization header.")
+        else:
+            response = _reply(*self._transfer_call(request.method, path, raw, request.headers))
+        record.status = response.status_code
+        return response
+
+    def _transfer_call(self, method: str, path: str, raw: bytes, headers: Any) -> tuple[int, Any]:
+        with self.lock:
+            try:
+                return self.transfer(method, path, raw, headers)
+            except DriveFault as fault:
+                return fault.status, {"error": {"code": fault.code, "message": fault.message}}
+
+    def _call(self, method: str, path: str, body: Any, session: str | None, **extra: Any) -> tuple[int, Any]:
         try:
-            return self.route(method, path, body, session)
+            return self.route(method, path, body, session, **extra)
         except GraphFault as fault:
             payload: dict[str, Any] = {"error": {"code": fault.code, "message": fault.message}}
             if fault.inner:

@@ -101,7 +101,11 @@ def test_a_drive_outage_keeps_the_answers_and_says_so(cloud, tmp_path: Path) -> 
     assert kept.outcome == "recorded"
     row = dict(zip(ADVICE_HEADERS, sheets.dump(KEY, "Advice")[1], strict=False))
     assert row["Summary"] == "Kept"
-    assert row["Files"] in (None, "")  # never a file that was not kept
+    # Never a file that was not kept, but the SENDCo is told one was attached and not stored (docs/register.md s8).
+    assert (
+        row["Files"]
+        == "(1 file attached but not stored: the storage did not answer; the contributor was asked to send again)"
+    )
     assert drive.named(checked[0].name) == []
 
 

@@ -65,6 +65,10 @@ def test_task_ids_are_the_apis_characters_and_differ_by_school_and_day() -> None
     assert task_id("oak", DAY) != task_id("oak", DAY + timedelta(days=1))
     assert task_id("oak", DAY) == task_id("oak", DAY)
     assert all(ch.isalnum() or ch in "-_" for ch in task_id("elm-primary", DAY))
+    # The monthly plan's task for a school is named apart from the same morning's sweep (docs: README, a trust's plan).
+    assert task_id("oak", DAY, "plan").endswith("-oak-20260304-plan")
+    assert task_id("oak", DAY, "plan") != task_id("oak", DAY)
+    assert task_id("oak", DAY, "sweep") == task_id("oak", DAY)
 
 
 def test_a_busy_api_is_retried_a_bounded_number_of_times() -> None:

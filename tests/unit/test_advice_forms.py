@@ -113,6 +113,23 @@ def test_advice_row_round_trips_through_the_tab() -> None:
     assert back.contribution_key == sub.contribution_key
 
 
+def test_files_not_stored_are_said_in_the_files_cell_and_never_read_back_as_files() -> None:
+    from sheet_schema.advice import StoredFile
+
+    kept = StoredFile("EP-report-1.pdf", "ab" * 32, 10)
+    sub = Submission(
+        "s1", "Freya Clarke", "EP", "Dr Okafor", "ep@la.example.org", datetime(2026, 11, 3, 9), {}, False, (kept,), 2
+    )
+    cell = advice_row(sub)["Files"]
+    assert cell == (
+        "EP-report-1.pdf, (2 files attached but not stored: the storage did not answer; the contributor was asked to "
+        "send again)"
+    )
+    (back,) = parse_advice([list(ADVICE_HEADERS), [advice_row(sub).get(h) for h in ADVICE_HEADERS]])
+    assert [f.name for f in back.files] == ["EP-report-1.pdf"]
+    assert Submission.from_json(sub.to_json()).files_not_kept == 2
+
+
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
