@@ -25,33 +25,49 @@ from functools import partial
 
 from connectors.mail_base import MESSAGE_POLICY, WireMessage
 
-# RFC 5322 atext, less "=" and "?" (together they may open an RFC 2047 encoded word, which the email package decodes).
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]"
-_ADDR = rf"{_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-_MAILBOX = rf"(?:{_ATEXT}+(?: {_ATEXT}+)* <{_ADDR}>|{_ADDR})"
-_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}"
 # Values the email package writes back exactly as given (tests/unit/test_mail_wire.py checks each kind against it).
+# Each is anchored at both ends (\A ... \Z), so it stays linear however it is called (tests/unit/test_regex_linear.py).
+# The atoms are RFC 5322 atext less "=" and "?" (together they may open an RFC 2047 encoded word, which the email
+# package would decode); a mailbox is "addr-spec" or "Display Name <addr-spec>", an address list is split on ", ".
 _PLAIN: dict[str, re.Pattern[str]] = {
-    "address": re.compile(rf"{_MAILBOX}(?:, {_MAILBOX})*\Z"),
-    "date": re.compile(rf"{_DAY} \d\d:\d\d:\d\d [+-]\d{{4}}\Z"),
-    "msgid": re.compile(rf"<{_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>\Z"),
+    "addr-spec": re.compile(
+        r"\A[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z"
+    ),
+    "name-addr": re.compile(
+        r"\A[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/^_`{|}~-]+)* "
+        r"<[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>\Z"
+    ),
+    "date": re.compile(
+        r"\A(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+        r"\d\d:\d\d:\d\d [+-]\d{4}\Z"
+    ),
+    "msgid": re.compile(
+        r"\A<[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>\Z"
+    ),
     # Printable ASCII, no space at either end, no two spaces together, no "=?".
-    "text": re.compile(r"(?!.*=\?)(?!.*  )[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z", re.DOTALL),
+    "text": re.compile(r"\A(?!.*=\?)(?!.*  )[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z", re.DOTALL),
 }
 # The headers the product sets, by the kind of value each takes; any other header goes to the email package.
 _KINDS = {"from": "address", "to": "address", "cc": "address", "reply-to": "address", "date": "date"}
 _KINDS.update({"message-id": "msgid", "subject": "text", "x-review-keeper-kind": "text"})
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9.+-]*\Z")
-_PARAM = re.compile(r"[A-Za-z0-9-]+\Z")
-_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_TOKEN = re.compile(r"\A[a-z0-9][a-z0-9.+-]*\Z")
+_PARAM = re.compile(r"\A[A-Za-z0-9-]+\Z")
+_FILENAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _LIMIT = 998  # MESSAGE_POLICY.max_line_length: RFC 5322 2.1.1's limit on a line
 _B64_CHUNK = _LIMIT // 4 * 3  # bytes per base64 line, as email.contentmanager cuts them
+
+
+def _plain(kind: str, value: str) -> bool:
+    if kind != "address":
+        return _PLAIN[kind].match(value) is not None
+    addr_spec, name_addr = _PLAIN["addr-spec"], _PLAIN["name-addr"]
+    return all(addr_spec.match(part) or name_addr.match(part) for part in value.split(", "))
 
 
 def header(name: str, value: str) -> bytes:
     """`Name: value` and its line end, as `EmailMessage` would write it with MESSAGE_POLICY."""
     kind = _KINDS.get(name.lower())
-    if kind is not None and len(name) + 2 + len(value) <= _LIMIT and _PLAIN[kind].match(value):
+    if kind is not None and len(name) + 2 + len(value) <= _LIMIT and _plain(kind, value):
         return f"{name}: {value}\n".encode("ascii")
     # The email package's own parse and fold: encoded words for non-ASCII, folding past 998, ValueError on a CR/LF.
     return MESSAGE_POLICY.fold_binary(name, MESSAGE_POLICY.header_store_parse(name, value)[1])
