@@ -184,7 +184,8 @@ def confirm(request) -> tuple[str, int, dict[str, str]]:
 
 @functions_framework.http
 def papers(request) -> tuple[bytes, int, dict[str, str]]:
-    """An invitee's signed link to the papers pack (functions/papers_cli.py): the PDF, or a page saying why not."""
+    """An invitee's signed link to the papers pack, or the LA's to the review record (`submit --send`): the file, or a
+    page saying why not (functions/papers_cli.py)."""
     from .papers_cli import papers_reply
 
     use_cloud_logging()
@@ -199,7 +200,8 @@ def serve_app(
     from .serving import wsgi_app
 
     def reply(request: Any) -> tuple[Any, int, dict[str, str]]:
-        if papers is not None and request.path.rstrip("/").endswith("/papers"):
+        # The papers pack (GET /papers) and the LA's review record (GET /record, functions/la_record.py).
+        if papers is not None and request.path.rstrip("/").endswith(("/papers", "/record")):
             return papers(request)
         return _confirm_reply(request, lambda: service, cloud_logs=False)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from review_rules.dates import format_date
 from review_rules.model import Status
 from review_rules.school_days import SchoolCalendar
 from sheet_schema.model import ReviewedPupil
@@ -138,7 +139,7 @@ def decide_la_chasers(
             if step in CHASED_STEPS:
                 what = "LA decision date" if step == "decision_due" else "Final amended plan"
                 notes.append(
-                    f"{_label(pupil)}: {STEP_WORDS[step][0]} was due {_due_date(step, after):%d/%m/%Y}; add a "
+                    f"{_label(pupil)}: {STEP_WORDS[step][0]} was due {format_date(_due_date(step, after))}; add a "
                     f'"{what}" column so the product can tell whether it came and chase the LA when it is late.'
                 )
         facts = pupil.record.facts
@@ -158,7 +159,7 @@ def decide_la_chasers(
                 if len(done) >= LA_CHASER_MAX:
                     notes.append(
                         f"{_label(pupil)}: {la} has had {LA_CHASER_MAX} chasers about {STEP_WORDS[step][0]} (the "
-                        f"last on {done[-1]:%d/%m/%Y}) and has not answered; no more will go. Consider the LA's "
+                        f"last on {format_date(done[-1])}) and has not answered; no more will go. Consider the LA's "
                         "complaints process or asking the family whether they want to seek advice."
                     )
                     continue
@@ -173,10 +174,17 @@ def decide_la_chasers(
                 if today not in days:
                     continue
                 number = days.index(today) + 1
-                why = "has no profile in keeper.toml" if profile is None else "has chase = false"
+                # Chasing is off by default (docs/la-clock.md): say how to turn it on, not that it was turned off.
+                why = (
+                    f'{la or "the LA"} has no profile in keeper.toml (add [las."{la or "Name"}"] with its email and '
+                    "chase = true to send them)"
+                    if profile is None
+                    else f'chasers to {profile.name} are off (chase = true under [las."{profile.name}"] in '
+                    "keeper.toml sends them)"
+                )
                 notes.append(
                     f"{_label(pupil)}: chaser {number} to {la or 'the LA'} about {STEP_WORDS[step][0]} (due "
-                    f"{due:%d/%m/%Y}) would have been sent today, but {la or 'the LA'} {why}."
+                    f"{format_date(due)}) would have been sent today, but {why}."
                 )
             chasers.append(
                 LAChaser(
@@ -204,8 +212,15 @@ def decide_la_chasers(
     return LADecisions(tuple(kept), tuple(notes), prompt=bool(kept))
 
 
-def report_reminders(pupils: Sequence[ReviewedPupil], *, today: date, calendar: SchoolCalendar) -> tuple[str, ...]:
-    """Item 3: on report_due minus 3 school days, the digest reminds the SENDCo to send the report to the LA."""
+def report_reminders(
+    pupils: Sequence[ReviewedPupil],
+    *,
+    today: date,
+    calendar: SchoolCalendar,
+    profiles: Sequence[LAProfile] = (),
+) -> tuple[str, ...]:
+    """Item 3: on report_due minus 3 school days, the digest reminds the SENDCo to send the report to the LA, the way
+    the LA's profile says it takes it."""
     out: list[str] = []
     for pupil in pupils:
         clock = pupil.clock
@@ -218,9 +233,22 @@ def report_reminders(pupils: Sequence[ReviewedPupil], *, today: date, calendar: 
         if today == school_days_before(after.report_due, 3, calendar):
             out.append(
                 f"{_label(pupil)}: the review report is due with {pupil.record.la or 'the LA'} by "
-                f"{after.report_due:%d/%m/%Y} (reg 20(7)-(8)); `main.py submit` can send it."
+                f"{format_date(after.report_due)} (reg 20(7)-(8)); {_how_to_send(pupil, profiles)}"
             )
     return tuple(out)
+
+
+def _how_to_send(pupil: ReviewedPupil, profiles: Sequence[LAProfile]) -> str:
+    profile = match(pupil.record.la, profiles)
+    if profile is None:
+        return 'send it as the LA asks (`main.py submit` emails it for an LA whose profile says submit = "email").'
+    if profile.submit == "email":
+        return f"`main.py submit REGISTER --pupil {pupil.record.row} --send` emails it to {profile.name}."
+    if profile.submit == "portal":
+        return f"upload it to {profile.name}'s portal{f' ({profile.portal_url})' if profile.portal_url else ''}."
+    if profile.submit == "post":
+        return f"{profile.name} takes it by post."
+    return f"send it as {profile.name} asks (its profile sets no submit way)."
 
 
 def school_days_before(day: date, n: int, calendar: SchoolCalendar) -> date:

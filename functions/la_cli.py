@@ -7,9 +7,14 @@ import argparse
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import bootstrap
+
+if TYPE_CHECKING:  # a plain sweep imports this file through main.py: the record's modules load only for `submit`
+    from sheet_schema.model import ReviewedPupil
+
+    from .la_record import RecordKeeping
 
 Today = Callable[[str | None], date]
 
@@ -29,8 +34,10 @@ def add_la_commands(sub: Any, report_args: Callable[[argparse.ArgumentParser], N
 
         here = bootstrap.local(args.register, args.config)
         mail = here.mail()
-        done = submit_record(here.register(), pupil=args.pupil, today=today(args.today), settings=here.settings,
-                             transport=mail.transport, ledger=mail.ledger, signer=mail.signer, send=args.send)  # fmt: skip
+        day = today(args.today)
+        done = submit_record(here.register(), pupil=args.pupil, today=day, settings=here.settings,
+                             transport=mail.transport, ledger=mail.ledger, keeping=record_keeping(here, day),
+                             send=args.send)  # fmt: skip
         print("\n".join(done.lines))
         return 0
 
@@ -41,6 +48,36 @@ def add_la_commands(sub: Any, report_args: Callable[[argparse.ArgumentParser], N
         out = trust_la_figures(dep.schools, dep.open_register, today=today(args.today), out=Path(args.out))
         print(f"Wrote the LA timeliness figures for {len(dep.schools)} school(s): {out}")
         return 0
+
+    def record_keeping(here: bootstrap.Local, day: date) -> RecordKeeping | None:
+        """Where the LA's record is kept and how its links are signed: the papers' folder and the link secret."""
+        from sheet_schema.advice import pupil_key
+
+        from .la_record import RecordKeeping, RecordSigner
+        from .papers import PapersSigner, served_copy
+        from .reporting import records_job
+
+        rt = here.runtime
+        # The record is served where the papers are: KEEPER_PAPERS_URL (the cloud's keeper-papers function), else
+        # KEEPER_BASE_URL (`serve` answers both), from the folder that serves this school's links (KEEPER_SCHOOL_ID's).
+        base = rt.papers_url or rt.base_url
+        if not rt.link_secret or not base:
+            return None
+        folder = bootstrap.papers_folder(here.ref, rt, rt.school_id)
+        packs = PapersSigner(rt.link_secret, base, rt.school_id)
+
+        def write_record(row: int, work: Path) -> Path:
+            register = here.register(read_only=True)
+            (path,) = records_job(register, today=day, settings=here.settings, out_dir=work, pupil=str(row),
+                                  store=here.evidence_store())  # fmt: skip
+            return path
+
+        def pack_for(pupil: ReviewedPupil, meeting: date) -> Path | None:
+            # The pack `papers --send` published for this meeting (functions/papers_job.py names it the same way).
+            pack = served_copy(folder, packs.pack_id(pupil_key(pupil.record.upn or pupil.record.name), meeting))
+            return pack if pack.is_file() else None
+
+        return RecordKeeping(RecordSigner(rt.link_secret, base, rt.school_id), folder, write_record, pack_for)
 
     p = sub.add_parser(
         "las",

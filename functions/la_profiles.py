@@ -55,7 +55,7 @@ class LAProfile:
             parts.append(f"submit by {self.submit}" + (f" ({self.portal_url})" if self.portal_url else ""))
         if self.form:
             parts.append(f'form "{self.form}"')
-        parts.extend(f"{key.replace('_', ' ')} {weeks}" for key, weeks in self.lead_weeks)
+        parts.extend(f"{key.removesuffix('_weeks')} {weeks} weeks before the meeting" for key, weeks in self.lead_weeks)
         return ", ".join(parts)
 
 
@@ -162,6 +162,12 @@ def match(la: str | None, profiles: Sequence[LAProfile]) -> LAProfile | None:
     return None
 
 
+def la_aliases(profiles: Sequence[LAProfile]) -> dict[str, str]:
+    """Every name and alias -> the profile's name: the data reports/la_figures.py groups the LA figures by (reports/
+    may not import this module). The report matches the keys ignoring case, spaces and punctuation, as `match` does."""
+    return {name: profile.name for profile in profiles for name in profile.names()}
+
+
 def profile_warnings(register_las: Iterable[str], profiles: Sequence[LAProfile]) -> list[str]:
     """Unknown LA names (listing the known ones) and profiles no pupil has: warnings, never a stop."""
     found = sorted({la for la in register_las if la})
@@ -187,6 +193,7 @@ __all__ = [
     "SUBMIT_WAYS",
     "LAProfile",
     "check_profiles",
+    "la_aliases",
     "match",
     "profile_warnings",
     "profiles_for",

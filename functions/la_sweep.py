@@ -139,7 +139,7 @@ def plan_la(
     calendar = ms.calendar
     profiles = profiles_for(settings)
     decided = decide_la_chasers(pupils, profiles, today=today, calendar=calendar, sent=sent)
-    reminders = report_reminders(pupils, today=today, calendar=calendar)
+    reminders = report_reminders(pupils, today=today, calendar=calendar, profiles=profiles)
     emails: list[DueEmail] = []
     tab: dict[str, Mapping[str, CellValue]] = {}
     for c in decided.chasers:
@@ -156,11 +156,13 @@ def plan_la(
             "To": c.to,
             "Key": c.reason_key,
         }
-    for s in decide_status_emails(pupils, today=today, sent=sent, enabled=status_emails_on(settings.extra)):
+    enabled = status_emails_on(settings.extra)
+    for s in decide_status_emails(pupils, today=today, sent=sent, enabled=enabled, profiles=profiles):
         whose = "your" if s.young_person else f"{s.pupil.record.first_name}'s"
         context = {
             **s.context,
-            "subject": f"{whose.capitalize()} annual review: {_STAGE_SUBJECTS[s.stage]}",
+            # Only the first letter: str.capitalize() would lower the rest ("McKenzie's" -> "Mckenzie's").
+            "subject": f"{whose[:1].upper()}{whose[1:]} annual review: {_STAGE_SUBJECTS[s.stage]}",
             "school_name": ms.school_name,
             "sendco_name": ms.sendco_name,
         }

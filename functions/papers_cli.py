@@ -55,10 +55,13 @@ def add_papers_command(sub: Any, report_args: Callable[[argparse.ArgumentParser]
 
 
 def papers_reply(request: Any, dep: bootstrap.Deployment) -> tuple[bytes, int, dict[str, str]]:
-    """GET /papers?t=...: a papers pack for a genuine, unexpired download link (functions/papers.py)."""
+    """GET /papers?t=...: a papers pack for a genuine, unexpired download link (functions/papers.py). GET /record?t=...
+    (the LA's link from `submit --send`) is answered here too, so `serve` and the `papers` target serve both."""
     from .confirm import SECURITY_HEADERS, ConfirmPage
     from .papers import download
 
+    if str(getattr(request, "path", "")).rstrip("/").endswith("/record"):
+        return record_reply(request, dep)
     try:
         signer = bootstrap.papers_signer(dep.runtime, school="")
     except SettingsError:
@@ -67,4 +70,19 @@ def papers_reply(request: Any, dep: bootstrap.Deployment) -> tuple[bytes, int, d
     return download(request.args.get("t"), signer=signer, folder_for=dep.papers_folders(), today=london_today())
 
 
-__all__ = ["add_papers_command", "papers_reply"]
+def record_reply(request: Any, dep: bootstrap.Deployment) -> tuple[bytes, int, dict[str, str]]:
+    """GET /record?t=...: the review record `submit` kept, for the LA's genuine, unexpired link (functions/la_record.py).
+    Verified without a school binding: the link's own school picks the folder."""
+    from .la_record import RecordSigner, record_download, record_page
+
+    if request.method not in ("GET", "HEAD"):
+        body, _, headers = record_page("broken")
+        return body, 405, {**headers, "Allow": "GET, HEAD"}
+    rt = dep.runtime
+    if not rt.link_secret:
+        return record_page("unavailable")
+    signer = RecordSigner(rt.link_secret, rt.base_url, "")
+    return record_download(request.args.get("t"), signer=signer, folder_for=dep.papers_folders(), today=london_today())
+
+
+__all__ = ["add_papers_command", "papers_reply", "record_reply"]

@@ -204,10 +204,13 @@ def overview_job(
     from reports.overview import write_overview
 
     out = overview_target(out, register_ref)
+    from .la_profiles import la_aliases, profiles_for
+
     evaluation, _ = _evaluate(register, today, settings)
     written = write_overview(
-        evaluation.pupils, today=today, school_name=settings.school_name, settings=settings.rules, out=out
-    )
+        evaluation.pupils, today=today, school_name=settings.school_name, settings=settings.rules, out=out,
+        la_aliases=la_aliases(profiles_for(settings)),  # issue 14: "KCC" counted as Kent where keeper.toml says so
+    )  # fmt: skip
     add_plan_sheet(evaluation, written, today=today, settings=settings)
     return written
 

@@ -13,12 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from review_rules.model import Decision, Status
 from sheet_schema.contributions import Contribution, pupil_matches
 from sheet_schema.model import ReviewedPupil
 
 from .la_keys import pupil_key
+
+if TYPE_CHECKING:  # la_profiles loads the settings, which load this module through the planner: imported when used
+    from .la_profiles import LAProfile
 
 STAGE_FRESH_DAYS = 14
 
@@ -71,8 +75,33 @@ def _stages(pupil: ReviewedPupil, today: date) -> list[tuple[str, date, date, di
     return out
 
 
+def _chased(pupil: ReviewedPupil, stage: str, profiles: Sequence[LAProfile]) -> bool:
+    """Whether the LA is being chased for this late step (functions/la_chasing.py): its profile has chase on, and for
+    the decision the register shows the report sent since the meeting. Only then may the email say the school is
+    chasing it: with chasers off (the default) the family is never told of a chase that is not happening."""
+    from .la_profiles import match
+
+    profile = match(pupil.record.la, profiles)
+    if profile is None or not profile.chase:
+        return False
+    if stage != "decision_late":
+        return True
+    facts, after = pupil.record.facts, pupil.clock.after_meeting if pupil.clock else None
+    return (
+        facts is not None
+        and after is not None
+        and facts.report_sent is not None
+        and (facts.report_sent >= after.meeting_held)
+    )
+
+
 def decide_status_emails(
-    pupils: Sequence[ReviewedPupil], *, today: date, sent: Mapping[str, date], enabled: bool
+    pupils: Sequence[ReviewedPupil],
+    *,
+    today: date,
+    sent: Mapping[str, date],
+    enabled: bool,
+    profiles: Sequence[LAProfile] = (),
 ) -> tuple[StatusEmail, ...]:
     if not enabled:
         return ()
@@ -98,7 +127,8 @@ def decide_status_emails(
                 key = status_key(cycle, pkey, stage, yp)
                 if key in sent:
                     continue
-                context = {**dates, "stage": stage, "young_person": yp, "first_name": r.first_name, "la": r.la}
+                context = {**dates, "stage": stage, "young_person": yp, "first_name": r.first_name, "la": r.la,
+                           "chased": _chased(pupil, stage, profiles)}  # fmt: skip
                 out.append(StatusEmail(pupil, to, yp, stage, context, key))
     return tuple(out)
 

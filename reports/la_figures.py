@@ -2,6 +2,11 @@
 sheet: decisions within 4 weeks of the meeting (reg 20(10)), median days from meeting to decision, amended plans final
 in time (reg 22(3); Devon [2022] EWHC 493 (Admin)), and the reviews waiting on the LA now and for how long.
 
+The LAs are grouped as keeper.toml's profiles name them: "Kent", "Kent CC" and "KCC" are one LA when a profile claims
+those aliases. The map (alias -> the profile's name) comes in as data from the jobs (functions/la_profiles.py
+`la_aliases`), since reports/ never imports functions/. Names match ignoring case, spaces and punctuation, as the
+profiles do (docs/la-clock.md); a name no profile claims is its own LA, its spellings that differ only so merged.
+
 Only what the register proves is counted (docs/rules.md s8): a date recorded before the meeting belongs to the previous
 cycle and is ignored; a step whose date has not passed and is not recorded is not counted either way; a register
 without the column to record a step makes that figure "not measurable", never zero.
@@ -11,7 +16,8 @@ from __future__ import annotations
 
 import io
 import statistics
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,11 +32,13 @@ from openpyxl.drawing.image import Image as XLImage
 from openpyxl.styles import Font
 
 from review_rules.model import Decision, Status
+from sheet_schema.fields import normalise_header
 from sheet_schema.model import ReviewedPupil
 
 from .common import replaced_atomically
 
-NOT_MEASURABLE = "not measurable"
+NOT_MEASURABLE = "not measurable"  # the register has no column to prove it
+NONE_YET = "none yet"  # measurable, but nothing to count yet (no decision recorded or due, nobody waiting)
 SHEET = "LA timeliness"
 NO_LA = "(no LA given)"
 
@@ -56,13 +64,40 @@ def _this_cycle(value: date | None, held: date) -> date | None:
     return value if value is not None and value >= held else None
 
 
-def la_figures(pupils: Sequence[ReviewedPupil], *, today: date) -> list[LAFigures]:
-    """Per LA (as the register names it, trimmed), sorted by name."""
-    groups: dict[str, list[ReviewedPupil]] = {}
-    for p in pupils:
-        if p.clock is None or p.clock.after_meeting is None or p.status in (Status.INVALID, Status.INACTIVE):
-            continue
-        groups.setdefault((p.record.la or "").strip() or NO_LA, []).append(p)
+LAAliases = Mapping[str, str]  # a name or alias as the register may write it -> the LA's name in keeper.toml
+
+
+def la_groups(pupils: Sequence[ReviewedPupil], aliases: LAAliases | None = None) -> dict[str, list[ReviewedPupil]]:
+    """The reviews whose LA clock has started, per LA: the profile's name where a profile claims the register's
+    name; otherwise the name as most often typed (trimmed)."""
+    return _grouped([(pupils, aliases)])
+
+
+def _grouped(parts: Sequence[tuple[Sequence[ReviewedPupil], LAAliases | None]]) -> dict[str, list[ReviewedPupil]]:
+    """`parts`: pupils with the alias map that names their LAs (a trust: each school's own)."""
+    keyed: dict[str, list[ReviewedPupil]] = {}
+    spellings: dict[str, Counter[str]] = {}
+    for pupils, aliases in parts:
+        canonical = {normalise_header(k): v for k, v in (aliases or {}).items()}
+        for p in pupils:
+            if p.clock is None or p.clock.after_meeting is None or p.status in (Status.INVALID, Status.INACTIVE):
+                continue
+            typed = (p.record.la or "").strip() or NO_LA
+            name = canonical.get(normalise_header(typed)) if typed != NO_LA else None
+            shown = name if name is not None else typed
+            key = normalise_header(shown) if shown != NO_LA else NO_LA
+            keyed.setdefault(key, []).append(p)
+            spellings.setdefault(key, Counter())[shown] += 1
+    # The spelling most often used names the LA (ties: the first in the register's order).
+    return {max(spellings[k], key=spellings[k].__getitem__): group for k, group in keyed.items()}
+
+
+def la_figures(pupils: Sequence[ReviewedPupil], *, today: date, aliases: LAAliases | None = None) -> list[LAFigures]:
+    """Per LA (merged by `aliases`, see la_groups), sorted by name."""
+    return figures_of(la_groups(pupils, aliases), today=today)
+
+
+def figures_of(groups: Mapping[str, list[ReviewedPupil]], *, today: date) -> list[LAFigures]:
     return [_one(la, group, today) for la, group in sorted(groups.items())]
 
 
@@ -96,8 +131,11 @@ def _one(la: str, group: list[ReviewedPupil], today: date) -> LAFigures:
                 plan_counted += 1
         report = _this_cycle(facts.report_sent, held)
         amend = facts.decision is Decision.AMEND and decided is not None
-        # Without a decision column the register cannot show the LA answered: such a review is not counted waiting.
-        unknowable = decided is None and "decision_due" in facts.no_column_for
+        # Without the column to record the LA's answer (the decision, or the final plan after an amend decision) the
+        # register cannot show it came: such a review is not counted as waiting, however long ago the meeting was.
+        unknowable = (decided is None and "decision_due" in facts.no_column_for) or (
+            amend and final is None and "final_plan_due" in facts.no_column_for
+        )
         if report is not None and (decided is None or (amend and final is None)) and not unknowable:
             waiting += 1
             waits.append((today - held).days)
@@ -129,24 +167,28 @@ HEADERS = (
 )
 
 
-def _cell(value: object) -> object:
-    return NOT_MEASURABLE if value is None else value
+def _cell(value: object, measurable: bool = True) -> object:
+    """ "not measurable" only where the register lacks the column; a figure with nothing to count yet says so."""
+    if not measurable:
+        return NOT_MEASURABLE
+    return NONE_YET if value is None else value
 
 
 def rows(figures: Sequence[LAFigures]) -> list[tuple[object, ...]]:
     out: list[tuple[object, ...]] = []
     for f in figures:
+        decisions, plans = f.decisions_counted is not None, f.plans_counted is not None
         out.append(
             (
                 f.la,
                 f.reviews,
-                _cell(f.decisions_on_time),
-                _cell(f.decisions_counted),
-                _cell(LAFigures.percent(f.decisions_on_time, f.decisions_counted)),
-                _cell(f.median_days_to_decision),
-                _cell(f.plans_on_time),
-                _cell(f.plans_counted),
-                _cell(LAFigures.percent(f.plans_on_time, f.plans_counted)),
+                _cell(f.decisions_on_time, decisions),
+                _cell(f.decisions_counted, decisions),
+                _cell(LAFigures.percent(f.decisions_on_time, f.decisions_counted), decisions),
+                _cell(f.median_days_to_decision, decisions),
+                _cell(f.plans_on_time, plans),
+                _cell(f.plans_counted, plans),
+                _cell(LAFigures.percent(f.plans_on_time, f.plans_counted), plans),
                 f.waiting,
                 _cell(f.longest_wait_days),
             )
@@ -154,7 +196,13 @@ def rows(figures: Sequence[LAFigures]) -> list[tuple[object, ...]]:
     return out
 
 
+def _charted(figures: Sequence[LAFigures]) -> list[LAFigures]:
+    """The LAs with a percentage to show: a bar at 0% for an LA with nothing counted would read as "never on time"."""
+    return [f for f in figures if LAFigures.percent(f.decisions_on_time, f.decisions_counted) is not None]
+
+
 def chart_png(figures: Sequence[LAFigures]) -> bytes:
+    figures = _charted(figures) or list(figures)
     names = [f.la for f in figures]
     values = [LAFigures.percent(f.decisions_on_time, f.decisions_counted) or 0.0 for f in figures]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
@@ -169,16 +217,19 @@ def chart_png(figures: Sequence[LAFigures]) -> bytes:
     return buffer.getvalue()
 
 
-def add_la_sheet(book: Workbook, pupils: Sequence[ReviewedPupil], *, today: date) -> None:
+def add_la_sheet(
+    book: Workbook, pupils: Sequence[ReviewedPupil], *, today: date, aliases: LAAliases | None = None
+) -> None:
     """The "LA timeliness" sheet: the table, what it counts, and the chart."""
-    figures = la_figures(pupils, today=today)
+    figures = la_figures(pupils, today=today, aliases=aliases)
     ws = book.create_sheet(SHEET)
     ws.append([f"LA timeliness after the review meeting, as at {today:%d/%m/%Y}"])
     ws["A1"].font = Font(bold=True)
     ws.append(
         [
             "Counted: decisions recorded, and those past their due date and not recorded (they count as late). "
-            "Dates before the meeting are the previous cycle's. Blank columns in the register: not measurable."
+            'Dates before the meeting are the previous cycle\'s. "not measurable": the register has no column to '
+            'record that step; "none yet": nothing to count so far.'
         ]
     )
     ws.append([])
@@ -190,15 +241,24 @@ def add_la_sheet(book: Workbook, pupils: Sequence[ReviewedPupil], *, today: date
     ws.column_dimensions["A"].width = 24
     for letter in "BCDEFGHIJK":
         ws.column_dimensions[letter].width = 16
-    if figures:
+    if _charted(figures):
         ws.add_image(XLImage(io.BytesIO(chart_png(figures))), f"A{len(figures) + 7}")
 
 
-def write_trust_workbook(per_school: Sequence[tuple[str, Sequence[ReviewedPupil]]], *, today: date, out: Path) -> Path:
+def write_trust_workbook(
+    per_school: Sequence[tuple[str, Sequence[ReviewedPupil]]],
+    *,
+    today: date,
+    out: Path,
+    aliases_by_school: Mapping[str, LAAliases] | None = None,
+) -> Path:
     """A trust's LA timeliness (`main.py la-figures`): one table per LA across all its schools (with the chart), and
-    one row per school and LA. Every figure is the same count as the overview's sheet."""
-    everyone = [p for _, pupils in per_school for p in pupils]
-    combined = la_figures(everyone, today=today)
+    one row per school and LA. Every figure is the same count as the overview's sheet. `aliases_by_school`: each
+    school's own alias map (by school name), since each school's keeper.toml settings may name its LAs."""
+    aliases_by_school = aliases_by_school or {}
+    combined = figures_of(
+        _grouped([(pupils, aliases_by_school.get(school)) for school, pupils in per_school]), today=today
+    )
     book = Workbook()
     ws = book.active
     ws.title = "By LA"
@@ -208,12 +268,12 @@ def write_trust_workbook(per_school: Sequence[tuple[str, Sequence[ReviewedPupil]
     ws.append(list(HEADERS))
     for row in rows(combined):
         ws.append(list(row))
-    if combined:
+    if _charted(combined):
         ws.add_image(XLImage(io.BytesIO(chart_png(combined))), f"A{len(combined) + 6}")
     ws = book.create_sheet("By school")
     ws.append(["School", *HEADERS])
     for school, pupils in per_school:
-        for row in rows(la_figures(pupils, today=today)):
+        for row in rows(la_figures(pupils, today=today, aliases=aliases_by_school.get(school))):
             ws.append([school, *row])
     for sheet in book.worksheets:
         for cell in sheet[3 if sheet.title == "By LA" else 1]:
@@ -226,12 +286,17 @@ def write_trust_workbook(per_school: Sequence[tuple[str, Sequence[ReviewedPupil]
 
 __all__ = [
     "HEADERS",
+    "NONE_YET",
     "NOT_MEASURABLE",
+    "NO_LA",
     "SHEET",
+    "LAAliases",
     "LAFigures",
     "add_la_sheet",
     "chart_png",
+    "figures_of",
     "la_figures",
+    "la_groups",
     "rows",
     "write_trust_workbook",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -194,8 +194,10 @@ def write_overview(
     school_name: str,
     settings: RuleSettings,
     out: Path,
+    la_aliases: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write the caseload overview workbook (Summary, Compliance, Due by month with chart, Pupils) to `out`."""
+    """Write the caseload overview workbook (Summary, Compliance, Due by month with chart, Pupils) to `out`.
+    `la_aliases`: keeper.toml's LA names and aliases -> each LA's name, for the "LA timeliness" sheet."""
     counts = summary_counts(pupils)
     measures = compliance_measures(pupils, today=today, settings=settings)
     months = due_per_month(pupils, today=today)
@@ -250,7 +252,7 @@ def write_overview(
     start_row = len(header) + 1  # a blank row between the heading lines and the table
     with replaced_atomically(out) as tmp:
         _write_workbook(tmp, school_name, header, start_row, summary, compliance, due, per_pupil, pupils, months,
-                        overdue_before, today=today)  # fmt: skip
+                        overdue_before, today=today, la_aliases=la_aliases)  # fmt: skip
     return out
 
 
@@ -267,6 +269,7 @@ def _write_workbook(
     months: Sequence[tuple[date, int]],
     overdue_before: int,
     today: date | None = None,
+    la_aliases: Mapping[str, str] | None = None,
 ) -> None:
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         summary.to_excel(writer, sheet_name="Summary", index=False, startrow=start_row)
@@ -331,7 +334,7 @@ def _write_workbook(
             cell.fill = PatternFill("solid", start_color=STATUS_FILLS[p.status])
         ws.column_dimensions[get_column_letter(len(per_pupil.columns))].width = 60
         if today is not None:
-            add_la_sheet(book, pupils, today=today)  # issue 14: each LA's record after the meeting
+            add_la_sheet(book, pupils, today=today, aliases=la_aliases)  # issue 14: each LA's record after the meeting
         _no_formulas(book)
 
 

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 import main
-from reports.la_figures import NOT_MEASURABLE, SHEET
+from reports.la_figures import NONE_YET, SHEET
 from tests.e2e.cloud_fixtures import smtp_server
 
 pytestmark = pytest.mark.slow
@@ -171,6 +171,7 @@ def test_eight_weeks_of_the_la_clock(env, tmp_path: Path) -> None:
         assert SENDCO in rcpts  # the copy really goes to the SENDCo
         body = m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         assert "regulation 2" in body  # reg 20(10) or reg 22(3) cited
+        assert "ehc plan" not in body  # the sentence's first letter raised, not the rest lowered ("EHC plan")
         assert "LA-00" in body  # the LA's own reference
         assert "2012" not in body
         assert "2008" not in body
@@ -205,14 +206,20 @@ def test_eight_weeks_of_the_la_clock(env, tmp_path: Path) -> None:
     _check_overview(register, tmp_path)
 
 
-def _independent(today: date) -> dict[str, tuple]:
+# The LA each register name belongs to, written out by hand from CONFIG's profiles and aliases.
+CANONICAL = {"Kent": "Kent", "KCC": "Kent", "Kent County Council": "Kent", "Medway": "Medway", "Surrey": "Surrey",
+             "Surrey CC": "Surrey"}  # fmt: skip
+
+
+def _independent(
+    today: date, typed: list[tuple] = TYPED, pupils: list[tuple] = PUPILS, canonical: dict[str, str] = CANONICAL
+) -> dict[str, tuple]:
     """Per LA, counted here from the register's final state, by the rules as written in the docstring."""
-    final = {p[0].split()[0]: list(p) for p in PUPILS}
-    for _, first, column, value in TYPED:
+    final = {p[0].split()[0]: list(p) for p in pupils}
+    for _, first, column, value in typed:
         index = {"Last review": 2, "Next review meeting": 3, "Report sent": 4, "LA decision date": 5, "Decision": 6}
         final[first][index[column]] = value
     out: dict[str, list] = {}
-    canonical = {"KCC": "KCC", "Surrey CC": "Surrey CC"}
     for _name, _dob, held, _planned, report, decided, decision, notice, plan, la, _p, _y in final.values():
         la = canonical.get(la, la)
         f = out.setdefault(la, [0, 0, [], 0, 0, 0, []])
@@ -233,7 +240,7 @@ def _independent(today: date) -> dict[str, tuple]:
                 f[5] += 1
                 f[6].append((today - held).days)
     return {
-        la: (f[0], f[1], statistics.median(f[2]) if f[2] else NOT_MEASURABLE, f[5], max(f[6]) if f[6] else None)
+        la: (f[0], f[1], statistics.median(f[2]) if f[2] else NONE_YET, f[5], max(f[6]) if f[6] else None)
         for la, f in out.items()
     }
 
@@ -243,9 +250,13 @@ def _check_overview(register: Path, tmp_path: Path) -> None:
     assert main.main(["report", str(register), "--today", END.isoformat(), "--out", str(out)]) == 0
     ws = openpyxl.load_workbook(out)[SHEET]
     rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r and r[0]]
-    table = {r[0]: (r[2], r[3], r[5], r[9], r[10] if r[10] != NOT_MEASURABLE else None) for r in rows}
+    table = {r[0]: (r[2], r[3], r[5], r[9], r[10] if r[10] != NONE_YET else None) for r in rows}
     expected = _independent(END)
     assert table == expected
-    # Kent: Amy, Gus, Hal late and unanswered, Fay late too (H 20 Oct, due 17 Nov): 0 of 4 within 4 weeks.
-    assert table["Kent"][:2] == (0, 4)
-    assert table["Surrey"][:3] == (0, 1, 31)  # Eve: 6 Oct to 6 Nov, 31 days
+    # Kent with KCC (Ben): Amy, Gus, Hal late and unanswered, Fay late too (H 20 Oct, due 17 Nov); Ben's in time (22 Sep
+    # to 1 Oct): 1 of 5 within 4 weeks.
+    assert table["Kent"][:3] == (1, 5, 9)
+    # Surrey with Surrey CC (Dan): Eve 6 Oct to 6 Nov, 31 days; Dan 29 Sep to 19 Nov, 51 days; median 41.
+    assert table["Surrey"][:3] == (0, 2, 41)
+    assert "KCC" not in table
+    assert "Surrey CC" not in table

@@ -99,7 +99,7 @@ def test_at_most_three_then_a_note() -> None:
             ((1, date(2025, 10, 14)), (2, date(2025, 10, 21)), (3, date(2025, 10, 28)))}  # fmt: skip
     decided, _ = due_today(today, H, sent, report_sent=SENT)
     assert decided.chasers == ()
-    assert any("3 chasers" in n and "28/10/2025" in n for n in decided.notes)
+    assert any("3 chasers" in n and "Tue 28 Oct 2025" in n for n in decided.notes)
 
 
 @pytest.mark.parametrize(
@@ -148,10 +148,10 @@ def test_not_chased(kw: dict, note_has: str | None) -> None:
 @pytest.mark.parametrize(
     ("la", "today", "would", "why"),
     [
-        ("Medway", date(2025, 10, 14), 1, "chase = false"),
+        ("Medway", date(2025, 10, 14), 1, 'chasers to Medway are off (chase = true under [las."Medway"]'),
         ("Medway", date(2025, 10, 15), None, ""),  # not a scheduled day: nothing said
-        ("Medway", date(2025, 10, 21), 2, "chase = false"),
-        ("Swale", date(2025, 10, 28), 3, "no profile"),
+        ("Medway", date(2025, 10, 21), 2, "chasers to Medway are off"),
+        ("Swale", date(2025, 10, 28), 3, 'Swale has no profile in keeper.toml (add [las."Swale"]'),
     ],
 )
 def test_off_says_what_would_have_gone(la: str, today: date, would: int | None, why: str) -> None:
@@ -211,3 +211,56 @@ def test_report_reminder_three_school_days_before(held: date, today: date, expec
     assert bool(report_reminders([p], today=today, calendar=CAL)) is expected
     sent = reviewed(today, held, report_sent=held)
     assert report_reminders([sent], today=today, calendar=CAL) == ()
+
+
+@pytest.mark.parametrize(
+    ("la", "how"),
+    [
+        ("Kent", "`main.py submit REGISTER --pupil 2 --send` emails it to Kent."),
+        ("Surrey", "upload it to Surrey's portal (https://portal.surrey.example)."),
+        ("Hampshire", "Hampshire takes it by post."),
+        ("Medway", "send it as Medway asks (its profile sets no submit way)."),
+        ("Swale", 'send it as the LA asks (`main.py submit` emails it for an LA whose profile says submit = "email").'),
+    ],
+)
+def test_report_reminder_says_how_the_la_takes_the_report(la: str, how: str) -> None:
+    from functions.la_chasing import report_reminders
+
+    profiles = (
+        LAProfile("Kent", email="sen@kent.example", submit="email"),
+        LAProfile("Surrey", submit="portal", portal_url="https://portal.surrey.example"),
+        LAProfile("Hampshire", submit="post"),
+        MEDWAY,
+    )
+    # H Mon 15 Sep 2025: report due Mon 29 Sep (reg 20(7)); the reminder on Wed 24 Sep.
+    (line,) = report_reminders([reviewed(date(2025, 9, 24), H, la=la)], today=date(2025, 9, 24), calendar=CAL,
+                               profiles=profiles)  # fmt: skip
+    assert line == f"row 2 (Evie L.): the review report is due with {la} by Mon 29 Sep 2025 (reg 20(7)-(8)); {how}"
+
+
+@pytest.mark.parametrize(
+    ("la", "report_sent", "chased"),
+    [
+        ("Kent", SENT, True),  # chase on and the report sent: Kent gets chaser 1 on Tue 14 Oct
+        ("Medway", SENT, False),  # chasers off (the default): the family is not told of a chase
+        ("Kent", None, False),  # no report recorded: the decision is not chased (docs/la-clock.md)
+    ],
+)
+def test_a_late_decisions_status_email_says_the_school_is_chasing_only_when_it_is(
+    la: str, report_sent: date | None, chased: bool
+) -> None:
+    from dataclasses import replace
+
+    from functions.plan_model import DueEmail
+    from functions.rendering import render_email
+    from functions.status_emails import decide_status_emails
+
+    today = date(2025, 10, 14)  # H Mon 15 Sep 2025: decision due Mon 13 Oct (reg 20(10)), late from Tue 14 Oct
+    pupil = reviewed(today, H, report_sent=report_sent, la=la)
+    pupil = replace(pupil, record=replace(pupil.record, parent_email="parent@f.example"))
+    (status,) = decide_status_emails([pupil], today=today, sent={}, enabled=True, profiles=(KENT, MEDWAY))
+    assert status.stage == "decision_late"
+    context = {**status.context, "subject": "Evie's annual review", "school_name": "Oak", "sendco_name": "Ms Patel"}
+    text = render_email(DueEmail("status", status.to, 2, status.reason_key, context, None)).text
+    assert ("The school is asking the local authority for it." in text) is chased
+    assert "was due by Mon 13 Oct 2025" in text

@@ -49,7 +49,7 @@ def test_good_profiles_and_matching() -> None:
     assert match("kent c.c.", [kent, medway]) is kent
     assert match("KCC", [kent, medway]) is kent
     assert match("Surrey", [kent, medway]) is None
-    assert "requests weeks 12" in kent.describe()
+    assert "requests 12 weeks before the meeting" in kent.describe()
     assert status_emails_on({}) is False
     warnings = profile_warnings(["Kent CC", "Surrey"], [kent, medway])
     assert any('"Surrey"' in w and "known: Kent, Medway" in w for w in warnings)
