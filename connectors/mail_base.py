@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy as email_policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import getaddresses
-from typing import Protocol
+from functools import cached_property
+from typing import Protocol, TypeAlias
 
 log = logging.getLogger("review_keeper.mail")
 
@@ -34,17 +39,64 @@ class MailError(Exception):
         self.in_doubt = in_doubt
 
 
+# Headers fold at 998 characters (RFC 5322's hard limit) rather than 78: the default policy folds a subject such as
+# "Annual review for Evie L.: your contribution, please, by Fri 27 Nov 2026" straight after "Subject:", which some
+# clients then show with a leading space.
+MESSAGE_POLICY = email_policy.default.clone(max_line_length=998)
+
+
+@dataclass(frozen=True, eq=False)
+class WireMessage:
+    """One email as it goes on the wire (RFC 5322 and MIME, "\n" line ends), made once by connectors/mail_wire.py: the
+    outbox writes these bytes and SMTP sends them with CRLF, neither flattening the message again (issue 16).
+
+    `source` builds the same message as an EmailMessage (same headers, Date and Message-ID included), for what needs
+    the email package's own object: SendGrid's and Graph's JSON, and SMTP with a non-ASCII address (SMTPUTF8, where
+    the email package writes the headers in UTF-8 rather than encoded words)."""
+
+    data: bytes
+    source: Callable[[], EmailMessage] | None = field(default=None, repr=False)
+
+    def as_bytes(self) -> bytes:
+        return self.data
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        if self.source is not None:
+            return self.source()
+        message = BytesParser(policy=MESSAGE_POLICY).parsebytes(self.data)
+        assert isinstance(message, EmailMessage)
+        return message
+
+    @cached_property
+    def headers(self) -> EmailMessage:
+        """Its headers alone, read back (the body is not parsed): the addresses SMTP needs for the envelope."""
+        message = BytesParser(policy=MESSAGE_POLICY).parsebytes(self.data, headersonly=True)
+        assert isinstance(message, EmailMessage)
+        return message
+
+
+# What a transport is handed: the sweep's emails come as WireMessage; a message built by hand may still be an
+# EmailMessage (functions/papers.py).
+Outgoing: TypeAlias = EmailMessage | WireMessage
+
+
+def as_email(message: Outgoing) -> EmailMessage:
+    return message.message if isinstance(message, WireMessage) else message
+
+
 class MailTransport(Protocol):
     """`send` one message or raise MailError. A transport may also offer `batch(deadline)`, a context manager in which
     several sends share one connection and stop retrying at `deadline` (a time.monotonic() value)."""
 
     sender: str
 
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Outgoing) -> None: ...
 
 
-def recipients_of(message: EmailMessage) -> list[str]:
-    fields = [str(v) for h in ("To", "Cc", "Bcc") for v in message.get_all(h, [])]
+def recipients_of(message: Outgoing) -> list[str]:
+    source = message.headers if isinstance(message, WireMessage) else message
+    fields = [str(v) for h in ("To", "Cc", "Bcc") for v in source.get_all(h, [])]
     return [addr for _, addr in getaddresses(fields) if addr]
 
 

@@ -20,7 +20,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from connectors.graph_http import GraphAuthError, GraphClient, GraphError
-from connectors.mail_base import MailError
+from connectors.mail_base import MailError, Outgoing, as_email
 
 # Graph's sendMail takes file attachments inline up to about 3 MB in all; the product attaches small review records.
 ATTACHMENT_LIMIT = 3 * 1024 * 1024
@@ -32,8 +32,9 @@ def _addresses(message: EmailMessage, header: str) -> list[dict[str, Any]]:
             for name, addr in getaddresses(values) if addr]  # fmt: skip
 
 
-def graph_message(message: EmailMessage) -> dict[str, Any]:
+def graph_message(message: Outgoing) -> dict[str, Any]:
     """The sendMail JSON for one message: the HTML part when there is one (Graph takes one body), else the text."""
+    message = as_email(message)  # the sweep's wire bytes, read back: the same parts as the message they came from
     html = message.get_body(preferencelist=("html",))
     text = message.get_body(preferencelist=("plain",))
     part = html if html is not None else text
@@ -83,7 +84,8 @@ class GraphMailTransport:
         finally:
             self._deadline = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Outgoing) -> None:
+        message = as_email(message)
         if not _addresses(message, "To"):
             raise MailError("The email has no recipient address; it was not sent.")
         body = graph_message(message)

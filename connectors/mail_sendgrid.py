@@ -10,7 +10,6 @@ import logging
 import time
 import urllib.error
 from collections.abc import Callable, Iterator
-from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
@@ -18,6 +17,8 @@ from connectors.mail_base import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     MailError,
+    Outgoing,
+    as_email,
     backoff,
     bounded_timeout,
     log,
@@ -74,8 +75,9 @@ class SendGridTransport:
         finally:
             self._deadline = None
 
-    def payload(self, message: EmailMessage) -> dict[str, Any]:
+    def payload(self, message: Outgoing) -> dict[str, Any]:
         """The v3 /mail/send JSON for one message (built by hand: every part of EmailMessage maps directly)."""
+        message = as_email(message)  # the sweep's wire bytes, read back: the same parts as the message they came from
         _, to_addr = parseaddr(str(message["To"]))
         from_name, from_addr = parseaddr(str(message.get("From", self.sender)))
         body: dict[str, Any] = {
@@ -111,7 +113,7 @@ class SendGridTransport:
             body["mail_settings"] = {"sandbox_mode": {"enable": True}}
         return body
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Outgoing) -> None:
         from python_http_client.exceptions import HTTPError
 
         body = self.payload(message)

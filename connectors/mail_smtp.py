@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from email import policy as email_policy
 from email.generator import BytesGenerator
-from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import parseaddr
 
@@ -27,6 +26,9 @@ from connectors.mail_base import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     MailError,
+    Outgoing,
+    WireMessage,
+    as_email,
     backoff,
     bounded_timeout,
     log,
@@ -52,14 +54,19 @@ def _in_doubt(host: str, exc: BaseException) -> MailError:
 
 
 def _smtp_content(
-    smtp: smtplib.SMTP, message: EmailMessage, envelope_from: str, recipients: list[str]
+    smtp: smtplib.SMTP, message: Outgoing, envelope_from: str, recipients: list[str]
 ) -> tuple[bytes, list[str]]:
     """The message as SMTP carries it (CRLF lines, no Bcc header) and the MAIL options it needs."""
+    ascii_only = all(a.isascii() for a in (envelope_from, *recipients))
+    if isinstance(message, WireMessage) and ascii_only and message.headers.get("Bcc") is None:
+        # Already written once, with "\n" line ends and no 8-bit header: only the line ends change (issue 16).
+        return message.data.replace(b"\n", b"\r\n"), []
+    message = as_email(message)
     shown = copy.copy(message)
     del shown["Bcc"]  # rebinds the copy's header list: the caller's message keeps its own
     policy = message.policy if isinstance(message.policy, EmailPolicy) else email_policy.default
     options: list[str] = []
-    if not all(a.isascii() for a in (envelope_from, *recipients)):
+    if not ascii_only:
         if not smtp.has_extn("smtputf8"):
             raise MailError("An address has non-ASCII characters and the mail server does not accept them (SMTPUTF8).")
         policy, options = policy.clone(utf8=True), ["SMTPUTF8", "BODY=8BITMIME"]
@@ -194,11 +201,12 @@ class SmtpTransport:
     def _give_up_waiting(self, wait: float) -> bool:
         return self._deadline is not None and time.monotonic() + wait >= self._deadline
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Outgoing) -> None:
         recipients = recipients_of(message)
         if not recipients:
             raise MailError("The email has no recipient.")
-        _, envelope_from = parseaddr(str(message.get("From", self.sender)))
+        heads = message.headers if isinstance(message, WireMessage) else message
+        _, envelope_from = parseaddr(str(heads.get("From", self.sender)))
         envelope_from = envelope_from or self.sender
         reconnected = False
         attempt = 0
@@ -296,7 +304,7 @@ class SmtpTransport:
     def _transaction(
         self,
         smtp: smtplib.SMTP,
-        message: EmailMessage,
+        message: Outgoing,
         envelope_from: str,
         recipients: list[str],
         handed_over: list[bool],

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import uuid
-from email.message import EmailMessage
 from pathlib import Path
 
-from connectors.mail_base import MailError
+from connectors.mail_base import MailError, Outgoing
 
 
 class OutboxTransport:
@@ -19,17 +17,28 @@ class OutboxTransport:
         self.folder = Path(folder)
         self.sender = sender
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Outgoing) -> None:
+        # The sweep's emails arrive as bytes already (connectors/mail_wire.py): written as they are, never re-flattened.
+        data = message.as_bytes()
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:12]}"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"
-            # Written whole then renamed, so a reader never sees half a message.
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(message.as_bytes())
-            os.replace(tmp, self.folder / name)
+            try:
+                self._write(name, data)
+            except FileNotFoundError:  # no folder yet (the first email), or removed since: made, not checked per email
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._write(name, data)
         except OSError as exc:
             raise MailError(f"Could not write to the outbox folder {self.folder}: {exc.strerror}.") from None
 
-
-# ---------------------------------------------------------------------------------------------------------------------
+    def _write(self, name: str, data: bytes) -> None:
+        # Written whole under a name no mail program lists, then renamed: a reader never sees half a message. The
+        # name is new (time and a random id), so O_EXCL never meets an old file; a torn .part is left, never shown.
+        part = self.folder / f"{name}.part"
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        os.replace(part, self.folder / f"{name}.eml")

@@ -18,157 +18,24 @@ The ledger holds reason keys (kind, cycle, a digest of the row key, date) and ou
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import os
+import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from pathlib import Path
-from typing import Literal, Protocol
+from functools import cache, lru_cache
+from typing import Literal
 
-from connectors.mail_base import MailError, MailTransport
+from connectors.mail_base import MailError, MailTransport, WireMessage
+from connectors.mail_wire import email_message, wire_message
 from sheet_schema.output_text import header_text
 
 from .rendering import EmailPlan, OutgoingEmail
+from .sent_ledger import LEDGER_NAME, FileLedger, Ledger, MemoryLedger
 
 log = logging.getLogger("review_keeper.mailer")
-
-LEDGER_NAME = "review-keeper-sent.jsonl"
-
-
-class Ledger(Protocol):
-    def sent_log(self) -> dict[str, date]: ...
-
-    def is_sent(self, reason_key: str) -> bool: ...
-
-    def begin(self, reason_key: str, day: date) -> None: ...
-
-    def done(self, reason_key: str, day: date) -> None: ...
-
-    def failed(self, reason_key: str, day: date, error: str) -> None: ...
-
-    def unconfirmed(self, reason_key: str, day: date, error: str) -> None: ...
-
-
-_SENT = ("begin", "sent")  # begun and never confirmed counts as sent: at most once
-
-
-class FileLedger:
-    """An append-only JSON-lines file, one line per event; a "begin" is fsynced before its email is sent.
-
-    Read whole once, then only what was appended since: before each email the lines added after the last look (by
-    this sweep, or by another run for the same school) are folded into the states already known. So a sweep of
-    thousands of emails reads the file once, not once per email (issue 16: quadratic before), and still sees an email
-    another run sent a moment ago."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._states: dict[str, tuple[str, date]] = {}
-        self._offset = 0  # bytes of the file folded into _states: whole lines only
-
-    def _catch_up(self) -> None:
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            size = 0
-        if size < self._offset:  # replaced by a shorter file (restored from a backup): read it afresh
-            self._states.clear()
-            self._offset = 0
-        if size == self._offset:
-            return
-        with self.path.open("rb") as fh:
-            fh.seek(self._offset)
-            chunk = fh.read(size - self._offset)
-        whole = chunk.rfind(b"\n") + 1  # a last line still being written is read once it is whole
-        for line in chunk[:whole].splitlines():
-            try:
-                event = json.loads(line)
-                self._states[event["key"]] = (event["state"], date.fromisoformat(event["day"]))
-            except (KeyError, ValueError, TypeError):
-                # A line cut short by a crash (or blank): the event it described never completed.
-                continue
-        self._offset += whole
-
-    def states(self) -> dict[str, tuple[str, date]]:
-        """reason_key -> (last state, day)."""
-        self._catch_up()
-        return dict(self._states)
-
-    def sent_log(self) -> dict[str, date]:
-        """Everything sent, or begun and never confirmed (counted as sent: at most once)."""
-        self._catch_up()
-        return {k: d for k, (state, d) in self._states.items() if state in _SENT}
-
-    def is_sent(self, reason_key: str) -> bool:
-        """sent_log()'s answer for one email, reading only the lines appended since the last look."""
-        self._catch_up()
-        state = self._states.get(reason_key)
-        return state is not None and state[0] in _SENT
-
-    def in_doubt(self) -> dict[str, date]:
-        self._catch_up()
-        return {k: d for k, (state, d) in self._states.items() if state == "begin"}
-
-    def _append(self, event: Mapping[str, str], *, durable: bool = True) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(event, sort_keys=True) + "\n")
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-
-    def begin(self, reason_key: str, day: date) -> None:
-        self._append({"key": reason_key, "state": "begin", "day": day.isoformat()})
-
-    def done(self, reason_key: str, day: date) -> None:
-        # Flushed, not fsynced: if a crash loses this line, the "begin" before it already counts the email as sent.
-        self._append({"key": reason_key, "state": "sent", "day": day.isoformat()}, durable=False)
-
-    def failed(self, reason_key: str, day: date, error: str) -> None:
-        self._append({"key": reason_key, "state": "failed", "day": day.isoformat(), "error": error[:200]})
-
-    def unconfirmed(self, reason_key: str, day: date, error: str) -> None:
-        # State "begin" on purpose: every reader (and any older copy of this code) already counts it as sent.
-        self._append(
-            {"key": reason_key, "state": "begin", "day": day.isoformat(), "note": "unconfirmed", "error": error[:200]}
-        )
-
-
-class MemoryLedger:
-    """For dry runs and tests: the same contract, in memory."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, date]] = []
-        self._last: dict[str, tuple[str, date]] = {}
-
-    def _record(self, key: str, state: str, day: date) -> None:
-        self.events.append((key, state, day))
-        self._last[key] = (state, day)
-
-    def sent_log(self) -> dict[str, date]:
-        return {k: d for k, (s, d) in self._last.items() if s in _SENT}
-
-    def is_sent(self, reason_key: str) -> bool:
-        state = self._last.get(reason_key)
-        return state is not None and state[0] in _SENT
-
-    def begin(self, reason_key: str, day: date) -> None:
-        self._record(reason_key, "begin", day)
-
-    def done(self, reason_key: str, day: date) -> None:
-        self._record(reason_key, "sent", day)
-
-    def failed(self, reason_key: str, day: date, error: str) -> None:
-        self._record(reason_key, "failed", day)
-
-    def unconfirmed(self, reason_key: str, day: date, error: str) -> None:
-        self._record(reason_key, "begin", day)
-
 
 DEFAULT_DEADLINE = 240.0  # seconds for the whole email step (KEEPER_MAIL_DEADLINE)
 STOP_AFTER_FAILURES = 3  # transient failures in a row: the mail service is down, stop asking it
@@ -191,39 +58,50 @@ class SendOutcome:
         return self.status in ("sent", "already sent", "in doubt")
 
 
-# Headers fold at 998 characters (RFC 5322's hard limit) rather than 78: the default policy folds a subject such as
-# "Annual review for Evie L.: your contribution, please, by Fri 27 Nov 2026" straight after "Subject:", which some
-# clients then show with a leading space.
-_MESSAGE_POLICY = email_policy.default.clone(max_line_length=998)
+@cache
+def _host_name() -> str:
+    # make_msgid(domain=None) asks the resolver afresh for every message; a sender without a domain asks once.
+    return socket.getfqdn()
+
+
+@lru_cache(maxsize=64)  # a trust's long-lived function sends for many schools: bounded
+def _from(sender: str, sender_name: str | None) -> tuple[str, str]:
+    """The From header and the Message-ID domain: the same for every email of a sweep, so worked out once."""
+    name, address = parseaddr(sender)
+    display = header_text(sender_name or name)
+    return (formataddr((display, address)) if display else address), (address.rpartition("@")[2] or _host_name())
+
+
+def _headers(email: OutgoingEmail, sender: str, sender_name: str | None) -> list[tuple[str, str]]:
+    """The email's headers, in order, as both builders set them."""
+    from_header, domain = _from(sender, sender_name)
+    headers = [("From", from_header), ("To", email.to)]
+    if email.cc:
+        headers.append(("Cc", ", ".join(email.cc)))
+    # A pupil's name from the register is in the subject: no control character may break or forge a header line.
+    headers.append(("Subject", header_text(email.subject)))
+    headers.append(("Date", formatdate(localtime=False)))
+    headers.append(("Message-ID", make_msgid(domain=domain)))
+    if email.reply_to:
+        headers.append(("Reply-To", email.reply_to))
+    # Lets a mail client (and our own tests) see what the email is for without reading the body.
+    headers.append(("X-Review-Keeper-Kind", email.kind))
+    return headers
 
 
 def to_message(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> EmailMessage:
-    message = EmailMessage(policy=_MESSAGE_POLICY)
-    name, address = parseaddr(sender)
-    display = header_text(sender_name or name)
-    message["From"] = formataddr((display, address)) if display else address
-    message["To"] = email.to
-    if email.cc:
-        message["Cc"] = ", ".join(email.cc)
-    # A pupil's name from the register is in the subject: no control character may break or forge a header line.
-    message["Subject"] = header_text(email.subject)
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
-    if email.reply_to:
-        message["Reply-To"] = email.reply_to
-    # Lets a mail client (and our own tests) see what the email is for without reading the body.
-    message["X-Review-Keeper-Kind"] = email.kind
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
-    for attachment in email.attachments:
-        maintype, _, rest = attachment.content_type.partition("/")
-        subtype, _, params = rest.partition(";")
-        # Outlook only offers "Accept / Decline" when the calendar part says method=REQUEST.
-        method = {"method": params.split("method=", 1)[1].strip()} if "method=" in params else None
-        message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype.strip(), filename=attachment.filename, params=method
-        )
-    return message
+    """The email as an EmailMessage, built by the email package itself: the reference the wire bytes are checked
+    against (tests/unit/test_mail_wire.py), and for code that wants to inspect a message."""
+    return email_message(_headers(email, sender, sender_name), email.text, email.html, _attachments(email))
+
+
+def _attachments(email: OutgoingEmail) -> list[tuple[str, str, bytes]]:
+    return [(a.filename, a.content_type, a.data) for a in email.attachments]
+
+
+def to_wire(email: OutgoingEmail, sender: str, sender_name: str | None = None) -> WireMessage:
+    """The same email's bytes, written once (connectors/mail_wire.py): what send_all hands every transport."""
+    return wire_message(_headers(email, sender, sender_name), email.text, email.html, _attachments(email))
 
 
 def send_all(
@@ -245,7 +123,11 @@ def send_all(
     stopped: str | None = None
     in_a_row = 0
     batch = getattr(transport, "batch", None)
-    with batch(ends_at) if callable(batch) else contextlib.nullcontext():
+    session = getattr(ledger, "session", None)  # FileLedger: the file held open for the whole step
+    with (
+        batch(ends_at) if callable(batch) else contextlib.nullcontext(),
+        session() if callable(session) else contextlib.nullcontext(),
+    ):
         for email in plan.emails:
             # Checked afresh each time (the ledger reads only what was appended since): another sweep on the same day
             # may have sent it since this plan was made.
@@ -259,7 +141,7 @@ def send_all(
                 outcomes.append(SendOutcome(email, "not sent", stopped))
                 continue
             try:
-                message = to_message(email, transport.sender, sender_name)
+                message = to_wire(email, transport.sender, sender_name)
             except (ValueError, TypeError) as exc:
                 outcomes.append(SendOutcome(email, "failed", f"could not build the email: {type(exc).__name__}"))
                 continue
@@ -332,5 +214,6 @@ __all__ = [
     "outcomes_json",
     "send_all",
     "to_message",
+    "to_wire",
     "went_keys",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from review_rules.model import Status
 from sheet_schema.contributions import Contribution
 from sheet_schema.model import ReviewedPupil
 
+from .invitation_ics import invitation_ics
 from .plan_model import CellUpdate, ContributionKey, DueEmail, EmailDecisions, InvitationEvent, Kind, MailPlanSettings
 from .planning import plan_decisions
 
@@ -81,13 +82,22 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship with the code and never change while it runs: no stat of every template (and of each
+        # include) before each of a first sweep's thousand-odd emails to see whether it was edited (issue 16).
+        auto_reload=False,
     )
 
 
-def render(name: str, **context: Any) -> tuple[str, str]:
+@cache
+def _templates(name: str) -> tuple[jinja2.Template, jinja2.Template]:
     env = _environment()
+    return env.get_template(f"{name}.txt.j2"), env.get_template(f"{name}.html.j2")
+
+
+def render(name: str, **context: Any) -> tuple[str, str]:
+    text, html = _templates(name)
     context.setdefault("fmt", format_date)
-    return env.get_template(f"{name}.txt.j2").render(**context), env.get_template(f"{name}.html.j2").render(**context)
+    return text.render(**context), html.render(**context)
 
 
 def subject(kind: Kind, context: Mapping[str, Any]) -> str:
@@ -110,47 +120,6 @@ def subject(kind: Kind, context: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Calendar invitation
-
-
-def invitation_ics(
-    *,
-    uid: str,
-    meeting: date,
-    sequence: int,
-    summary: str,
-    school_name: str,
-    organiser_email: str | None,
-    organiser_name: str,
-    attendee_email: str,
-    stamp: date,
-) -> bytes:
-    """An all-day VEVENT (the register holds the meeting's date, not its time) with a stable UID per contributor and
-    cycle, so a rescheduled invitation (higher SEQUENCE) moves the event in the contributor's calendar."""
-    import icalendar  # only when an invitation goes: most sweeps send none
-
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Review Keeper//EHCP annual reviews//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
-    event = icalendar.Event()
-    event.add("uid", uid)
-    event.add("dtstamp", datetime.combine(stamp, time(0, 0), tzinfo=UTC))
-    event.add("dtstart", meeting)
-    event.add("dtend", meeting + timedelta(days=1))
-    event.add("sequence", sequence)
-    event.add("summary", summary)
-    event.add("location", school_name)
-    event.add("description", f"Annual review meeting at {school_name}. {organiser_name} will confirm the time.")
-    if organiser_email:
-        organizer = icalendar.vCalAddress(f"mailto:{organiser_email}")
-        organizer.params["cn"] = icalendar.vText(organiser_name)
-        event.add("organizer", organizer)
-    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
-    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
-    attendee.params["rsvp"] = icalendar.vText("TRUE")
-    event.add("attendee", attendee)
-    cal.add_component(event)
-    return cal.to_ical()
 
 
 def _attachment(event: InvitationEvent) -> Attachment:

@@ -144,3 +144,20 @@ def test_a_long_subject_is_not_folded_after_the_colon(tmp_path: Path) -> None:
     )
     raw = message.as_bytes()
     assert b"Subject: Annual review for Maximilian-Alexander W.: your contribution, please, by Fri 24 Oct 2025\n" in raw
+
+
+def test_the_outbox_writes_the_bytes_it_is_given_and_makes_its_folder(tmp_path: Path) -> None:
+    """Issue 16: the wire bytes go to disk as they are (no second flattening); the folder is made on the first email
+    and again if it is removed mid-run; only whole .eml files are ever listed, readable by their owner only."""
+    from connectors.mail_base import WireMessage
+
+    folder = tmp_path / "a" / "outbox"
+    transport = OutboxTransport(folder)
+    transport.send(WireMessage(b"To: a@b.example\nSubject: one\n\nbody\n"))
+    (first,) = folder.glob("*.eml")
+    assert first.read_bytes() == b"To: a@b.example\nSubject: one\n\nbody\n"
+    assert first.stat().st_mode & 0o777 == 0o600
+    first.unlink()
+    folder.rmdir()
+    transport.send(WireMessage(b"Subject: two\n\n"))
+    assert [p.read_bytes() for p in folder.iterdir()] == [b"Subject: two\n\n"]

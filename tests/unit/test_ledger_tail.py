@@ -90,3 +90,61 @@ def test_a_ledger_replaced_by_a_shorter_file_is_read_again(tmp_path: Path) -> No
     assert len(ledger.sent_log()) == 2
     path.write_text('{"day": "2026-03-04", "key": "request:c", "state": "sent"}\n')  # restored from a backup
     assert ledger.sent_log() == {"request:c": DAY}
+
+
+def test_a_session_opens_the_file_once_and_syncs_each_begin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """send_all's session: one open for the whole step, one sync per email (its "begin", before the send), none for
+    "sent", and the lines it wrote itself never read back; every line is on disk as each call returns."""
+    from functions import sent_ledger
+
+    path = tmp_path / "ledger.jsonl"
+    path.write_text('{"day": "2026-03-04", "key": "digest:x", "state": "sent"}\n')
+    ledger = FileLedger(path)
+    opened: list[str] = []
+    synced: list[int] = []
+    original_open = Path.open
+
+    def counting_open(self: Path, mode: str = "r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self == path:
+            opened.append(mode)
+        return original_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    monkeypatch.setattr(sent_ledger, "_sync", lambda fd: synced.append(fd))
+    with ledger.session():
+        for n in range(50):
+            assert not ledger.is_sent(f"request:{n}")
+            ledger.begin(f"request:{n}", DAY)
+            assert len(synced) == n + 1  # synced before the caller sends
+            with open(path, "rb") as raw:
+                assert raw.read().endswith(b'"state": "begin"}\n')  # flushed: a crash now still finds it
+            ledger.done(f"request:{n}", DAY)
+        assert ledger.is_sent("digest:x")
+    assert opened == ["rb", "ab"]  # the existing lines read once; the file opened once to append
+    assert len(synced) == 50
+    assert FileLedger(path).sent_log() == ledger.sent_log()
+    assert len(ledger.sent_log()) == 51
+
+
+def test_a_ledger_replaced_during_a_session_gets_the_next_lines(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ledger = FileLedger(path)
+    with ledger.session():
+        ledger.begin("request:a", DAY)
+        path.rename(tmp_path / "old.jsonl")
+        path.write_text('{"day": "2026-03-04", "key": "request:c", "state": "sent"}\n')  # put back from a backup
+        assert ledger.is_sent("request:c")
+        ledger.begin("request:b", DAY)
+    assert FileLedger(path).sent_log() == {"request:b": DAY, "request:c": DAY}
+    assert ledger.sent_log() == {"request:b": DAY, "request:c": DAY}
+
+
+def test_another_run_appending_between_our_lines_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ours, theirs = FileLedger(path), FileLedger(path)
+    with ours.session():
+        assert not ours.is_sent("request:a")
+        theirs.begin("request:b", DAY)  # lands between our look and our line
+        ours.begin("request:a", DAY)
+        assert ours.is_sent("request:b")
+        assert ours.states() == {"request:b": ("begin", DAY), "request:a": ("begin", DAY)}
