@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Request
-
 from connectors.base import Register, RegisterData
 from connectors.storage_base import EvidenceStore
 from connectors.submission_queue import SubmissionQueue
@@ -34,7 +31,11 @@ from .submit import (
 )
 from .uploads import MAX_FILE_BYTES
 
-if TYPE_CHECKING:
+if (
+    TYPE_CHECKING
+):  # werkzeug is the page's, loaded with a request: a sweep that builds the desk never needs it (issue 16)
+    from werkzeug.wrappers import Request
+
     from .confirm import Confirmations, ConfirmPage
 
 # Cloud Functions (Cloud Run) refuses requests over 32 MiB; three 10 MB reports and the text fit under this.
@@ -54,6 +55,8 @@ class TooLarge(Exception):
 
 def read_post(request: Request) -> Posted:
     """The posted form's text fields and files' bytes, refusing an oversized request before parsing it."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     length = request.content_length
     if length is not None and length > REQUEST_LIMIT_BYTES:
         raise TooLarge

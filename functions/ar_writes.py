@@ -21,8 +21,15 @@ from .evaluate import Evaluation
 from .settings import Settings
 
 
-def _cell(value: Any) -> CellWrite:
-    return CellWrite(value.value, value.number_format, value.fill)
+def _cell(value: Any, shared: dict[tuple[Any, ...], CellWrite]) -> CellWrite:
+    """One CellWrite per distinct cell (a status, a date, the checked time ...) shared by every row that has it: 10,000
+    rows of a dozen AR cells hold a few thousand objects, not 120,000 (issue 16). The type is in the key, since
+    True == 1 and a date equal to another type's value must still be written as what it is."""
+    key = (type(value.value), value.value, value.number_format, value.fill)
+    cell = shared.get(key)
+    if cell is None:
+        cell = shared[key] = CellWrite(value.value, value.number_format, value.fill)
+    return cell
 
 
 def _full_key(values: Sequence[CellValue], header: HeaderMatch, duplicated: AbstractSet[Hashable]) -> object | None:
@@ -55,15 +62,25 @@ def write_plan(
     # The adapter calls find_header_row on the sheet as it is at write time, then key_of on each row below it: the
     # SENDCo may have moved columns or rows since the read, so the key columns are located afresh from that header.
     current = {"header": header}
+    # Each pupil's row as read, by identity, with its key: while the adapter writes the very rows it read, under the
+    # same header (the usual write), a row's key is the one worked out below, not worked out again (issue 16). A row
+    # read afresh (the SENDCo saved meanwhile, or a Google Sheet re-read) is a new list, whose key is computed.
+    as_read: dict[int, tuple[list[CellValue], object]] = {}
+    same_header = [True]
 
     def find_header_row(rows: list[list[CellValue]]) -> int | None:
         found = find_header(rows, sheet=header.sheet, mapping=mapping)
         if found is None:
             return None
         current["header"] = found
+        same_header[0] = found == header
         return found.header_row
 
     def key_of(values: list[CellValue]) -> object | None:
+        if same_header[0]:
+            known = as_read.get(id(values))
+            if known is not None and known[0] is values:
+                return known[1]
         return _full_key(values, current["header"], duplicated)
 
     # Two rows with one key (a duplicated UPN, or the same name and DOB twice) are both INVALID, and each must still
@@ -75,7 +92,11 @@ def write_plan(
         (_full_key(evaluation.rows[p.record.row - 1], header, duplicated) if k in duplicated else k, p) for k, p in base
     ]
     counts = Counter(k for k, _ in keyed)
+    for key, pupil in keyed:
+        values = evaluation.rows[pupil.record.row - 1]
+        as_read[id(values)] = (values, key)
     rows: dict[object, dict[str, CellWrite]] = {}
+    shared: dict[tuple[Any, ...], CellWrite] = {}
     for key, pupil in keyed:
         if key is None or counts[key] > 1:
             continue  # identical rows: neither can be told apart from the other, so neither is written
@@ -83,7 +104,7 @@ def write_plan(
         if extra:
             pupil = replace(pupil, warnings=(*pupil.warnings, *extra))
         cells = ar_row(pupil, today=today, checked_at=checked_at, outstanding=outstanding.get(pupil.record.row, ""))
-        rows[key] = {h: _cell(v) for h, v in cells.items()}
+        rows[key] = {h: _cell(v, shared) for h, v in cells.items()}
     return WritePlan(
         sheet=header.sheet,
         headers=AR_HEADERS,

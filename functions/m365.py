@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from connectors.graph_http import GraphAuthError, GraphClient, GraphPolicy, MsalTokens, TokenCacheFile, emulator_base
-from connectors.graph_register import GraphRegister
-from connectors.mail_graph import GraphMailTransport
+if TYPE_CHECKING:  # loaded on use: requests and the Graph adapters cost a sweep of a workbook 0.1 s (issue 16)
+    from connectors.graph_http import GraphClient, MsalTokens
+    from connectors.graph_register import GraphRegister
+    from connectors.mail_graph import GraphMailTransport
 
 TOKEN_CACHE_NAME = "m365-tokens.bin"
 
@@ -39,6 +41,8 @@ class _Tokens:
         self._source: MsalTokens | None = None
 
     def msal(self) -> MsalTokens:
+        from connectors.graph_http import GraphAuthError, MsalTokens, TokenCacheFile
+
         if self._source is None:
             if not self.m365.token_key:
                 raise GraphAuthError(
@@ -57,15 +61,21 @@ class _Tokens:
 
 def graph_client(m365: M365Settings) -> GraphClient:
     """A Graph client for the school account. Makes no request until used."""
+    from connectors.graph_http import GraphClient, GraphPolicy, emulator_base
+
     return GraphClient(_Tokens(m365), base_url=emulator_base(m365.emulator),
                        policy=GraphPolicy(deadline_s=m365.deadline_s))  # fmt: skip
 
 
 def open_graph_register(ref: str, m365: M365Settings) -> GraphRegister:
+    from connectors.graph_register import GraphRegister
+
     return GraphRegister(ref, graph_client(m365))
 
 
 def graph_mail(m365: M365Settings, sender: str) -> GraphMailTransport:
+    from connectors.mail_graph import GraphMailTransport
+
     return GraphMailTransport(graph_client(m365), sender=sender)
 
 

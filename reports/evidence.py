@@ -14,11 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-
-from docx.document import Document as DocxDocument
+from typing import TYPE_CHECKING
 
 from sheet_schema.advice import FORMS, Submission, form_kind, newest_per_contributor, pupil_key
 from sheet_schema.contributions import Contribution, contribution_key
+
+if TYPE_CHECKING:  # a sweep compiles evidence without writing a record: python-docx loads only with one (issue 16)
+    from docx.document import Document as DocxDocument
 
 # The four preparing-for-adulthood areas (CoP 8.9) and words that place a sentence in one.
 PFA_AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (

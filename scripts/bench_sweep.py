@@ -161,10 +161,20 @@ def run_measured(argv: list[str], env: dict[str, str], cwd: Path) -> Usage:
     return Usage(rusage.ru_utime + rusage.ru_stime, wall, rusage.ru_maxrss / 1024)
 
 
+def compile_product(root: Path) -> None:
+    """Write the product's .pyc files, as a user's first run does: the children never write them (nor does a shell
+    with PYTHONDONTWRITEBYTECODE set), and compiling ~100 modules afresh would add 0.1-0.2 s to every sweep."""
+    import compileall
+
+    for name in ("functions", "connectors", "sheet_schema", "review_rules", "reports", "scripts"):
+        compileall.compile_dir(root / name, quiet=1, force=False)
+
+
 def child_env(mode: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KEEPER_", "SENDGRID_", "SHEETS_EMULATOR"))}
     env["KEEPER_MAIL"] = mode
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the .pyc caches are warm already; nothing is written by either side
+    env["KEEPER_TODAY_ANCHOR"] = FIRST_DAY.isoformat()  # the registers' fixed dates are a replay, on purpose
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the .pyc files are written before (compile_product); never during a run
     return env
 
 
@@ -247,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
+    for checkout in {root, Path(args.prepare_root).resolve() if args.prepare_root else root}:
+        compile_product(checkout)
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = [m.strip() for m in args.modes.split(",")]
     kinds = [k.strip() for k in args.kinds.split(",")]

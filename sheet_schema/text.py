@@ -30,13 +30,22 @@ def is_blank(value: object) -> bool:
     """None, or text with nothing visible in it (spaces, line breaks, stray control characters from a paste)."""
     if value is None:
         return True
-    return isinstance(value, str) and not any(ch.isprintable() and not ch.isspace() for ch in value)
+    if not isinstance(value, str):
+        return False
+    stripped = value.strip()
+    if not stripped:
+        return True
+    if stripped.isprintable():  # the usual cell, decided without a loop over its characters (issue 16)
+        return False
+    return not any(ch.isprintable() and not ch.isspace() for ch in stripped)
 
 
 def cell_text(value: object) -> str:
     """A cell as a SENDCo would read it: whole numbers without ".0", dates as dd/mm/yyyy, text folded to one line."""
     if value is None:
         return ""
+    if type(value) is str:  # most cells: straight to the folding at the end, past the other types' checks
+        return " ".join(value.split())
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):

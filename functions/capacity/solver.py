@@ -31,10 +31,12 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from .model import StageResult
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 OBJECTIVES: tuple[str, ...] = (
     "unscheduled",
@@ -237,6 +239,10 @@ def _day_constraints(model: cp_model.CpModel, problem: Problem, x: list[list[cp_
 
 
 def solve(problem: Problem, time_limit: float, workers: int = 2, seed: int = 0) -> Solution:
+    # Imported here: ortools (and the pandas it loads) costs 0.3-0.7 s and 56 MB, and every sweep imports this package
+    # for next week's load in the digest (functions/plan_digest.py), which never solves (issue 16).
+    from ortools.sat.python import cp_model
+
     started = time.perf_counter()
     model = cp_model.CpModel()
     n = len(problem.slots)
