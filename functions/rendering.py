@@ -6,6 +6,7 @@ place that knows how they read. No sheet, no network, no clock.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -70,6 +71,11 @@ class EmailPlan:
 # Templates
 
 
+# Jinja's cache keys a template by its name and file and checks its source, not the Environment's options: this tag
+# keeps another configuration's compiled code from being used here (bump it when the options below change).
+_OPTIONS_TAG = "v1-strict-trim-lstrip-keepnl"
+
+
 @cache
 def _environment() -> jinja2.Environment:
     import jinja2  # only when an email is rendered: a sweep with mail off never needs it
@@ -85,7 +91,26 @@ def _environment() -> jinja2.Environment:
         # The templates ship with the code and never change while it runs: no stat of every template (and of each
         # include) before each of a first sweep's thousand-odd emails to see whether it was edited (issue 16).
         auto_reload=False,
+        # Each process compiled every template again (about 50 ms of a sweep that sends anything); Jinja's own cache
+        # keeps the compiled code in a private (0700) folder in the temp directory, checked against each template's
+        # source, so an edited template is compiled afresh. The name is the product's and its options' own.
+        bytecode_cache=_bytecode_cache(jinja2),
     )
+
+
+def _bytecode_cache(jinja2: Any) -> jinja2.BytecodeCache | None:
+    """Jinja's file cache, or none where the temp directory cannot hold one: a cache is only ever a saving, so a
+    read-only or full disk makes rendering slower, never fail."""
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):  # type: ignore[misc, name-defined]
+        def dump_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    try:
+        return QuietCache(pattern=f"review-keeper-{_OPTIONS_TAG}-%s.cache")
+    except (OSError, RuntimeError):  # Jinja refuses a temp folder it cannot make private to this user
+        return None
 
 
 @cache

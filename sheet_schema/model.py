@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 
 from review_rules.model import Decision, ReviewClock, ReviewFacts, Status
 
@@ -60,6 +61,13 @@ class HeaderMatch:
     header_text: dict[Field, str]  # field -> the header as the SENDCo wrote it (for messages)
     ar_columns: dict[str, int] = field(default_factory=dict)  # product header ("AR status") -> column index
     ignored: dict[int, str] = field(default_factory=dict)  # columns the product does not know: kept, never touched
+
+    @cached_property
+    def row_sets(self) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+        """(the product's AR columns, the name columns, every known column), worked out once per header: the row
+        checks ask for them for every row, several times a sweep (docs/register.md s1)."""
+        names = frozenset(self.columns[f] for f in (Field.NAME, Field.FORENAME, Field.SURNAME) if f in self.columns)
+        return frozenset(self.ar_columns.values()), names, frozenset(self.columns.values())
 
 
 @dataclass(frozen=True)

@@ -105,13 +105,11 @@ def is_pupil_row(values: list[object], header: HeaderMatch) -> bool | None:
     """True for a pupil row, False for a row that is not a pupil, None for a blank row or a row with data but no name
     (which is an error on that row) (docs/register.md s1). A pupil row has a name and at least one other field of the
     register; a row with text in one cell only (a footnote, a key, a heading such as "Year 7", a total) never is."""
-    product = set(header.ar_columns.values())
+    product, name_columns, known = header.row_sets  # worked out once per header: called for every row (issue 16)
     filled = [i for i, v in enumerate(values) if v is not None and i not in product and not is_blank(v)]
     if not filled:
         return None
-    name_columns = {header.columns[f] for f in NAME_FIELDS if f in header.columns}
     has_name = any(i in name_columns for i in filled)
-    known = set(header.columns.values())  # a set: called for every row, three times a sweep (issue 16)
     other_fields = [i for i in filled if i in known and i not in name_columns]
     if has_name and other_fields:
         names = " ".join(cell_text(values[i]) for i in sorted(name_columns) if i < len(values)).casefold()
