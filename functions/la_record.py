@@ -14,8 +14,6 @@ or replayed, gets a page saying so and nothing else: the school sends the record
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import html
 import logging
 import os
@@ -26,11 +24,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData
 
 from review_rules.periods import DECISION_DAYS, FINAL_AFTER_MEETING_DAYS
 from sheet_schema.model import ReviewedPupil
 
+from .download_signing import DownloadSigner
 from .la_keys import pupil_key
 from .page_style import CSS, SECURITY_HEADERS
 from .papers import PAPERS_FOLDER
@@ -72,17 +71,10 @@ class RecordClaim:
     expires: date
 
 
-class RecordSigner:
+class RecordSigner(DownloadSigner):
     """Signs and verifies the LA's record links with the link secret (KEEPER_LINK_SECRET), under its own salt."""
 
-    def __init__(self, secret: str, base_url: str = "", school: str = "") -> None:
-        self._secret = secret.encode("utf-8")
-        self._serializer = URLSafeSerializer(secret, salt=_SALT)
-        self.base_url = base_url.rstrip("/")
-        self.school = school
-
-    def _digest(self, text: str) -> str:
-        return hmac.new(self._secret, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    salt = _SALT
 
     def record_id(self, pupil_key: str, meeting: date) -> str:
         return self._digest(f"la-record:{pupil_key}:{meeting.isoformat()}")
@@ -93,7 +85,7 @@ class RecordSigner:
             "s": self.school,
             "k": record,
             "p": part,
-            "e": self._digest("email:" + email.strip().casefold()),
+            "e": self._email_digest(email),
             "x": expires.isoformat(),
         }
         return f"{self.base_url}/record?t={self._serializer.dumps(payload)}"

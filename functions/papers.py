@@ -12,7 +12,6 @@ stops a second email for the same pack and meeting.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData
 
 from connectors.base import CellWrite, Register, WritePlan
 from connectors.mail_base import MailError, MailTransport
@@ -34,6 +33,7 @@ from sheet_schema.contributions import (
 )
 from sheet_schema.fields import normalise_header
 
+from .download_signing import DownloadSigner
 from .mailer import Ledger
 
 log = logging.getLogger("review_keeper.papers")
@@ -58,15 +58,8 @@ class PapersClaim:
     expires: date
 
 
-class PapersSigner:
-    def __init__(self, secret: str, base_url: str = "", school: str = "") -> None:
-        self._secret = secret.encode("utf-8")
-        self._serializer = URLSafeSerializer(secret, salt=_SALT)
-        self.base_url = base_url.rstrip("/")
-        self.school = school
-
-    def _digest(self, text: str) -> str:
-        return hmac.new(self._secret, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+class PapersSigner(DownloadSigner):
+    salt = _SALT
 
     def pack_id(self, pupil_key: str, meeting: date) -> str:
         return self._digest(f"pack:{pupil_key}:{meeting.isoformat()}")
@@ -76,7 +69,7 @@ class PapersSigner:
             "v": 1,
             "s": self.school,
             "k": pack,
-            "e": self._digest("email:" + email.strip().casefold()),
+            "e": self._email_digest(email),
             "x": meeting.isoformat(),  # the last day it works: the meeting day itself
         }
         return f"{self.base_url}/papers?t={self._serializer.dumps(payload)}"
