@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from tests.e2e.cloud_fixtures import Deployment, app_client, make_deployment
+from tests.e2e.test_plan_functions import _headers
 from tests.fakes.tasks_api import fake_cloud_tasks
 
 QUEUE = "projects/trust-keeper/locations/europe-west2/queues/keeper-sweeps"
@@ -81,14 +82,6 @@ def test_dispatch_enqueues_one_task_per_school_and_each_task_sweeps_its_school(
         assert answer.get_json()["schools"][0]["school"] == task.payload["school"]
     for path in dep.registers.values():
         assert any(ar_status_cells(path))
-
-
-def _headers(path: Path) -> list[object]:
-    wb = openpyxl.load_workbook(path)
-    try:
-        return [c.value for c in wb["EHCP register"][4]] + (["(Plan tab)"] if "Plan" in wb.sheetnames else [])
-    finally:
-        wb.close()
 
 
 def test_the_monthly_plan_goes_through_the_queue_too_and_each_task_plans_its_school(
