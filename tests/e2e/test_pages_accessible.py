@@ -31,6 +31,7 @@ from connectors.workbook import WorkbookRegister
 from functions.advice_page import REQUEST_LIMIT_BYTES, AdviceDesk
 from functions.cloud_entry import serve_app
 from functions.confirm import SECURITY_HEADERS, Confirmations
+from functions.la_record import RecordSigner, record_download
 from functions.links import LinkSigner
 from functions.papers import PapersSigner, download
 from functions.settings import School, load_settings
@@ -46,6 +47,7 @@ pytestmark = [
 ]
 
 SECRET = "a11y-test-secret-7a6b5c4d3e2f1098"
+RECORD_NOT_FOUND = "This record is no longer here"
 NOW = datetime(2026, 11, 29, 10, 30)
 TODAY = NOW.date()
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -104,7 +106,11 @@ def site(tmp_path: Path) -> Iterator[Site]:
     )
     papers = PapersSigner(SECRET)
 
+    records = RecordSigner(SECRET)
+
     def papers_reply(request: Any) -> tuple[bytes, int, dict[str, str]]:
+        if request.path.rstrip("/").endswith("/record"):  # the LA's record link, served beside the papers
+            return record_download(request.args.get("t"), signer=records, folder_for={"": tmp_path}, today=now().date())
         return download(request.args.get("t"), signer=papers, folder_for={"": tmp_path}, today=now().date())
 
     app = serve_app(service, papers_reply)
@@ -416,7 +422,20 @@ def test_every_contributor_page_passes_axe_and_the_keyboard(site: Site, browser:
     assert heading(browser) == "This link does not work"
     axe.audit("papers-forged")
 
-    assert len(axe.pages) == 24
+    # The LA's record link (submit --send): the pages an LA meets with a link that shows no record.
+    record_links = RecordSigner(SECRET, site.base)
+    record = record_links.record_id("leo fitzgerald", TODAY - timedelta(days=10))
+    open_page(browser, record_links.link(record, "record", "sen@la.example.org", TODAY + timedelta(days=60)))
+    assert heading(browser) == RECORD_NOT_FOUND  # nothing kept in this test
+    axe.audit("record-not-found")
+    open_page(browser, record_links.link(record, "record", "sen@la.example.org", TODAY - timedelta(days=1)))
+    assert heading(browser) == "This link has expired"
+    axe.audit("record-expired")
+    open_page(browser, f"{site.base}/record?t=not-a-real-link")
+    assert heading(browser) == "This link does not work"
+    axe.audit("record-forged")
+
+    assert len(axe.pages) == 27
     print("\n".join(focus) or "keyboard: focus order and visibility as shown on every form")
     axe.check()
     assert focus == []
