@@ -114,6 +114,8 @@ class FileLease:
 
     def _break_if_stale(self) -> bool:
         """Remove a stale lease, under the break file. True when there is (now) no lease to wait for."""
+        if not self.path.exists():
+            return True  # released since our try: nothing to break (removing now could remove a newer holder's)
         holder = self._read()
         if not self._stale(holder):
             return False
@@ -127,7 +129,10 @@ class FileLease:
             return False
         os.close(fd)
         try:
-            # Read again under the guard: the lease may have been broken and taken afresh since the first read.
+            # Read again under the guard: the lease may have been broken and taken afresh since the first read, or
+            # released and not yet taken (then there is nothing to remove: try again).
+            if not self.path.exists():
+                return True
             again = self._read()
             if again != holder or not self._stale(again):
                 return False
