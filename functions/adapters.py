@@ -5,6 +5,7 @@ arguments; nothing here reads the environment."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,18 +63,30 @@ def is_sheet(ref: str) -> bool:
 
 
 def open_register(
-    ref: str, rt: Runtime, settings: Settings | None = None, *, read_while_open: bool = False
+    ref: str,
+    rt: Runtime,
+    settings: Settings | None = None,
+    *,
+    read_while_open: bool = False,
+    deadline_s: float | None = None,
 ) -> Register:
     """A workbook path, a Google Sheet URL or key, or a OneDrive/SharePoint link (or graph:<drive-id>/<item-id>).
     `read_while_open`: a workbook on disk open in Excel is still read (for the commands that only read; any write
-    still refuses); a shared online sheet or workbook has no lock file, so it does not apply there."""
+    still refuses); a shared online sheet or workbook has no lock file, so it does not apply there. `deadline_s`: the
+    longest one read or one write of an online register may take, retries included (default 120 s)."""
     if is_graph(ref):
-        return open_graph_register(ref, m365_for(settings, rt))
+        m365 = m365_for(settings, rt)
+        return open_graph_register(ref, m365 if deadline_s is None else replace(m365, deadline_s=deadline_s))
     if is_sheet(ref):
         from connectors.sheets import open_sheet_register
 
         try:
-            return open_sheet_register(ref, emulator_host=rt.sheets_emulator_host, credentials_file=rt.credentials_file)
+            return open_sheet_register(
+                ref,
+                emulator_host=rt.sheets_emulator_host,
+                credentials_file=rt.credentials_file,
+                deadline_s=120 if deadline_s is None else deadline_s,
+            )
         except RegisterError:
             if "docs.google.com" in ref or "://" in ref:
                 raise

@@ -338,6 +338,9 @@ def local(ref: str, config: str | None = None, env: Env | None = None) -> Local:
     return Local(ref, settings, runtime(env))
 
 
+CONTRIBUTOR_REGISTER_DEADLINE_S = 15.0  # a read and a write (30 s) + the evidence store's 20 s < keeper-confirm's 60 s
+
+
 @dataclass(frozen=True)
 class Deployment:
     """Every school this deployment looks after, and the environment's settings."""
@@ -351,8 +354,17 @@ class Deployment:
         return open_register(school.register, self.runtime, school.settings, read_while_open=self.read_while_open)
 
     def open_register_to_show(self, school: School) -> Register:
-        """For the contributor's page: a workbook open in Excel may still be read (writing waits: the queue)."""
-        return open_register(school.register, self.runtime, school.settings, read_while_open=True)
+        """For the contributor's page: a workbook open in Excel may still be read (writing waits: the queue). An
+        online register gets CONTRIBUTOR_REGISTER_DEADLINE_S a read or write, so that a slow or throttled Sheets or
+        Graph answer ends in the queued page inside keeper-confirm's 60 s (scripts/deploy.sh) with the files' own
+        20 s, never a page cut off by the platform with the answers neither written nor queued."""
+        return open_register(
+            school.register,
+            self.runtime,
+            school.settings,
+            read_while_open=True,
+            deadline_s=CONTRIBUTOR_REGISTER_DEADLINE_S,
+        )
 
     def submission_queue(self, school: School) -> SubmissionQueue:
         return submission_queue(school, self.runtime)
