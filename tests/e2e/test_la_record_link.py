@@ -13,10 +13,8 @@ from __future__ import annotations
 import http.client
 import io
 import os
-import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from email.message import EmailMessage
@@ -33,6 +31,7 @@ from functions.links import LinkSigner
 from functions.papers import PapersSigner, served_copy
 from sheet_schema.advice import pupil_key
 from tests.e2e.cloud_fixtures import SmtpInbox, smtp_server
+from tests.e2e.conftest import serve_child
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "la-record-secret-0123456789abcdef0123"
@@ -86,26 +85,8 @@ def school(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Pa
 @pytest.fixture
 def serve(school: tuple[Path, SmtpInbox]) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     register, _ = school
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
-    env |= {"KEEPER_LINK_SECRET": SECRET, "KEEPER_BASE_URL": BASE}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "--verbose", "serve", str(register), "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    found = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
-    assert found, (first, proc.poll() is not None and proc.stderr and proc.stderr.read())
-    try:
-        yield int(found.group(1)), proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
+    with serve_child(str(register), {"KEEPER_LINK_SECRET": SECRET, "KEEPER_BASE_URL": BASE}) as running:
+        yield running
 
 
 def _get(port: int, path_and_query: str) -> tuple[int, dict[str, str], bytes]:

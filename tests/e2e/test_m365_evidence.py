@@ -7,11 +7,7 @@ cloud's `confirm` target does the same."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +19,7 @@ import requests
 from functions.links import LinkSigner
 from scripts.make_demo import upn, write_demo_register
 from sheet_schema.advice import ADVICE_HEADERS
-from tests.e2e.conftest import run_main
+from tests.e2e.conftest import run_main, serve_child
 from tests.fakes.graph_api import FakeGraphServer, FakeItem, Fault
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,26 +62,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
         item = graph.add_file(write_demo_register(tmp_path / "register.xlsx", today=TODAY), sharing_url=LINK)
         item.parent_id = "D-SEND"  # the register's folder in the school's SharePoint library
         state = tmp_path / "state"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
-        env |= {"KEEPER_LINK_SECRET": SECRET, "KEEPER_BASE_URL": "http://localhost", "GRAPH_EMULATOR_HOST": graph.host,
-                "KEEPER_STATE_DIR": str(state)}  # fmt: skip
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "serve", LINK, "--port", "0"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
-        assert match, (first, proc.poll() is not None and proc.stderr and proc.stderr.read())
-        try:
-            yield Served(graph, item, int(match.group(1)), state)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
+        env = {"KEEPER_LINK_SECRET": SECRET, "KEEPER_BASE_URL": "http://localhost", "GRAPH_EMULATOR_HOST": graph.host,
+               "KEEPER_STATE_DIR": str(state)}  # fmt: skip
+        with serve_child(LINK, env, cwd=tmp_path, verbose=False) as (port, _):
+            yield Served(graph, item, port, state)
 
 
 def test_a_report_lands_beside_the_workbook_and_the_advice_in_it(served: Served) -> None:

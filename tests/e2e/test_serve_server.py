@@ -5,12 +5,9 @@ headers as every page, and the log says a link was used without ever carrying it
 from __future__ import annotations
 
 import http.client
-import os
-import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -21,6 +18,7 @@ import pytest
 from functions.confirm import SECURITY_HEADERS
 from functions.links import LinkSigner
 from scripts.make_demo import contribution_rows, write_demo_register
+from tests.e2e.conftest import serve_child
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "serve-test-secret-5c0ffee5c0ffee5c0ffee"
@@ -30,26 +28,8 @@ TODAY = date.today()
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     register = write_demo_register(tmp_path / "register.xlsx", today=TODAY)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_") or k == "KEEPER_TODAY_ANCHOR"}
-    env |= {"KEEPER_LINK_SECRET": SECRET, "KEEPER_BASE_URL": "http://localhost"}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "--verbose", "serve", str(register), "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
-    assert match, (first, proc.poll() is not None and proc.stderr and proc.stderr.read())
-    try:
-        yield int(match.group(1)), proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
+    with serve_child(str(register), {"KEEPER_LINK_SECRET": SECRET, "KEEPER_BASE_URL": "http://localhost"}) as running:
+        yield running
 
 
 def _token() -> str:
