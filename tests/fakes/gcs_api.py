@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.serving import on_a_socket
 
 
 @dataclass
@@ -79,13 +80,5 @@ def _error(status: int, reason: str) -> Response:
 
 @contextmanager
 def fake_gcs(*buckets: str) -> Iterator[FakeGcs]:
-    fake = FakeGcs(buckets=set(buckets))
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
-    fake.host = f"127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with on_a_socket(FakeGcs(buckets=set(buckets))) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)

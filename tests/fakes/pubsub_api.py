@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.serving import on_a_socket
 
 
 @dataclass
@@ -50,13 +50,5 @@ class FakePubSub:
 
 @contextmanager
 def fake_pubsub(*topics: str) -> Iterator[FakePubSub]:
-    fake = FakePubSub(topics=set(topics))
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
-    fake.host = f"127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with on_a_socket(FakePubSub(topics=set(topics))) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)

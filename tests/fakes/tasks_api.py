@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.serving import on_a_socket
 
 _QUEUE = r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z0-9-]+/queues/[A-Za-z0-9-]{1,100}"
 _TASK_NAME = re.compile(rf"({_QUEUE})/tasks/([A-Za-z0-9_-]{{1,500}})")
@@ -142,16 +143,8 @@ def _error(code: int, status: str, message: str) -> Response:
 
 @contextmanager
 def fake_cloud_tasks(*queues: str) -> Iterator[FakeCloudTasks]:
-    fake = FakeCloudTasks(queues=set(queues))
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
-    fake.host = f"127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with on_a_socket(FakeCloudTasks(queues=set(queues))) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 class TokenBucket:
