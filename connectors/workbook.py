@@ -27,7 +27,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from connectors.base import CellValue, RegisterData, RegisterError, SheetData, WritePlan, WriteResult
+from connectors.base import CellValue, CellWrite, RegisterData, RegisterError, SheetData, WritePlan, WriteResult
 from connectors.files import (
     BACKUPS_KEPT,
     MACRO_SUFFIXES,
@@ -41,6 +41,7 @@ from connectors.files import (
     signature,
 )
 from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
+from connectors.workbook_cached import cached_values
 from connectors.workbook_cells import EXCEL_CELL_LIMIT, StyleIds, cell_text, plain_value, solid, write_cell
 from connectors.workbook_parts import describe_warnings, inspect_parts, join_words
 
@@ -102,6 +103,11 @@ class _Loaded:
 
 def _local_now() -> datetime:
     return datetime.now(UTC).astimezone()
+
+
+def _nothing_to_write(write: CellWrite) -> bool:
+    """A blank with no look of its own (a third of the AR cells on a first sweep: no issues, no Year 9 flag...)."""
+    return write.value in (None, "") and write.fill is None and not write.bold and write.number_format is None
 
 
 class WorkbookRegister:
@@ -192,13 +198,28 @@ class WorkbookRegister:
                 continue
             rows[r - 1][c - 1] = plain_value(value)
         if formulas:
-            self._fill_cached_values(ws.title, rows, formulas)
+            self._fill_cached_values(ws, rows, formulas)
             formula_cells[ws.title] = frozenset((r - 1, c - 1) for r, c in formulas)
         return rows
 
-    def _fill_cached_values(self, title: str, rows: list[list[CellValue]], formulas: list[tuple[int, int]]) -> None:
+    def _fill_cached_values(self, ws: Worksheet, rows: list[list[CellValue]], formulas: list[tuple[int, int]]) -> None:
         """Formula cells carry the value Excel last computed; the product never evaluates a formula itself
-        (docs/register.md s3). A second, read-only load of just this sheet fetches those cached values."""
+        (docs/register.md s3). One pass over the sheet's XML fetches them (connectors/workbook_cached.py); what that
+        leaves to openpyxl, a second, read-only load of just this sheet fetches."""
+        book = ws.parent
+        found = cached_values(
+            self.path,
+            ws.title,
+            formulas,
+            epoch=book.epoch,
+            date_styles=book._date_formats,
+            duration_styles=book._timedelta_formats,
+        )
+        if found is not None:
+            for (r, c), value in found.items():
+                rows[r - 1][c - 1] = plain_value(value)
+            return
+        title = ws.title
         wanted = set(formulas)
         first, last = min(r for r, _ in formulas), max(r for r, _ in formulas)
         width = max(c for _, c in formulas)
@@ -316,8 +337,11 @@ class WorkbookRegister:
         _set_widths(ws, columns.widths, set(columns.new_headers))
         styles = StyleIds(workbook)
         merged_skipped = False
+        stored = ws._cells
         for index, cells in placement.cells.items():
             for column, write in cells.items():
+                if _nothing_to_write(write) and (index + 1, column + 1) not in stored:
+                    continue  # a blank the sheet does not hold yet: a new empty cell would only cost time and bytes
                 cell = ws.cell(row=index + 1, column=column + 1)
                 if isinstance(cell, MergedCell):
                     merged_skipped = True

@@ -69,6 +69,13 @@ class HeaderMatch:
         names = frozenset(self.columns[f] for f in (Field.NAME, Field.FORENAME, Field.SURNAME) if f in self.columns)
         return frozenset(self.ar_columns.values()), names, frozenset(self.columns.values())
 
+    @cached_property
+    def name_and_field_columns(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(the name columns, the other known columns), neither holding a product column, in sheet order: what decides
+        that a row is a pupil's, looked at first without going through every cell of the row."""
+        product, names, known = self.row_sets
+        return tuple(sorted(names - product)), tuple(sorted(known - names - product))
+
 
 @dataclass(frozen=True)
 class PupilRecord:

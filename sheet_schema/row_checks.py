@@ -106,21 +106,28 @@ def is_pupil_row(values: list[object], header: HeaderMatch) -> bool | None:
     (which is an error on that row) (docs/register.md s1). A pupil row has a name and at least one other field of the
     register; a row with text in one cell only (a footnote, a key, a heading such as "Year 7", a total) never is."""
     product, name_columns, known = header.row_sets  # worked out once per header: called for every row (issue 16)
-    filled = [i for i, v in enumerate(values) if v is not None and i not in product and not is_blank(v)]
-    if not filled:
-        return None
-    has_name = any(i in name_columns for i in filled)
-    other_fields = [i for i in filled if i in known and i not in name_columns]
-    if has_name and other_fields:
-        names = " ".join(cell_text(values[i]) for i in sorted(name_columns) if i < len(values)).casefold()
-        dob_column = header.columns.get(Field.DOB)
-        no_dob = dob_column is None or dob_column >= len(values) or is_blank(values[dob_column])
-        # A heading or totals row with a count beside it ("Total | 12", "Year 7 | 7") is not a pupil either, though it
-        # has two cells: its "name" is a heading and it has no date of birth.
-        return not (no_dob and _HEADING.fullmatch(names))
-    if not has_name and len(filled) > 1 and other_fields:
-        return None  # data but no name: validated, so the missing name is reported on the row
-    return False
+    width = len(values)
+    names_at, fields_at = header.name_and_field_columns
+    # The usual row, a pupil's, is recognised from its name and one other field alone (issue 16: every cell of every
+    # row was looked at before); anything else goes through every cell below.
+    if not (
+        any(not is_blank(values[i]) for i in names_at if i < width)
+        and any(not is_blank(values[i]) for i in fields_at if i < width)
+    ):
+        filled = [i for i, v in enumerate(values) if v is not None and i not in product and not is_blank(v)]
+        if not filled:
+            return None
+        has_name = any(i in name_columns for i in filled)
+        other_fields = any(i in known and i not in name_columns for i in filled)
+        if not has_name and len(filled) > 1 and other_fields:
+            return None  # data but no name: validated, so the missing name is reported on the row
+        return False
+    names = " ".join(cell_text(values[i]) for i in sorted(name_columns) if i < width).casefold()
+    dob_column = header.columns.get(Field.DOB)
+    no_dob = dob_column is None or dob_column >= width or is_blank(values[dob_column])
+    # A heading or totals row with a count beside it ("Total | 12", "Year 7 | 7") is not a pupil either, though it
+    # has two cells: its "name" is a heading and it has no date of birth.
+    return not (no_dob and _HEADING.fullmatch(names))
 
 
 def not_pupils_note(rows: Sequence[int]) -> str:
