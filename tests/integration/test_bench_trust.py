@@ -4,7 +4,9 @@ pace, and reports it against the quota's own limit. A few schools on a fast simu
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -12,6 +14,21 @@ from connectors.queue_tasks import DEFAULT_RATE
 from scripts import bench_trust
 
 
+@pytest.fixture
+def log_levels_kept() -> Iterator[None]:
+    """bench_trust.main quiets the root and werkzeug loggers for its printout; later tests' caplog needs them as they were."""
+    loggers = [logging.getLogger(name) for name in ("", "werkzeug")]
+    levels = [logger.level for logger in loggers]
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+    for handler in logging.getLogger().handlers:
+        if handler not in handlers:  # what logging.basicConfig may have added
+            logging.getLogger().removeHandler(handler)
+
+
+@pytest.mark.usefixtures("log_levels_kept")
 def test_a_small_morning_at_the_products_pace_sweeps_every_school_inside_the_quota(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
