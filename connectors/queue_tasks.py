@@ -56,7 +56,7 @@ READS_PER_SCHOOL = 2
 # Reads a minute kept back, 10% of the quota: the contributors' page runs as the same account (1 read each time a link
 # is opened, by a person or a mail scanner; 2 reads and a write for "I've sent it"); a sweep's retried write re-reads
 # first; and above all, some 60 seconds always catch a few reads more than the pace (scripts/bench_trust.py's busiest
-# minute: 58-59 reads at a pace of 54, 51 at 48).
+# minute: 57-59 reads at a pace of 54, 51 at 48).
 RESERVED_READS_PER_MINUTE = 6
 
 
