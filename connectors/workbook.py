@@ -13,7 +13,6 @@ copy beside it.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +41,7 @@ from connectors.files import (
 )
 from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
 from connectors.workbook_cells import EXCEL_CELL_LIMIT, StyleIds, cell_text, plain_value, solid, write_cell
-from connectors.workbook_parts import describe_warnings, inspect_parts, join_words
+from connectors.workbook_parts import describe_warnings, inspect_parts, join_words, openpyxl_warnings
 
 
 def _width_of(plan: WritePlan, header: str) -> float | None:
@@ -156,8 +155,7 @@ class WorkbookRegister:
         stat = self.path.stat()
         keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         lost_parts, rich_text = inspect_parts(self.path)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with openpyxl_warnings() as caught:
             try:
                 # rich_text keeps a cell's mixed bold/colour runs when it is saved back; it slows loading, so only
                 # when the shared strings actually hold runs (Excel and LibreOffice store all text there).
@@ -171,7 +169,7 @@ class WorkbookRegister:
                 ) from err
         if not workbook.worksheets:
             raise RegisterError(f"{self.path.name} has no worksheets; add the register as a worksheet, then run again.")
-        dropped = describe_warnings(str(w.message) for w in caught)
+        dropped = describe_warnings(caught)
         dropped += [d for d in lost_parts if d not in dropped]
         formulas: dict[str, frozenset[tuple[int, int]]] = {}
         grids = {ws.title: self._grid(ws, formulas) for ws in workbook.worksheets}
