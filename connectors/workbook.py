@@ -32,6 +32,7 @@ from connectors.files import (
     MACRO_SUFFIXES,
     OLE_MAGIC,
     SavedMeanwhile,
+    Signature,
     atomic_save,
     backup,
     check_is_workbook,
@@ -66,10 +67,10 @@ def _set_widths(ws: Worksheet, widths: Mapping[int, float], new: set[int] | None
         dims[letter].width = width
 
 
-_said_open: set[tuple[Path, tuple[int, int]]] = set()
+_said_open: set[tuple[Path, Signature]] = set()
 
 
-def _say_once(path: Path, saved: tuple[int, int]) -> None:
+def _say_once(path: Path, saved: Signature) -> None:
     """Tell the SENDCo, once per saved version (a `serve` reads on every request), that a read while the workbook is
     open sees only what was last saved (a warning: it goes to stderr, as every message of a run does)."""
     if (path, saved) not in _said_open:
@@ -94,7 +95,7 @@ class _Loaded:
     workbook: Workbook
     grids: dict[str, list[list[CellValue]]]
     dropped: list[str]  # what openpyxl would lose on save, in the SENDCo's words
-    signature: tuple[int, int]  # (mtime_ns, size) when read: a change means the SENDCo saved since
+    signature: Signature  # connectors/files.py signature() when read: a change means the SENDCo saved since
     # Per sheet, its formula cells, 0-based (row, column): the SENDCo's, never written (connectors.placement).
     formulas: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
 
@@ -152,7 +153,7 @@ class WorkbookRegister:
         # A save killed outright (kill -9, a power cut) left its temporary file beside the register: cleared here.
         remove_leftovers(self.path)
         remove_leftovers(self.copy_path)
-        stat = self.path.stat()
+        loaded_as = signature(self.path)
         keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         lost_parts, rich_text = inspect_parts(self.path)
         with openpyxl_warnings() as caught:
@@ -173,7 +174,7 @@ class WorkbookRegister:
         dropped += [d for d in lost_parts if d not in dropped]
         formulas: dict[str, frozenset[tuple[int, int]]] = {}
         grids = {ws.title: self._grid(ws, formulas) for ws in workbook.worksheets}
-        return _Loaded(workbook, grids, dropped, (stat.st_mtime_ns, stat.st_size), formulas)
+        return _Loaded(workbook, grids, dropped, loaded_as, formulas)
 
     def _grid(self, ws: Worksheet, formula_cells: dict[str, frozenset[tuple[int, int]]]) -> list[list[CellValue]]:
         width, height = ws.max_column, ws.max_row
@@ -362,7 +363,7 @@ class WorkbookRegister:
 
     # ------------------------------------------------------------------ saving
 
-    def _signature(self) -> tuple[int, int]:
+    def _signature(self) -> Signature:
         return signature(self.path)
 
     def _refuse_if_open(self, path: Path) -> None:
@@ -377,7 +378,7 @@ class WorkbookRegister:
         destination: Path,
         plans: list[tuple[WritePlan, int]],
         *,
-        expected: tuple[int, int] | None = None,
+        expected: Signature | None = None,
     ) -> None:
         """Save to a temporary file beside `destination`, verify it, then swap it in atomically. `expected`: the
         signature `destination` must still have at the swap (raises SavedMeanwhile, the temporary file removed)."""
