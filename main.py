@@ -8,11 +8,18 @@ python main.py sweep register.xlsx --dry-run --json   # the machine-readable res
 
 from __future__ import annotations
 
-import argparse
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] == ["sweep"]:
+    # Before anything imports openpyxl: a sweep never needs the numpy that openpyxl would load (connectors/lean_import.py).
+    from connectors.lean_import import import_openpyxl_without_numpy
+
+    import_openpyxl_without_numpy()
+
+import argparse  # after the lean openpyxl import above, on purpose
 import gc
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date

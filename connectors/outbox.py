@@ -13,6 +13,10 @@ from connectors.mail_base import MailError, Outgoing
 class OutboxTransport:
     """Writes `<time>-<id>.eml` into `folder`: the SENDCo (or a test) opens them with any mail program."""
 
+    # Each email is a file the system writes out when it chooses (not synced, like any saved file): send_all need not
+    # sync the sent-ledger before every one of them (functions/sent_ledger.py).
+    delivers_to_local_files = True
+
     def __init__(self, folder: Path, sender: str = "review-keeper@localhost") -> None:
         self.folder = Path(folder)
         self.sender = sender

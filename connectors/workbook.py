@@ -41,6 +41,7 @@ from connectors.files import (
     signature,
 )
 from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
+from connectors.workbook_cached import cached_values
 from connectors.workbook_cells import EXCEL_CELL_LIMIT, StyleIds, cell_text, plain_value, solid, write_cell
 from connectors.workbook_parts import describe_warnings, inspect_parts, join_words, openpyxl_warnings
 
@@ -191,13 +192,28 @@ class WorkbookRegister:
                 continue
             rows[r - 1][c - 1] = plain_value(value)
         if formulas:
-            self._fill_cached_values(ws.title, rows, formulas)
+            self._fill_cached_values(ws, rows, formulas)
             formula_cells[ws.title] = frozenset((r - 1, c - 1) for r, c in formulas)
         return rows
 
-    def _fill_cached_values(self, title: str, rows: list[list[CellValue]], formulas: list[tuple[int, int]]) -> None:
+    def _fill_cached_values(self, ws: Worksheet, rows: list[list[CellValue]], formulas: list[tuple[int, int]]) -> None:
         """Formula cells carry the value Excel last computed; the product never evaluates a formula itself
-        (docs/register.md s3). A second, read-only load of just this sheet fetches those cached values."""
+        (docs/register.md s3). One pass over the sheet's XML fetches them (connectors/workbook_cached.py); what that
+        leaves to openpyxl, a second, read-only load of just this sheet fetches."""
+        book = ws.parent
+        found = cached_values(
+            self.path,
+            ws.title,
+            formulas,
+            epoch=book.epoch,
+            date_styles=book._date_formats,
+            duration_styles=book._timedelta_formats,
+        )
+        if found is not None:
+            for (r, c), value in found.items():
+                rows[r - 1][c - 1] = plain_value(value)
+            return
+        title = ws.title
         wanted = set(formulas)
         first, last = min(r for r, _ in formulas), max(r for r, _ in formulas)
         width = max(c for _, c in formulas)

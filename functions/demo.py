@@ -11,7 +11,7 @@ from email import policy
 from pathlib import Path
 from typing import TextIO
 
-from connectors.mail import OutboxTransport
+from connectors.outbox import OutboxTransport
 from connectors.workbook import WorkbookRegister
 
 from .links import LinkSigner

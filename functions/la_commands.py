@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import Register, RegisterError
-from connectors.mail import MailTransport
+from connectors.mail_base import MailTransport
 from sheet_schema.model import PupilRecord
 
 from .evaluate import evaluate

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from connectors.base import CellValue, CellWrite, RegisterData, WritePlan
-from connectors.mail import MailTransport
+from connectors.mail_base import MailTransport
 from sheet_schema.ar_columns import DATE_FORMAT
 from sheet_schema.fields import normalise_header
 from sheet_schema.model import ReviewedPupil

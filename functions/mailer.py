@@ -124,9 +124,12 @@ def send_all(
     in_a_row = 0
     batch = getattr(transport, "batch", None)
     session = getattr(ledger, "session", None)  # FileLedger: the file held open for the whole step
+    # A "begin" is synced before its email so that a power cut cannot lose the line of an email that reached a mail
+    # service. The outbox's email is itself an unsynced file: a power cut takes both, so one sync at the end will do.
+    durable = not getattr(transport, "delivers_to_local_files", False)
     with (
         batch(ends_at) if callable(batch) else contextlib.nullcontext(),
-        session() if callable(session) else contextlib.nullcontext(),
+        session(durable=durable) if callable(session) else contextlib.nullcontext(),
     ):
         for email in plan.emails:
             # Checked afresh each time (the ledger reads only what was appended since): another sweep on the same day

@@ -6,7 +6,9 @@ email is handed to the transport, so an email that went is always in the ledger;
 as sent, so at worst one email is lost, never one sent twice; the file is read again (its new lines) before every
 email, so another run's sends are seen. Issue 16 made that cheap rather than weaker: inside `session()` (send_all
 opens one) the file is opened once and held, so an email costs a `stat`, one synced and one flushed append, and no
-read of the lines this ledger wrote itself.
+read of the lines this ledger wrote itself. A session for the outbox (`session(durable=False)`) flushes each "begin"
+and syncs once at its end: an .eml file is itself only in the page cache until the system writes it, so a power cut
+that lost an unsynced "begin" would lose its email with it, and a sync per email bought nothing (see send_all).
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class FileLedger:
         self._inode: int | None = None  # the file they came from
         self._session = False
         self._held: tuple[BinaryIO, int] | None = None  # in a session: the file open for appending, and its inode
+        self._durable = True  # False inside session(durable=False): "begin" lines flushed, synced when it ends
+        self._unsynced = False
 
     def _catch_up(self) -> None:
         try:
@@ -105,19 +109,26 @@ class FileLedger:
         return {k: d for k, (state, d) in self._states.items() if state == "begin"}
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[FileLedger]:
-        """Hold the file open for appending until the block ends (send_all's emails) rather than open it per line."""
-        self._session = True
+    def session(self, *, durable: bool = True) -> Iterator[FileLedger]:
+        """Hold the file open for appending until the block ends (send_all's emails) rather than open it per line.
+        `durable=False`: each "begin" is written and flushed but synced only once, when the block ends (for a transport
+        whose delivery is itself an unsynced local file: the outbox)."""
+        self._session, self._durable = True, durable
         try:
             yield self
         finally:
-            self._session = False
+            self._session, self._durable = False, True
             self._release()
 
     def _release(self) -> None:
         held, self._held = self._held, None
         if held is not None:
-            held[0].close()
+            try:
+                if self._unsynced:
+                    _sync(held[0].fileno())
+            finally:
+                self._unsynced = False
+                held[0].close()
 
     def _open(self) -> BinaryIO:
         if self._held is not None:
@@ -139,8 +150,10 @@ class FileLedger:
         try:
             fh.write(line)
             fh.flush()
-            if durable:
+            if durable and self._durable:
                 _sync(fh.fileno())
+            elif durable:
+                self._unsynced = True  # synced once when the session ends (_release)
             end = fh.tell()  # opened for appending: just past this line
             inode = self._held[1] if self._held is not None else os.fstat(fh.fileno()).st_ino
             if end - len(line) == self._offset and inode == self._inode:

@@ -148,3 +148,35 @@ def test_another_run_appending_between_our_lines_is_still_read(tmp_path: Path) -
         ours.begin("request:a", DAY)
         assert ours.is_sent("request:b")
         assert ours.states() == {"request:b": ("begin", DAY), "request:a": ("begin", DAY)}
+
+
+def test_the_outbox_syncs_the_ledger_once_a_mail_service_once_per_email(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "begin" is synced before an email reaches a mail service (a power cut then cannot lose the line of an email
+    that went). An outbox email is itself an unsynced file, so the outbox's session flushes every line (a killed
+    process still finds them all) and syncs once, at the end."""
+    from connectors.outbox import OutboxTransport
+    from functions import sent_ledger
+    from functions.mailer import send_all
+    from functions.rendering import plan_emails
+    from tests.mail_fixtures import settings
+    from tests.unit.test_planning_run import Recorder, Sheet, pupil_on
+
+    today = date(2025, 10, 20)
+    synced: list[int] = []
+    monkeypatch.setattr(sent_ledger, "_sync", lambda fd: synced.append(fd))
+    plan = plan_emails([pupil_on(today)], Sheet().rows, today=today, settings=settings())
+    assert len(plan.emails) >= 3
+    path = tmp_path / "ledger.jsonl"
+    outcomes = send_all(plan, OutboxTransport(tmp_path / "outbox"), FileLedger(path))
+    assert [o.status for o in outcomes] == ["sent"] * len(plan.emails)
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == len(plan.emails)
+    assert len(synced) == 1  # once, when the session ended
+    states = FileLedger(path).states()
+    assert {k: s for k, (s, _) in states.items()} == {e.reason_key: "sent" for e in plan.emails}
+
+    synced.clear()
+    network = tmp_path / "network.jsonl"
+    send_all(plan, Recorder(), FileLedger(network))
+    assert len(synced) == len(plan.emails)  # a mail service: each "begin" synced before its email
