@@ -47,9 +47,10 @@ class OneDrivePolicy:
     backoff_s: float = 0.5
     backoff_cap_s: float = 8.0
     longest_wait_s: float = 10.0  # a Retry-After beyond this is an outage for a contributor waiting on the page
-    # No retry starts later than this after a submission's first file: the contributor is waiting on the page, and
-    # the cloud's confirm function is stopped at 60 s (scripts/deploy.sh), before the register is written. Calls that
-    # follow each other within `quiet_s` (one submission's files and text) share the deadline.
+    # No request starts, and none runs on, later than this after a submission's first one: the contributor is waiting
+    # on the page, and the cloud's confirm function is stopped at 60 s (scripts/deploy.sh), before the register is
+    # written. Calls that follow each other within `quiet_s` (one submission's full text read back, its files and its
+    # text) share the deadline; a read starts one of its own (connectors/http_retry.py Deadline).
     deadline_s: float = 20.0
     quiet_s: float = 2.0
 
