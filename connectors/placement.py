@@ -131,7 +131,14 @@ def place(
     (row, column), which are never written outside the product's own columns."""
     header_values = rows[header_row - 1] if header_row - 1 < len(rows) else []
     columns = place_columns(plan, header_values, first_free)
-    key = plan.header_key
+    keys: dict[str, str] = {}  # the plan names the same few headers on every row: each normalised once (issue 16)
+
+    def key(header: str) -> str:
+        known = keys.get(header)
+        if known is None:
+            known = keys[header] = plan.header_key(header)
+        return known
+
     blank_only = {key(h) for h in plan.blank_only}
     found: set[Hashable] = set()
     cells: dict[int, dict[int, CellWrite]] = {}

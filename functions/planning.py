@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import cache, partial
 from typing import Any
 
 from connectors.base import CellValue
@@ -137,7 +138,8 @@ def plan_decisions(
 
         if c.email is None:
             continue
-        context = _email_context(r, settings, today)
+        # The wording's facts, worked out only for a row that gets an email today (a few in thousands, most days).
+        context = cache(partial(_email_context, r, settings, today))  # one dict per row, made on first use
 
         # Request: from requests_from, asking by contributions_due; not once a planned meeting has passed.
         if (
@@ -147,7 +149,7 @@ def plan_decisions(
             and not (planned and today > meeting)
             and rk not in sent
         ):
-            emails.append(_contributor_email("request", r, context, settings, rk))
+            emails.append(_contributor_email("request", r, context(), settings, rk))
             updates.append(CellUpdate(key, c.row, {REQUESTED: today}, rk))
         # Chaser: not received, every `chaser_every_days` since the request or last chase, at most `max_chasers`,
         # on school days only (nobody reads a chaser sent in the holidays), and never once the planned meeting is here.
@@ -162,8 +164,8 @@ def plan_decisions(
             number = r.chasers + 1
             ck = chaser_key(cycle, key, number)
             if ck not in sent:
-                context["chaser_number"] = number
-                emails.append(_contributor_email("chaser", r, context, settings, ck))
+                context()["chaser_number"] = number
+                emails.append(_contributor_email("chaser", r, context(), settings, ck))
                 cells: dict[str, date | int] = {CHASERS: number}
                 if c.last_chased is None or today > c.last_chased:
                     cells[LAST_CHASED] = today
@@ -180,8 +182,8 @@ def plan_decisions(
             ik = invitation_key(cycle, key, meeting)
             if ik not in sent:
                 rescheduled = r.invited_for is not None and r.invited_for >= cycle
-                context["rescheduled"] = rescheduled
-                context["previous_meeting"] = r.invited_for if rescheduled else None
+                context()["rescheduled"] = rescheduled
+                context()["previous_meeting"] = r.invited_for if rescheduled else None
                 event = InvitationEvent(
                     uid=f"{key_hash(key)}-{cycle.isoformat()}@review-keeper",
                     meeting=meeting,
@@ -194,7 +196,7 @@ def plan_decisions(
                     attendee_email=c.email,
                     stamp=today,
                 )
-                emails.append(_contributor_email("invitation", r, context, settings, ik, event))
+                emails.append(_contributor_email("invitation", r, context(), settings, ik, event))
                 updates.append(CellUpdate(key, c.row, {INVITED_FOR: meeting}, ik))
                 if (meeting - today).days < settings.notice_days:
                     label = f"row {r.pupil.record.row} ({r.pupil.record.short_name})"

@@ -261,10 +261,15 @@ def pupil_matches(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -
 
 def pupils_for_ref(pupil_ref: str, pupils: Sequence[ReviewedPupil]) -> list[ReviewedPupil]:
     index = pupils if isinstance(pupils, PupilIndex) else PupilIndex(pupils)
-    ref = pupil_ref.strip()
-    if looks_like_upn(ref):
-        return index.by_upn(ref.replace(" ", "").upper())
-    return index.by_name(_fold(ref))
+    known = index.ref_cache()
+    found = known.get(pupil_ref)
+    if found is None:
+        ref = pupil_ref.strip()
+        if looks_like_upn(ref):
+            found = known[pupil_ref] = tuple(index.by_upn(ref.replace(" ", "").upper()))
+        else:
+            found = known[pupil_ref] = tuple(index.by_name(_fold(ref)))
+    return list(found)
 
 
 def match_pupil(contribution: Contribution, pupils: Sequence[ReviewedPupil]) -> ReviewedPupil | None:

@@ -38,12 +38,13 @@ class PupilIndex(list[ReviewedPupil]):
 
     _by_upn: dict[str, list[ReviewedPupil]]
     _by_name: dict[str, list[ReviewedPupil]]
+    _refs: dict[str, tuple[ReviewedPupil, ...]]  # a Pupil cell's text -> its matches (contributions.pupils_for_ref)
     _indexed = -1  # the length the dicts were built for
 
     def _index(self) -> None:
         if self._indexed == len(self):
             return
-        self._by_upn, self._by_name = {}, {}
+        self._by_upn, self._by_name, self._refs = {}, {}, {}
         for pupil in self:
             if pupil.record.upn:
                 self._by_upn.setdefault(pupil.record.upn.upper(), []).append(pupil)
@@ -58,3 +59,9 @@ class PupilIndex(list[ReviewedPupil]):
     def by_name(self, folded: str) -> list[ReviewedPupil]:
         self._index()
         return list(self._by_name.get(folded, ()))
+
+    def ref_cache(self) -> dict[str, tuple[ReviewedPupil, ...]]:
+        """Matches already worked out, by the Pupil cell's text: a sweep matches each Contributions row four or five
+        times (seeding, planning, outstanding, the LA step); each text is folded and looked up once."""
+        self._index()
+        return self._refs
