@@ -151,10 +151,16 @@ def remove_leftovers(destination: Path, *, now: Callable[[], float] = time.time)
     return removed
 
 
-def signature(path: Path) -> tuple[int, int]:
-    """(mtime_ns, size): a change means someone saved the file."""
+Signature = tuple[int, int, int, int]
+
+
+def signature(path: Path) -> Signature:
+    """(mtime_ns, size, inode, ctime_ns): a change means someone saved the file. The modification time alone misses a
+    same-size save within the file system's time granularity (2 s on FAT, 10 ms on exFAT, a clock tick on Linux);
+    a save that replaces the file gives it a new inode, and one in place moves the change time, which no program can
+    set back."""
     stat = path.stat()
-    return (stat.st_mtime_ns, stat.st_size)
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_ctime_ns)
 
 
 def check_is_workbook(path: Path) -> None:

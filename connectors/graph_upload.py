@@ -15,14 +15,12 @@ from typing import Any
 
 import requests
 
-from connectors.graph_http import _retry_after
-from connectors.http_retry import RETRY_STATUSES
+from connectors.http_retry import RETRY_STATUSES, Wait, retry_after
 
 FRAGMENT_BYTES = 10 * 320 * 1024
 _NEXT = re.compile(r"(\d+)-")
 
 Send = Callable[..., requests.Response]  # (method, url, data=..., headers=...): one request, no bearer token
-Wait = Callable[[int, float | None], bool]  # (failures so far, Retry-After): sleep and True, or False to give up
 
 
 class UploadFailed(Exception):
@@ -68,7 +66,7 @@ def upload_fragments(url: str, data: bytes, *, send: Send, wait: Wait, attempts:
                 f"Microsoft Graph answered HTTP {status} to an upload; nothing was kept.", transient=False
             )
         failures += 1
-        if failures >= attempts or not wait(failures, _retry_after(response)):
+        if failures >= attempts or not wait(failures, retry_after(response)):
             with contextlib.suppress(requests.RequestException):  # an abandoned session also expires by itself
                 send("DELETE", url)
             raise UploadFailed(

@@ -4,8 +4,11 @@ Scope `drive.file`: the product sees only what it made itself. It creates one fo
 evidence"), shares it with the SENDCo as a writer, and keeps one sub-folder a pupil under it. A folder the school
 names itself would need the wider `drive` scope (every file the account can see): the README sets out the trade-off.
 
-Every request has a timeout; 408, 429, 5xx, timeouts and dropped connections are retried a bounded number of times
-with capped exponential back-off. Creating a file is not idempotent by itself, so each create carries an id generated
+Every request has a (connect, read) timeout; 408, 429, 5xx, timeouts and dropped connections are tried again a bounded
+number of times (connectors/http_retry.py), never sooner than Retry-After, and within one submission's deadline: the
+contributor waits on the page and the cloud's confirm function is stopped at 60 s, so a submission's requests share
+20 s, no request starts after it and none waits past it (the answers are then kept without the files, and the page
+and the Advice row say so: docs/register.md s8). Creating a file is not idempotent by itself, so each create carries an id generated
 beforehand (`files.generateIds`): a retry of a create that did arrive (its answer lost, or a slow server finishing
 after the timeout) is refused with 409 and counts as done, so a file is never kept twice. Names also carry the
 content's digest (functions/uploads.py), so the same report sent again is found and not uploaded again. Files go up
@@ -15,21 +18,25 @@ with one multipart `files.create` each (reports are at most 10 MB).
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from connectors.http_retry import Deadline, with_retries
 from connectors.storage_base import KeptFile, StorageError, check_safe
+
+log = logging.getLogger(__name__)
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.file"
 GOOGLE_API = "https://www.googleapis.com"
 FOLDER_MIME = "application/vnd.google-apps.folder"
 ROOT_FOLDER_NAME = "Review Keeper evidence"
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,11 @@ class DrivePolicy:
     attempts: int = 4
     backoff_s: float = 0.5
     backoff_cap_s: float = 8.0
+    longest_wait_s: float = 10.0  # a Retry-After beyond this is an outage for a contributor waiting on the page
+    # One submission's requests (its full text read back, its files, its text) take at most this long together: the
+    # contributor is waiting, and keeper-confirm is stopped at 60 s (scripts/deploy.sh), register read and write too.
+    deadline_s: float = 20.0
+    quiet_s: float = 2.0  # requests closer together than this belong to the same submission
 
 
 class DriveRefused(StorageError):
@@ -58,6 +70,7 @@ class DriveEvidenceStore:
         root_name: str = ROOT_FOLDER_NAME,
         policy: DrivePolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
         self.share_with = share_with
@@ -65,39 +78,62 @@ class DriveEvidenceStore:
         self.root_name = root_name
         self.policy = policy or DrivePolicy()
         self.sleep = sleep
+        p = self.policy
+        self.deadline = Deadline(p.deadline_s, quiet_s=p.quiet_s, clock=clock, sleep=sleep)
+        self._wait = self.deadline.waiter(
+            backoff_s=p.backoff_s,
+            cap_s=p.backoff_cap_s,
+            longest_wait_s=p.longest_wait_s,
+            service="Google Drive storage",
+        )
         self._root: str | None = None
         self._folders: dict[str, str] = {}
 
     # ------------------------------------------------------------------ HTTP with bounded retries
 
-    def _call(self, method: str, path: str, attempts: int | None = None, **kwargs: Any) -> requests.Response:
-        last = "no answer"
-        attempts = attempts or self.policy.attempts
-        for attempt in range(attempts):
-            if attempt:
-                self.sleep(min(self.policy.backoff_cap_s, self.policy.backoff_s * 2 ** (attempt - 1)))
-            try:
-                response = self.session.request(method, self.base_url + path, timeout=self.policy.timeout_s, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as err:
-                last = type(err).__name__
-                continue
-            if response.status_code in _RETRY_STATUSES:
-                last = f"HTTP {response.status_code}"
-                continue
-            if response.status_code == 409 and attempt:
-                return response  # a create with a generated id that an earlier try already made (see above)
-            if response.status_code in (401, 403):
-                raise DriveRefused(
-                    "Google Drive refused the product's account (check that the Google Drive API is enabled for the "
-                    "project and the account has the drive.file scope)."
-                )
-            if response.status_code >= 400:
-                raise DriveRefused(f"Google Drive answered HTTP {response.status_code}; nothing was kept there.")
-            return response
-        raise DriveUnavailable(
-            f"Google Drive did not answer after {attempts} tries ({last}); the answers were kept and the "
-            "files can be sent again later."
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        tries = 0
+
+        def call() -> requests.Response:
+            nonlocal tries
+            tries += 1
+            timeout = self.deadline.timeout(self.policy.timeout_s)  # DeadlinePassed: not sent, the deadline has passed
+            return self.session.request(method, self.base_url + path, timeout=timeout, **kwargs)
+
+        response, problem = with_retries(
+            call, attempts=self.policy.attempts, sleep=self.sleep, service="Google Drive", wait=self._wait
         )
+        if response is None:
+            raise DriveUnavailable(
+                f"Google Drive did not answer after {tries} {'try' if tries == 1 else 'tries'} within the {self.policy.deadline_s:g} s a "
+                f"contributor can wait ({problem}); the answers were kept and the files can be sent again later."
+            )
+        if response.status_code == 409 and tries > 1:
+            return response  # a create with a generated id that an earlier try already made (see above)
+        if response.status_code in (401, 403):
+            raise DriveRefused(
+                "Google Drive refused the product's account (check that the Google Drive API is enabled for the "
+                "project and the account has the drive.file scope)."
+            )
+        if response.status_code >= 400:
+            raise DriveRefused(f"Google Drive answered HTTP {response.status_code}; nothing was kept there.")
+        return response
+
+    @contextmanager
+    def _operation(self, *, fresh: bool) -> Iterator[None]:
+        """One use of the port, inside the submission's deadline (`fresh`: a read, which starts one of its own)."""
+        with self.deadline.operation(fresh=fresh):
+            try:
+                yield
+            except (KeyError, TypeError, ValueError):  # an answer not shaped as Drive documents it: never a crash
+                raise DriveRefused("Google Drive gave an answer the product cannot read; nothing was kept.") from None
+            except requests.RequestException as err:  # e.g. too many redirects, a broken download
+                raise DriveUnavailable(f"Google Drive did not answer usefully ({type(err).__name__}).") from None
+            except StorageError as err:
+                # The contributor's page only says "attach them again later": the IT lead's reason is in the log (a
+                # sentence of the product's own, never a pupil's or a file's name).
+                log.warning("evidence storage (Google Drive): %s", err)
+                raise
 
     def _find(self, name: str, parent: str | None, folder: bool) -> str | None:
         clauses = [f"name = '{name}'", "trashed = false"]
@@ -128,6 +164,10 @@ class DriveEvidenceStore:
 
     def root(self) -> str:
         """The product's own folder: found or made, and shared with the SENDCo the first time."""
+        with self._operation(fresh=False):
+            return self._root_folder()
+
+    def _root_folder(self) -> str:
         if self._root is None:
             existing = self._find(self.root_name, None, folder=True)
             self._root = existing or self._create_folder(self.root_name, None)
@@ -143,13 +183,17 @@ class DriveEvidenceStore:
     def _folder(self, pupil_key: str) -> str:
         check_safe(pupil_key, "pupil's folder name")
         if pupil_key not in self._folders:
-            self._folders[pupil_key] = self._create_folder(pupil_key, self.root())
+            self._folders[pupil_key] = self._create_folder(pupil_key, self._root_folder())
         return self._folders[pupil_key]
 
     # ------------------------------------------------------------------ the port
 
     def save_file(self, pupil_key: str, name: str, data: bytes, content_type: str) -> KeptFile:
         check_safe(name, "file name")
+        with self._operation(fresh=False):
+            return self._save_file(pupil_key, name, data, content_type)
+
+    def _save_file(self, pupil_key: str, name: str, data: bytes, content_type: str) -> KeptFile:
         folder = self._folder(pupil_key)
         existing = self._find(name, folder, folder=False)
         if existing:
@@ -188,6 +232,10 @@ class DriveEvidenceStore:
         return list(response.json().get("files") or [])
 
     def read_texts(self, pupil_key: str) -> list[str]:
+        with self._operation(fresh=True):
+            return self._read_texts(pupil_key)
+
+    def _read_texts(self, pupil_key: str) -> list[str]:
         folder = self._folder(pupil_key)
         texts = []
         for entry in sorted(self._list(folder), key=lambda f: str(f["name"])):
@@ -196,7 +244,11 @@ class DriveEvidenceStore:
         return texts
 
     def read_file(self, pupil_key: str, name: str) -> bytes:
-        file_id = self._find(check_safe(name, "file name"), self._folder(pupil_key), folder=False)
+        with self._operation(fresh=True):
+            return self._read_file(pupil_key, check_safe(name, "file name"))
+
+    def _read_file(self, pupil_key: str, name: str) -> bytes:
+        file_id = self._find(name, self._folder(pupil_key), folder=False)
         if file_id is None:
             raise StorageError("A kept file is no longer in the product's Drive folder.")
         return self._call("GET", f"/drive/v3/files/{file_id}", params={"alt": "media"}).content

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -30,9 +29,9 @@ from urllib.parse import quote
 import requests
 
 from connectors.graph_codec import item_path
-from connectors.graph_http import GRAPH_ROOT, GraphError, _retry_after
+from connectors.graph_http import GRAPH_ROOT, GraphError
 from connectors.graph_upload import FRAGMENT_BYTES, NameTaken, UploadFailed, body_of, upload_fragments
-from connectors.http_retry import RETRY_STATUSES
+from connectors.http_retry import RETRY_STATUSES, Deadline, retry_after
 from connectors.storage_base import KeptFile, StorageError, check_safe
 
 log = logging.getLogger(__name__)
@@ -48,9 +47,10 @@ class OneDrivePolicy:
     backoff_s: float = 0.5
     backoff_cap_s: float = 8.0
     longest_wait_s: float = 10.0  # a Retry-After beyond this is an outage for a contributor waiting on the page
-    # No retry starts later than this after a submission's first file: the contributor is waiting on the page, and
-    # the cloud's confirm function is stopped at 60 s (scripts/deploy.sh), before the register is written. Calls that
-    # follow each other within `quiet_s` (one submission's files and text) share the deadline.
+    # No request starts, and none runs on, later than this after a submission's first one: the contributor is waiting
+    # on the page, and the cloud's confirm function is stopped at 60 s (scripts/deploy.sh), before the register is
+    # written. Calls that follow each other within `quiet_s` (one submission's full text read back, its files and its
+    # text) share the deadline; a read starts one of its own (connectors/http_retry.py Deadline).
     deadline_s: float = 20.0
     quiet_s: float = 2.0
 
@@ -97,8 +97,15 @@ class OneDriveEvidenceStore:
         self.session = session or requests.Session()
         self.policy = policy or OneDrivePolicy()
         self.sleep, self.clock = sleep, clock
-        self._ends = clock() + self.policy.deadline_s
-        self._quiet_until = float("-inf")
+        p = self.policy
+        # One submission's requests share a deadline, none sent after it (connectors/http_retry.py).
+        self.deadline = Deadline(p.deadline_s, quiet_s=p.quiet_s, clock=clock, sleep=sleep)
+        self._wait_before_retry = self.deadline.waiter(
+            backoff_s=p.backoff_s,
+            cap_s=p.backoff_cap_s,
+            longest_wait_s=p.longest_wait_s,
+            service="Microsoft 365 storage",
+        )
         self.requests_sent = 0
         self._drive: str | None = None
         self._evidence: str | None = None
@@ -113,43 +120,30 @@ class OneDriveEvidenceStore:
                 headers["Authorization"] = f"Bearer {self.tokens(force_refresh=True) if refresh else self.tokens()}"
             except GraphError as err:  # no sign-in stored, or it was revoked: a sentence for the IT lead
                 raise OneDriveRefused(str(err)) from None
+        timeout = self.deadline.timeout(self.policy.timeout_s)  # DeadlinePassed (no answer): the deadline has passed
         self.requests_sent += 1
-        return self.session.request(method, url, headers=headers, timeout=self.policy.timeout_s, **kwargs)
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        step = min(self.policy.backoff_cap_s, self.policy.backoff_s * 2 ** (attempt - 1))
-        return max(step / 2 + random.uniform(0, step / 2), retry_after or 0.0)
-
-    def _wait_before_retry(self, attempt: int, retry_after: float | None) -> bool:
-        """Sleep before the next try and say True; False when waiting would outlast the contributor's patience."""
-        wait = self._backoff(attempt, retry_after)
-        if (retry_after or 0.0) > self.policy.longest_wait_s or self.clock() + wait > self._ends:
-            return False
-        log.info("Microsoft 365 storage: retrying in %.1f s (attempt %d)", wait, attempt)
-        self.sleep(wait)
-        return True
+        return self.session.request(method, url, headers=headers, timeout=timeout, **kwargs)
 
     @contextlib.contextmanager
-    def _operation(self) -> Iterator[None]:
-        now = self.clock()
-        if now >= self._quiet_until:  # a new submission (or a form opened): a fresh deadline
-            self._ends = now + self.policy.deadline_s
-        try:
+    def _operation(self, *, fresh: bool = False) -> Iterator[None]:
+        """One use of the port, inside the submission's deadline (`fresh`: a read, which starts one of its own)."""
+        with self.deadline.operation(fresh=fresh):
             try:
-                yield
-            except (KeyError, TypeError, ValueError):  # an answer not shaped as Graph documents it: never a crash
-                raise OneDriveRefused(
-                    "Microsoft Graph gave an answer the product cannot read; nothing was kept."
-                ) from None
-            except requests.RequestException as err:  # e.g. too many redirects, a broken download
-                raise OneDriveUnavailable(f"Microsoft 365 did not answer usefully ({type(err).__name__}).") from None
-        except StorageError as err:
-            # The contributor's page only says "attach them again later": the IT lead's fix is in the log (a sentence
-            # of the product's own, never a pupil's or a file's name).
-            log.warning("evidence storage (Microsoft 365): %s", err)
-            raise
-        finally:
-            self._quiet_until = self.clock() + self.policy.quiet_s
+                try:
+                    yield
+                except (KeyError, TypeError, ValueError):  # an answer not shaped as Graph documents it: never a crash
+                    raise OneDriveRefused(
+                        "Microsoft Graph gave an answer the product cannot read; nothing was kept."
+                    ) from None
+                except requests.RequestException as err:  # e.g. too many redirects, a broken download
+                    raise OneDriveUnavailable(
+                        f"Microsoft 365 did not answer usefully ({type(err).__name__})."
+                    ) from None
+            except StorageError as err:
+                # The contributor's page only says "attach them again later": the IT lead's fix is in the log (a
+                # sentence of the product's own, never a pupil's or a file's name).
+                log.warning("evidence storage (Microsoft 365): %s", err)
+                raise
 
     def _request(
         self, method: str, url: str, *, accept: tuple[int, ...] = (), auth: bool = True, **kwargs: Any
@@ -173,7 +167,7 @@ class OneDriveEvidenceStore:
                     raise OneDriveRefused(_NO_ACCESS)
                 if status not in RETRY_STATUSES:
                     raise OneDriveRefused(f"Microsoft Graph answered HTTP {status}; nothing was kept there.")
-                last, wait = f"HTTP {status}", _retry_after(response)
+                last, wait = f"HTTP {status}", retry_after(response)
             if attempt == self.policy.attempts or not self._wait_before_retry(attempt, wait):
                 break
         raise OneDriveUnavailable(
@@ -326,7 +320,7 @@ class OneDriveEvidenceStore:
         return entries
 
     def read_texts(self, pupil_key: str) -> list[str]:
-        with self._operation():
+        with self._operation(fresh=True):
             return self._read_texts(pupil_key)
 
     def _read_texts(self, pupil_key: str) -> list[str]:
@@ -350,7 +344,7 @@ class OneDriveEvidenceStore:
 
     def read_file(self, pupil_key: str, name: str) -> bytes:
         check_safe(name, "file name")
-        with self._operation():
+        with self._operation(fresh=True):
             return self._read_file(pupil_key, name)
 
     def _read_file(self, pupil_key: str, name: str) -> bytes:

@@ -13,7 +13,6 @@ copy beside it.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from connectors.files import (
     MACRO_SUFFIXES,
     OLE_MAGIC,
     SavedMeanwhile,
+    Signature,
     atomic_save,
     backup,
     check_is_workbook,
@@ -43,7 +43,7 @@ from connectors.files import (
 from connectors.placement import MERGED_NOTE, last_used_row, place, used_width
 from connectors.workbook_cached import cached_values
 from connectors.workbook_cells import EXCEL_CELL_LIMIT, StyleIds, cell_text, plain_value, solid, write_cell
-from connectors.workbook_parts import describe_warnings, inspect_parts, join_words
+from connectors.workbook_parts import describe_warnings, inspect_parts, join_words, openpyxl_warnings
 
 
 def _width_of(plan: WritePlan, header: str) -> float | None:
@@ -68,10 +68,10 @@ def _set_widths(ws: Worksheet, widths: Mapping[int, float], new: set[int] | None
         dims[letter].width = width
 
 
-_said_open: set[tuple[Path, tuple[int, int]]] = set()
+_said_open: set[tuple[Path, Signature]] = set()
 
 
-def _say_once(path: Path, saved: tuple[int, int]) -> None:
+def _say_once(path: Path, saved: Signature) -> None:
     """Tell the SENDCo, once per saved version (a `serve` reads on every request), that a read while the workbook is
     open sees only what was last saved (a warning: it goes to stderr, as every message of a run does)."""
     if (path, saved) not in _said_open:
@@ -96,7 +96,7 @@ class _Loaded:
     workbook: Workbook
     grids: dict[str, list[list[CellValue]]]
     dropped: list[str]  # what openpyxl would lose on save, in the SENDCo's words
-    signature: tuple[int, int]  # (mtime_ns, size) when read: a change means the SENDCo saved since
+    signature: Signature  # connectors/files.py signature() when read: a change means the SENDCo saved since
     # Per sheet, its formula cells, 0-based (row, column): the SENDCo's, never written (connectors.placement).
     formulas: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
 
@@ -159,11 +159,10 @@ class WorkbookRegister:
         # A save killed outright (kill -9, a power cut) left its temporary file beside the register: cleared here.
         remove_leftovers(self.path)
         remove_leftovers(self.copy_path)
-        stat = self.path.stat()
+        loaded_as = signature(self.path)
         keep_vba = self.path.suffix.lower() in MACRO_SUFFIXES
         lost_parts, rich_text = inspect_parts(self.path)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with openpyxl_warnings() as caught:
             try:
                 # rich_text keeps a cell's mixed bold/colour runs when it is saved back; it slows loading, so only
                 # when the shared strings actually hold runs (Excel and LibreOffice store all text there).
@@ -177,11 +176,11 @@ class WorkbookRegister:
                 ) from err
         if not workbook.worksheets:
             raise RegisterError(f"{self.path.name} has no worksheets; add the register as a worksheet, then run again.")
-        dropped = describe_warnings(str(w.message) for w in caught)
+        dropped = describe_warnings(caught)
         dropped += [d for d in lost_parts if d not in dropped]
         formulas: dict[str, frozenset[tuple[int, int]]] = {}
         grids = {ws.title: self._grid(ws, formulas) for ws in workbook.worksheets}
-        return _Loaded(workbook, grids, dropped, (stat.st_mtime_ns, stat.st_size), formulas)
+        return _Loaded(workbook, grids, dropped, loaded_as, formulas)
 
     def _grid(self, ws: Worksheet, formula_cells: dict[str, frozenset[tuple[int, int]]]) -> list[list[CellValue]]:
         width, height = ws.max_column, ws.max_row
@@ -388,7 +387,7 @@ class WorkbookRegister:
 
     # ------------------------------------------------------------------ saving
 
-    def _signature(self) -> tuple[int, int]:
+    def _signature(self) -> Signature:
         return signature(self.path)
 
     def _refuse_if_open(self, path: Path) -> None:
@@ -403,7 +402,7 @@ class WorkbookRegister:
         destination: Path,
         plans: list[tuple[WritePlan, int]],
         *,
-        expected: tuple[int, int] | None = None,
+        expected: Signature | None = None,
     ) -> None:
         """Save to a temporary file beside `destination`, verify it, then swap it in atomically. `expected`: the
         signature `destination` must still have at the swap (raises SavedMeanwhile, the temporary file removed)."""

@@ -4,11 +4,16 @@ gives while loading, and a look at the zip's parts for what it drops without a w
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
+import openpyxl
 from openpyxl.drawing.image import PILImage
 
 # openpyxl warns while loading when it meets content it will drop on save. Each warning, in the SENDCo's words.
@@ -93,6 +98,47 @@ def inspect_parts(path: Path) -> tuple[list[str], bool]:
             elif part.endswith("sharedStrings.xml"):
                 rich_text = rich_text or bool(_RICH_RUN.search(archive.read(part)))
     return found, rich_text
+
+
+_OPENPYXL_DIR = str(Path(openpyxl.__file__).resolve().parent)
+# warnings.catch_warnings swaps process-wide state and is not thread-safe: two loads at once (two requests in `serve`)
+# would restore each other's filters. One recording at a time.
+_RECORDING = threading.Lock()
+
+
+@contextlib.contextmanager
+def openpyxl_warnings() -> Iterator[list[str]]:
+    """The warnings openpyxl itself gives on this thread while the block runs (its messages), for describe_warnings.
+
+    Warning filters are one per process, so recording every warning also caught what others warned meanwhile: a
+    ResourceWarning from the garbage collector finalising an earlier unclosed file (collections run inside openpyxl's
+    allocation-heavy load), or another of `serve`'s threads. Each then read as "content openpyxl cannot read" and the
+    results went to a copy, leaving the SENDCo's register unwritten (a contributor's Received never set). Only
+    UserWarnings raised in openpyxl's own modules on this thread count; any other warning goes where it would have."""
+    found: list[str] = []
+    me = threading.get_ident()
+    with _RECORDING, warnings.catch_warnings():
+        passed_on = warnings.showwarning
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            ours = threading.get_ident() == me and issubclass(category, UserWarning)
+            if ours and str(Path(filename).resolve()).startswith(_OPENPYXL_DIR):
+                found.append(str(message))
+            else:
+                passed_on(message, category, filename, lineno, file, line)
+
+        # "always" for openpyxl's warnings only (a warning seen once would otherwise be silent on the next load);
+        # every other warning keeps the filters in force.
+        warnings.filterwarnings("always", category=UserWarning, module=r"openpyxl(\.|$)")
+        warnings.showwarning = show
+        yield found
 
 
 def describe_warnings(messages: Iterable[str]) -> list[str]:

@@ -8,8 +8,11 @@ It speaks only what the product uses, and checks it strictly:
 - GET  /drive/v3/files/{id}?alt=media                the content
 - GET  /drive/v3/files/generateIds?count=1           ids for creates (a create with a used id answers 409)
 Faults are queued like the Sheets fake's: each is consumed by the next request of its kind ("list", "create",
-"upload", "permission", "media" or None for any). `commit_then_fail` applies an upload and then drops the answer (the
-case where a retry would duplicate the file).
+"upload", "permission", "media", "ids" or None for any). `commit_then_fail` applies an upload and then drops the answer
+(the case where a retry would duplicate the file); `delay_s` answers slowly (past the client's read timeout);
+`retry_after` adds Drive's Retry-After header (seconds) to the error answer, as its 429s and 503s may carry.
+`outage(...)` queues the same fault for every request for a while. `arrivals` records when each request came
+(time.monotonic(), method, kind), to check the pauses between tries.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Fault:
     status: int | None = 503
     delay_s: float = 0.0  # answer slowly (the client's read timeout)
     commit_then_fail: bool = False
+    retry_after: float | None = None  # seconds, sent as Retry-After with the error answer
 
 
 @dataclass
@@ -52,6 +56,7 @@ class FakeDriveServer:
         self.files: dict[str, DriveFile] = {}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (method, kind)
+        self.arrivals: list[tuple[float, str, str]] = []  # (time.monotonic(), method, kind)
         self._lock = threading.Lock()
         self._counter = 0
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
@@ -68,6 +73,11 @@ class FakeDriveServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def outage(self, count: int = 200, **fault: Any) -> None:
+        """The same fault for each of the next `count` requests (of any kind unless `kind` is given)."""
+        with self._lock:
+            self.faults.extend(Fault(**fault) for _ in range(count))
 
     def named(self, name: str) -> list[DriveFile]:
         return [f for f in self.files.values() if f.name == name]
@@ -91,18 +101,19 @@ class FakeDriveServer:
         path, method = request.path, request.method
         kind = self._kind(method, path, request)
         self.requests.append((method, kind))
+        self.arrivals.append((time.monotonic(), method, kind))
         fault = self._take_fault(kind)
         if fault is not None and fault.delay_s:
             time.sleep(fault.delay_s)
         if fault is not None and not fault.commit_then_fail and fault.status:
-            return _error(fault.status, "backendError")
+            return _error(fault.status, "backendError", fault.retry_after)
         try:
             with self._lock:
                 response = self._serve(kind, path, request)
         except ValueError as err:
             return _error(400, str(err))
         if fault is not None and fault.commit_then_fail:
-            return _error(fault.status or 503, "backendError")
+            return _error(fault.status or 503, "backendError", fault.retry_after)
         return response
 
     @staticmethod
@@ -207,9 +218,12 @@ def _json(payload: Any) -> Response:
     return Response(json.dumps(payload), 200, content_type="application/json")
 
 
-def _error(code: int, reason: str) -> Response:
+def _error(code: int, reason: str, retry_after: float | None = None) -> Response:
     body = {"error": {"code": code, "message": reason, "errors": [{"reason": reason}]}}
-    return Response(json.dumps(body), code, content_type="application/json")
+    response = Response(json.dumps(body), code, content_type="application/json")
+    if retry_after is not None:
+        response.headers["Retry-After"] = f"{retry_after:g}"
+    return response
 
 
 class _Quiet(WSGIRequestHandler):

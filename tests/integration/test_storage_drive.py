@@ -25,7 +25,15 @@ def store(server: FakeDriveServer, **policy: float) -> DriveEvidenceStore:
         requests.Session(),
         share_with="senco@oakfield.example.org",
         base_url=server.base_url,
-        policy=DrivePolicy(timeout_s=(2.0, policy.get("read", 2.0)), attempts=3, backoff_s=0.01, backoff_cap_s=0.02),
+        policy=DrivePolicy(
+            timeout_s=(2.0, policy.get("read", 2.0)),
+            attempts=int(policy.get("attempts", 3)),
+            backoff_s=0.01,
+            backoff_cap_s=0.02,
+            longest_wait_s=policy.get("longest", 5.0),
+            deadline_s=policy.get("deadline", 20.0),
+            quiet_s=policy.get("quiet", 2.0),
+        ),
     )
 
 
@@ -57,7 +65,7 @@ def test_outages_are_retried_boundedly(drive: FakeDriveServer) -> None:
     assert len(drive.named("a.pdf")) == 1
     drive.faults += [Fault(kind=None, status=503) for _ in range(10)]
     started = time.monotonic()
-    with pytest.raises(DriveUnavailable, match="did not answer after 3 tries"):
+    with pytest.raises(DriveUnavailable, match="did not answer after 3 tries within the 20 s"):
         evidence.save_file("k", "b.pdf", PDF, "application/pdf")
     assert time.monotonic() - started < 5
     assert drive.named("b.pdf") == []
@@ -89,3 +97,63 @@ def test_refusals_are_not_retried_and_names_are_checked(drive: FakeDriveServer) 
         evidence.save_file("k", "../e.pdf", PDF, "application/pdf")
     with pytest.raises(StorageError):
         evidence.save_file("x' or name != '", "e.pdf", PDF, "application/pdf")
+
+
+# ---------------------------------------------------------------------- one submission's deadline (docs/register.md s8)
+
+
+def test_a_slow_drive_is_cut_at_the_submissions_deadline(drive: FakeDriveServer) -> None:
+    """Drive answers, but only after 3 s: the read timeout alone (5 s here, 60 s live) times 3 tries would keep the
+    contributor waiting past keeper-confirm's limit. The form's read-back and the files share 1 s here."""
+    evidence = store(drive, read=5.0, deadline=1.0)
+    drive.outage(status=503, delay_s=3.0)
+    started = time.monotonic()
+    with pytest.raises(DriveUnavailable, match="within the 1 s a contributor can wait"):
+        evidence.read_texts("k")  # the form's prefill, read back first
+    with pytest.raises(DriveUnavailable):  # straight after, the same submission: no time left, nothing sent
+        evidence.save_file("k", "a.pdf", PDF, "application/pdf")
+    assert time.monotonic() - started < 1.5
+    assert len(drive.requests) == 1  # one try, cut at the deadline; no retry, and no request once it had passed
+
+
+def test_429_and_503_are_retried_no_sooner_than_retry_after(drive: FakeDriveServer) -> None:
+    evidence = store(drive, deadline=5.0)
+    evidence.root()
+    drive.arrivals.clear()
+    drive.faults += [Fault(kind="list", status=429, retry_after=0.4), Fault(kind="upload", status=503, retry_after=0.3)]
+    kept = evidence.save_file("k", "b.pdf", PDF, "application/pdf")
+    assert drive.files[kept.location].content == PDF
+    times = {kind: [t for t, _, k in drive.arrivals if k == kind] for kind in ("list", "upload")}
+    assert len(times["upload"]) == 2
+    assert times["upload"][1] - times["upload"][0] >= 0.3  # the backoff alone would be 0.01 s
+    assert times["list"][1] - times["list"][0] >= 0.4
+
+
+def test_retries_stop_where_the_next_wait_would_pass_the_deadline(drive: FakeDriveServer) -> None:
+    evidence = store(drive, attempts=10, deadline=1.0)
+    drive.outage(status=503, retry_after=0.4)
+    started = time.monotonic()
+    with pytest.raises(DriveUnavailable, match="after 3 tries"):  # 0 s, 0.4 s, 0.8 s; a fourth at 1.2 s is too late
+        evidence.save_file("k", "c.pdf", PDF, "application/pdf")
+    assert time.monotonic() - started < 1.0
+    assert len(drive.requests) == 3
+
+
+def test_a_retry_after_longer_than_a_contributor_can_wait_is_not_waited_for(drive: FakeDriveServer) -> None:
+    evidence = store(drive, longest=5.0)
+    drive.faults.append(Fault(kind=None, status=429, retry_after=600))  # "come back in ten minutes"
+    started = time.monotonic()
+    with pytest.raises(DriveUnavailable, match="Google Drive answered 429"):
+        evidence.save_file("k", "d.pdf", PDF, "application/pdf")
+    assert time.monotonic() - started < 1.0
+    assert len(drive.requests) == 1
+
+
+def test_the_next_submission_has_a_deadline_of_its_own(drive: FakeDriveServer) -> None:
+    evidence = store(drive, read=5.0, deadline=0.5, quiet=0.2)
+    drive.faults.append(Fault(kind=None, status=503, delay_s=1.0))
+    with pytest.raises(DriveUnavailable, match="after 1 try within"):
+        evidence.save_file("k", "e.pdf", PDF, "application/pdf")
+    time.sleep(0.3)  # the next contributor, after a quiet spell
+    kept = evidence.save_file("k", "e.pdf", PDF, "application/pdf")
+    assert drive.files[kept.location].content == PDF

@@ -256,3 +256,24 @@ def test_an_answer_graph_would_not_give_is_a_refusal_not_a_crash(graph) -> None:
     fake.faults.append(Fault(201, match=":/content"))  # "created", but no item in the answer
     with pytest.raises(OneDriveRefused, match="cannot read"):
         store(fake).save_file(KEY, "a.pdf", PDF, "application/pdf")
+
+
+def test_a_slow_answer_is_cut_at_the_submissions_deadline_and_nothing_is_sent_after_it(graph) -> None:
+    """The read timeout (5 s here, 30 s live) is cut to what is left of the deadline; the next file of the same
+    submission is not even asked for."""
+    fake, item = graph
+    _folder(fake, item)
+    evidence = OneDriveEvidenceStore(
+        LINK,
+        lambda force_refresh=False: "test-token",
+        graph_root=f"http://{fake.host}/v1.0",
+        policy=OneDrivePolicy(timeout_s=(2.0, 5.0), attempts=3, backoff_s=0.01, backoff_cap_s=0.02, deadline_s=1.0),
+    )
+    fake.faults += [Fault(503, delay=3.0) for _ in range(5)]
+    started = time.monotonic()
+    with pytest.raises(OneDriveUnavailable, match="after 1 tries"):
+        evidence.save_file(KEY, "a.pdf", PDF, "application/pdf")
+    with pytest.raises(OneDriveUnavailable):
+        evidence.save_file(KEY, "b.pdf", PDF + b"b", "application/pdf")
+    assert time.monotonic() - started < 1.5
+    assert evidence.requests_sent == 1

@@ -92,10 +92,14 @@ def test_the_xml_pass_gives_what_openpyxl_gives_for_every_formula(calculated: Pa
         expected = openpyxl_values(calculated, title)
         assert fast == {cell: expected.get(cell) for cell in cells}
     values = fast_register_values(calculated)
-    assert isinstance(values[(1, 2)], datetime) and values[(1, 2)] == datetime(2025, 1, 1)  # 2 Jan 2024 + 365
+    assert isinstance(values[(1, 2)], datetime)
+    assert values[(1, 2)] == datetime(2025, 1, 1)  # 2 Jan 2024 + 365
     assert values[(2, 3)] in (None, "")  # "" for a blank A: openpyxl reads empty text as None
-    assert values[(3, 5)] == 3 and values[(3, 4)] == 4.5
-    assert values[(2, 6)] == "Year 9" and values[(1, 7)] is True and values[(1, 8)] == "#DIV/0!"
+    assert values[(3, 5)] == 3
+    assert values[(3, 4)] == 4.5
+    assert values[(2, 6)] == "Year 9"
+    assert values[(1, 7)] is True
+    assert values[(1, 8)] == "#DIV/0!"
 
 
 def fast_register_values(path: Path) -> dict[tuple[int, int], object]:
