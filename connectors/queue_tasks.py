@@ -2,10 +2,11 @@
 per school, aimed at the sweep function, which the queue dispatches at its own rate and retries with its own back-off.
 
 Why Cloud Tasks: Google Sheets allows 60 reads and 60 writes a minute per user, and one service account is one user
-however many schools it serves. Every school's sweep costs 2 reads and 1 write (docs/register.md s7), so the fan-out
-must be paced. A queue's `maxDispatchesPerSecond` is that pace, enforced by Google whether the dispatch is a first
-attempt or a retry, and its retry policy (`maxAttempts`, `minBackoff`) retries a school that failed later the same
-morning, not the next weekday. Nothing here sleeps or counts: the managed engine does.
+however many schools it serves. Every school's sweep costs 2 reads and 1 write, so the fan-out must be paced: at
+`pace()`, 10% under the reads one account may make (the constants below). A queue's `maxDispatchesPerSecond` is that
+pace, enforced by Google whether the dispatch is a first attempt or a retry, and its retry policy (`maxAttempts`,
+`minBackoff`) retries a school that failed later the same morning, not the next weekday. Nothing here sleeps or
+counts: the managed engine does.
 
 Why the REST API and not google-cloud-tasks: the product already depends on google-auth (Sheets) and requests; the
 client library would add gRPC and protobuf (tens of MB, and seconds of cold start on every function) for one call.
@@ -14,8 +15,9 @@ Each task is created with:
 - a name made of a short hash, the school's id and the day, so a dispatch run twice on one morning (a Cloud Scheduler
   retry) enqueues nothing twice: Cloud Tasks answers 409 ALREADY_EXISTS for a name it has seen, counted here as
   enqueued. (The hash spreads names over the queue's key space, as Google advises for named tasks.)
-- a `scheduleTime` stepped at the queue's own rate (the n-th school at start + n / rate), because the queue's burst
-  size is picked by Google from the rate and is not ours to set: stepping keeps even the first minute under quota.
+- a `scheduleTime` stepped at the queue's own rate (the n-th school at start + n / rate, and never in the past when
+  creating the tasks falls behind), because the queue's burst size (`maxBurstSize`) is picked by Google from the rate
+  and is not ours to set: stepping keeps even the first minute under quota, whatever the burst.
 - an OIDC token for the service account the queue calls the sweep function as (Cloud Run IAM checks it).
 
 Authenticated with the function's service account through google-auth's AuthorizedSession. With an emulator host
@@ -42,9 +44,33 @@ from .http_retry import with_retries
 EMULATOR_ENV = "CLOUD_TASKS_EMULATOR_HOST"
 API_ROOT = "https://cloudtasks.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-# 2 reads a school against 60 a minute: 0.5 schools a second is the quota itself; 0.4 leaves a fifth of it for the
-# contributors' confirmation page and for write retries (each costs one more read and write). DEPLOY.md, "Quotas".
-DEFAULT_RATE = 0.4
+# The queue's pace, worked out in ONE place from the Sheets quota: scripts/deploy.sh reads these three lines (awk, so
+# keep each as `NAME = whole number`) for its default --queue-rate, and scripts/bench_trust.py imports them.
+# Google Sheets: 60 read requests (and, separately, 60 writes) a minute per user, and a service account is one user
+# however many schools it serves.
+SHEETS_READS_PER_MINUTE = 60
+# A school's sweep (and the monthly plan's task) reads twice: one spreadsheets.get of every tab, and the re-read of the
+# register tab just before the one batchUpdate, which puts each result on the row that holds the pupil now
+# (connectors/sheets.py). Writes are 1 a school, so the reads are what bind.
+READS_PER_SCHOOL = 2
+# Reads a minute kept back, 10% of the quota: the contributors' page runs as the same account (1 read each time a link
+# is opened, by a person or a mail scanner; 2 reads and a write for "I've sent it"); a sweep's retried write re-reads
+# first; and above all, some 60 seconds always catch a few reads more than the pace (scripts/bench_trust.py's busiest
+# minute: 57-59 reads at a pace of 54, 51 at 48).
+RESERVED_READS_PER_MINUTE = 6
+
+
+def pace(
+    reads_per_minute: int = SHEETS_READS_PER_MINUTE,
+    reads_per_school: int = READS_PER_SCHOOL,
+    reserved: int = RESERVED_READS_PER_MINUTE,
+) -> float:
+    """Schools a second that keep one account's reads at `reads_per_minute - reserved` a minute."""
+    return (reads_per_minute - reserved) / reads_per_school / 60
+
+
+# (60 - 6) / 2 / 60 = 0.45 schools a second: 27 a minute, 54 reads; 500 schools in about 18.5 minutes.
+DEFAULT_RATE = pace()
 DISPATCH_DEADLINE = "540s"  # the sweep function's own timeout
 
 
@@ -99,7 +125,9 @@ class QueueConfig:
         except ValueError:
             rate = 0.0
         if not 0 < rate <= 500:  # Cloud Tasks' own ceiling is 500 dispatches a second
-            raise EnqueueError(f'KEEPER_TASKS_RATE is "{raw}"; give the queue\'s dispatches per second, e.g. 0.4.')
+            raise EnqueueError(
+                f'KEEPER_TASKS_RATE is "{raw}"; give the queue\'s dispatches per second, e.g. {DEFAULT_RATE:g}.'
+            )
         return cls(project, location, queue, url, account, rate)
 
 
@@ -194,10 +222,15 @@ class CloudTasksQueue:
         """One task per school (`job`: "sweep", or "plan" for the monthly plan), the n-th due n / rate seconds from
         now. Stops at the first school the queue refuses for good (EnqueueError); the tasks created before it stay, and
         a second dispatch adds only the rest."""
-        start = self._now()
+        step = timedelta(seconds=1 / self.config.rate)
         out: list[Enqueued] = []
-        for n, school in enumerate(schools):
-            at = start + timedelta(seconds=n / self.config.rate)
+        at: datetime | None = None
+        for school in schools:
+            # Never due in the past: a task created after its turn (Cloud Tasks slow to answer, retries) would be
+            # dispatched at once, and the ones behind it too, as fast as the queue's burst allows: several sweeps'
+            # reads in the same few seconds. So each is due one step after the one before, or now if that is later.
+            now = self._now()
+            at = now if at is None else max(at + step, now)
             out.append(self._create(school, self.task_body(school, day, at, job)))
         return out
 
@@ -238,4 +271,16 @@ class CloudTasksQueue:
         return Enqueued(school, str(created.get("name", name)), str(created.get("scheduleTime", when)))
 
 
-__all__ = ["DEFAULT_RATE", "EMULATOR_ENV", "CloudTasksQueue", "EnqueueError", "Enqueued", "QueueConfig", "task_id"]
+__all__ = [
+    "DEFAULT_RATE",
+    "EMULATOR_ENV",
+    "READS_PER_SCHOOL",
+    "RESERVED_READS_PER_MINUTE",
+    "SHEETS_READS_PER_MINUTE",
+    "CloudTasksQueue",
+    "EnqueueError",
+    "Enqueued",
+    "QueueConfig",
+    "pace",
+    "task_id",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,10 @@ from review_rules.model import DEFAULT_CLOSURES_MONTH_DAY
 _ONE_DAY = timedelta(days=1)
 # A deadline never needs to step back further than this; a longer run of closed days means the term dates are wrong.
 _MAX_STEP_BACK_DAYS = 400
+# functools.cache does not stop two threads running the loader at once, and the module is in sys.modules before it has
+# run: without the lock a second thread read UnitedKingdom from a half-run module (AttributeError; bench_trust.py's
+# sweeps on threads, main.py serve's pages).
+_LOADING = threading.Lock()
 
 
 @cache
@@ -27,6 +32,11 @@ def _united_kingdom() -> type[holidays.HolidayBase] | None:
     """The package's United Kingdom calendar, loaded from its own file: `holidays.country_holidays("GB")` first imports
     all of the package's ~280 country modules (70 ms and 8 MB, a tenth of a small sweep's memory; issue 16). None when
     the file has moved in another version of the package (then country_holidays is used)."""
+    with _LOADING:
+        return _load_united_kingdom()
+
+
+def _load_united_kingdom() -> type[holidays.HolidayBase] | None:
     name = "holidays.countries.united_kingdom"
     if name in sys.modules:
         return sys.modules[name].UnitedKingdom  # type: ignore[no-any-return]

@@ -3,6 +3,7 @@
     python -m scripts.bench_trust                          # 50 schools x 30 pupils, paced by the Cloud Tasks queue
     python -m scripts.bench_trust --schools 500            # 500 schools x 30 pupils
     python -m scripts.bench_trust --pacing all-at-once     # the old Pub/Sub fan-out: every school at once, no retry
+    python -m scripts.bench_trust --page-reads 6           # and the contributors' page reading 6 times a minute
 
 What is real: each school is a Google Sheet in the local Sheets fake (tests/fakes/sheets_api.py) and is swept by the
 product's own cloud job (functions.cloud.sweep_schools, with mail off) through the real Sheets connector, with its
@@ -13,7 +14,10 @@ What is modelled: Google's quota, as a sliding 60-second window of 60 reads and 
 here), answering 429 RESOURCE_EXHAUSTED beyond it (refused requests are not counted); Google's latency (0.3-0.8 s a
 read, 0.5-1.5 s a write, 0.05 s for a refusal); and the queue's dispatching as Cloud Tasks documents it (a token
 bucket at maxDispatchesPerSecond, maxConcurrentDispatches, retries after minBackoff doubling up to maxBackoff,
-maxAttempts), the tasks' own scheduleTimes included.
+maxAttempts), the tasks' own scheduleTimes included. The quota and the queue's default pace are the product's own
+(connectors/queue_tasks.py: SHEETS_READS_PER_MINUTE, READS_PER_SCHOOL, RESERVED_READS_PER_MINUTE, DEFAULT_RATE).
+`--page-reads N` adds the contributors' page, which runs as the same account: N register reads a minute at random
+(Poisson) times, each with the page's own 15-second deadline, as a link opened by a person or a mail scanner costs.
 
 The clock is simulated: time runs `--speed` times faster than the wall clock (default 10), for the quota window, the
 latencies, the queue and the connector's back-off alike, so a 20-minute morning takes 2 minutes. The product's own
@@ -36,7 +40,15 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from connectors.queue_tasks import DEFAULT_RATE, CloudTasksQueue, QueueConfig
+from connectors.base import RegisterError
+from connectors.queue_tasks import (
+    DEFAULT_RATE,
+    READS_PER_SCHOOL,
+    RESERVED_READS_PER_MINUTE,
+    SHEETS_READS_PER_MINUTE,
+    CloudTasksQueue,
+    QueueConfig,
+)
 from connectors.sheets import SheetsRegister
 from connectors.sheets_http import BoundedHTTPClient, RetryPolicy
 from functions.cloud import school_runner, sweep_schools
@@ -46,7 +58,8 @@ from tests.fakes.sheets_api import FakeSheetsServer, made_up_register
 from tests.fakes.tasks_api import QueuePolicy, TokenBucket, fake_cloud_tasks
 
 TODAY = date(2026, 3, 4)
-QUOTA = 60  # requests a minute per account, reads and writes each
+QUOTA = SHEETS_READS_PER_MINUTE  # requests a minute per account: reads, and (separately) writes, the same 60
+PAGE_DEADLINE_S = 15.0  # the contributors' page's own deadline for a read (functions/bootstrap.py)
 WINDOW = 60.0
 PROJECT, LOCATION, QUEUE = "trust-keeper", "europe-west2", "keeper-sweeps"
 SWEEP_URL = "https://keeper-sweep-bench.europe-west2.run.app"
@@ -122,6 +135,7 @@ class Morning:
     ended: float = 0.0
     most_at_once: int = 0
     durations: list[float] = field(default_factory=list)  # simulated seconds per sweep
+    crashes: dict[str, int] = field(default_factory=dict)  # exceptions sweep_schools let through, by class
 
 
 def sheet_key(school: str) -> str:
@@ -144,13 +158,18 @@ def run_queue(
         nonlocal running
         began = clock.now()
         http = BoundedHTTPClient(_anonymous(), base_url=base, policy=RetryPolicy(), sleep=clock.sleep, clock=clock.now)
-        result = sweep_schools(
-            schools,
-            [task.school],
-            today=TODAY,
-            open_register=lambda s: SheetsRegister(sheet_key(s.id), http),
-            runner=school_runner(_no_mail),
-        )
+        try:
+            result = sweep_schools(
+                schools,
+                [task.school],
+                today=TODAY,
+                open_register=lambda s: SheetsRegister(sheet_key(s.id), http),
+                runner=school_runner(_no_mail),
+            )
+        except Exception as exc:  # a crash the cloud job did not catch: a 500 to the queue, which retries it
+            result = {"ok": False}
+            with lock:
+                morning.crashes[type(exc).__name__] = morning.crashes.get(type(exc).__name__, 0) + 1
         with lock:
             running -= 1
             morning.ended = max(morning.ended, clock.now())
@@ -189,6 +208,32 @@ def run_queue(
     return morning
 
 
+@dataclass
+class PageReads:
+    """The contributors' page reading registers on the same account while the morning runs."""
+
+    ok: int = 0
+    failed: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def read_pages(per_minute: float, ids: list[str], clock: Clock, sheets: QuotaSheets, pages: PageReads) -> None:
+    """One register read at a time at Poisson times, `per_minute` on average, until `pages.stop` is set."""
+    rng = random.Random(29)
+    base = f"http://{sheets.host}"
+    while not pages.stop.is_set():
+        clock.sleep(rng.expovariate(per_minute / 60))
+        if pages.stop.is_set():
+            break
+        policy = RetryPolicy(deadline_s=PAGE_DEADLINE_S)
+        http = BoundedHTTPClient(_anonymous(), base_url=base, policy=policy, sleep=clock.sleep, clock=clock.now)
+        try:
+            SheetsRegister(sheet_key(rng.choice(ids)), http).read()
+            pages.ok += 1
+        except RegisterError:
+            pages.failed += 1
+
+
 def _no_mail(school: School) -> Any:
     raise AssertionError("the schools here send no email (KEEPER_MAIL=none)")
 
@@ -221,6 +266,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=10, help="the queue's max concurrent dispatches")
     parser.add_argument("--pacing", choices=("queue", "all-at-once"), default="queue")
     parser.add_argument("--speed", type=float, default=10.0, help="simulated seconds per wall-clock second")
+    parser.add_argument(
+        "--page-reads", type=float, default=0.0, help="the contributors' page's register reads a minute (same account)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     for name in ("", "werkzeug"):  # the product's and the servers' own log lines would drown the result
@@ -242,14 +290,26 @@ def main(argv: list[str] | None = None) -> None:
             due = [Due(0.0, s) for s in ids]
             policy = QueuePolicy(1000.0, len(ids), 20, max_attempts=1)
         clock.started = time.monotonic()
+        pages = PageReads()
+        reader = threading.Thread(target=read_pages, args=(args.page_reads, ids, clock, sheets, pages), daemon=True)
+        if args.page_reads > 0:
+            reader.start()
         morning = run_queue(schools, due, policy, clock, sheets, retry=args.pacing == "queue")
+        pages.stop.set()
+        if reader.is_alive():
+            reader.join(timeout=30)
     minutes = morning.ended / 60
-    floor = args.schools * 2 / QUOTA
+    floor = args.schools * READS_PER_SCHOOL / QUOTA
     print(
         f"{args.schools} schools x {args.pupils} pupils, pacing {args.pacing}"
         + (f" at {args.rate:g}/s (burst {args.burst}, {args.concurrency} at once)" if args.pacing == "queue" else "")
         + f", simulated clock x{args.speed:g}"
     )
+    if args.pacing == "queue" and args.rate == DEFAULT_RATE:
+        print(
+            f"  the product's pace: ({QUOTA} - {RESERVED_READS_PER_MINUTE} reserved) reads a minute / "
+            f"{READS_PER_SCHOOL} reads a school / 60 = {DEFAULT_RATE:g} schools a second"
+        )
     print(
         f"  schools swept: {len(morning.swept)}  failed: {len(morning.failed)}  swept late (retried): {len(morning.late)}"
     )
@@ -257,16 +317,21 @@ def main(argv: list[str] | None = None) -> None:
         f"  429s seen: {sheets.refused['read']} on reads, {sheets.refused['write']} on writes; attempts {morning.attempts}"
     )
     print(f"  busiest minute: {sheets.peak['read']} reads, {sheets.peak['write']} writes (quota {QUOTA} each)")
+    if args.page_reads > 0:
+        print(f"  contributors' page: {pages.ok} register reads, {pages.failed} gave up after {PAGE_DEADLINE_S:g} s")
     durations = sorted(morning.durations)
     print(
         f"  one sweep: median {durations[len(durations) // 2]:.1f} s, slowest {durations[-1]:.1f} s (simulated); "
         f"at most {morning.most_at_once} at once"
     )
     print(
-        f"  the morning took {minutes:.1f} min; the quota's own limit is {floor:.1f} min ({args.schools} x 2 reads / 60)"
+        f"  the morning took {minutes:.1f} min; the quota's own limit is {floor:.1f} min "
+        f"({args.schools} x {READS_PER_SCHOOL} reads / {QUOTA}); {minutes / floor:.2f}x"
     )
     if morning.failed:
         print(f"  failed: {', '.join(sorted(morning.failed))}")
+    if morning.crashes:
+        print(f"  sweeps that crashed (not a quota failure): {morning.crashes}")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,23 @@ DRY_RUN=0
 MONTHLY_PLAN=0
 TOPIC="keeper-sweep"
 QUEUE="keeper-sweeps"
-# Google Sheets allows 60 reads a minute per service account and each school's sweep makes 2 reads and 1 write: 0.5
-# schools a second is the whole quota, 0.4 (24 a minute, 48 reads) leaves room for the confirmation page and retries.
-QUEUE_RATE="0.4"
+# The queue's default pace (schools a second) is worked out from the Sheets quota in ONE place,
+# connectors/queue_tasks.py (its lines SHEETS_READS_PER_MINUTE, READS_PER_SCHOOL and RESERVED_READS_PER_MINUTE), so
+# the queue, the tasks' scheduleTimes and scripts/bench_trust.py cannot drift apart: (60 - 6) / 2 / 60 = 0.45.
+default_queue_rate() {
+  awk '$2 == "=" && $1 == "SHEETS_READS_PER_MINUTE" { quota = $3 }
+       $2 == "=" && $1 == "READS_PER_SCHOOL" { reads = $3 }
+       $2 == "=" && $1 == "RESERVED_READS_PER_MINUTE" { reserved = $3 }
+       END {
+         if (quota + 0 <= 0 || reads + 0 <= 0 || reserved == "" || quota - reserved <= 0) exit 1
+         printf "%.4g\n", (quota - reserved) / reads / 60
+       }' "$(dirname "$0")/../connectors/queue_tasks.py"
+}
+if ! DEFAULT_QUEUE_RATE="$(default_queue_rate)"; then
+  echo "deploy.sh: could not work out the queue's pace from connectors/queue_tasks.py; run this script from a copy of the whole repository." >&2
+  exit 70
+fi
+QUEUE_RATE="$DEFAULT_QUEUE_RATE"
 QUEUE_CONCURRENCY="10"
 SCHEDULE="0 7 * * 1-5" # 07:00 on weekdays (Mon-Fri), London time, winter and summer
 TIME_ZONE="Europe/London"
@@ -43,15 +57,16 @@ SCHEDULER_NAME="keeper-scheduler"
 LINK_SECRET="keeper-link-secret"
 
 usage() {
-  cat <<'EOF'
+  cat <<EOF
 Usage: scripts/deploy.sh --project PROJECT_ID [options]
 
   --project ID      the Google Cloud project (or set KEEPER_PROJECT)
   --region REGION   default europe-west2 (London): keep pupils' data in the UK
   --trust           several schools: one Cloud Tasks task per school, dispatched at --queue-rate and retried
                     later the same morning when a sweep fails
-  --queue-rate R    trust only: schools swept per second (default 0.4, i.e. 48 of the 60 Sheets reads a minute
-                    one service account may make); see DEPLOY.md, "A trust's morning and the Sheets quota"
+  --queue-rate R    trust only: schools swept per second (default ${DEFAULT_QUEUE_RATE}, worked out in
+                    connectors/queue_tasks.py: a tenth under the Sheets reads a minute one service account
+                    may make, at 2 a school); see DEPLOY.md, step 4b
   --mail KIND       how emails go: smtp, sendgrid, graph (Microsoft 365, as the school account), or none (the
                     sweep writes the register's AR columns and sends no email). Needed for a real deploy; a
                     --dry-run without it shows none.
@@ -78,7 +93,7 @@ while [ $# -gt 0 ]; do
     --m365) M365=1; shift ;;
     --config) CONFIG="${2:?--config needs a file}"; shift 2 ;;
     --state-dir) STATE_DIR="${2:?--state-dir needs a path}"; shift 2 ;;
-    --queue-rate) QUEUE_RATE="${2:?--queue-rate needs schools per second, e.g. 0.4}"; shift 2 ;;
+    --queue-rate) QUEUE_RATE="${2:?--queue-rate needs schools per second, e.g. $DEFAULT_QUEUE_RATE}"; shift 2 ;;
     --monthly-plan) MONTHLY_PLAN=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -110,7 +125,7 @@ case "$STATE_DIR" in
   *) echo "deploy.sh: --state-dir is \"$STATE_DIR\"; give the absolute path where the storage is mounted, e.g. /mnt/keeper." >&2; exit 64 ;;
 esac
 if ! [[ "$QUEUE_RATE" =~ ^[0-9]*\.?[0-9]+$ ]] || [[ "$QUEUE_RATE" =~ ^[0.]+$ ]]; then
-  echo "deploy.sh: --queue-rate is \"$QUEUE_RATE\"; give the schools swept per second as a number, e.g. 0.4." >&2
+  echo "deploy.sh: --queue-rate is \"$QUEUE_RATE\"; give the schools swept per second as a number, e.g. $DEFAULT_QUEUE_RATE." >&2
   exit 64
 fi
 case "$STATE_DIR" in
@@ -280,6 +295,10 @@ if [ "$MODE" = "trust" ]; then
   # outlasted the sweep's own retries, Google briefly down) is tried again after 1, 2, 4, 8 and 10 minutes: later
   # the same morning, never the next weekday. A register the SENDCo has broken fails the same way each time and is
   # reported by every attempt's log line; six attempts bound what it costs.
+  # Bursts: the queue's token bucket may let up to maxBurstSize tasks go at once (Google picks it from the rate; gcloud
+  # cannot set it). First attempts never use it, since each task is due one step after the one before (connectors/
+  # queue_tasks.py); retries falling due together can, and --max-concurrent-dispatches bounds them to 10 sweeps at once
+  # (a sweep takes seconds, so the pace needs 2 or 3; the rest is for sweeps that send many emails).
   queue_verb="create"
   if exists gcloud tasks queues describe "$QUEUE" --location "$REGION" --project "$PROJECT"; then
     queue_verb="update"

@@ -4,13 +4,21 @@ dry run's printed commands and in a real run against the stand-in gcloud of test
 
 from __future__ import annotations
 
+import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from connectors.queue_tasks import DEFAULT_RATE, QueueConfig
+from connectors.queue_tasks import (
+    DEFAULT_RATE,
+    READS_PER_SCHOOL,
+    RESERVED_READS_PER_MINUTE,
+    SHEETS_READS_PER_MINUTE,
+    QueueConfig,
+)
 from tests.e2e.test_deploy_script import SCRIPT, FakeCloud, dry_run
 from tests.fakes.tasks_api import QueuePolicy
 
@@ -28,9 +36,10 @@ def _queue_command(out: str) -> str:
 def test_the_queue_keeps_one_account_under_the_sheets_quota_and_retries_the_same_morning() -> None:
     flags = _flags(_queue_command(dry_run("--trust", "--mail", "none")))
     rate = float(flags["--max-dispatches-per-second"])
-    # docs/register.md s7: each school's sweep is 2 reads and 1 write; Google allows 60 of each a minute per account.
-    assert 2 * rate * 60 <= 60
-    assert rate == DEFAULT_RATE
+    # Each school's sweep is 2 reads and 1 write; Google allows 60 of each a minute per account, and the pace keeps
+    # RESERVED_READS_PER_MINUTE of them back (connectors/queue_tasks.py).
+    assert READS_PER_SCHOOL * rate * 60 <= SHEETS_READS_PER_MINUTE - RESERVED_READS_PER_MINUTE
+    assert rate == DEFAULT_RATE == 0.45
     assert flags["--location"] == "europe-west2"
     # Retries: after 1, 2, 4, 8 and 10 minutes, so the last attempt starts within about 25 minutes of the first.
     policy = QueuePolicy(
@@ -42,6 +51,61 @@ def test_the_queue_keeps_one_account_under_the_sheets_quota_and_retries_the_same
     waits = [policy.backoff(n) for n in range(1, policy.max_attempts)]
     assert waits == [60, 120, 240, 480, 600]
     assert sum(waits) / 60 < 30
+
+
+def _copy_with_quota(tmp_path: Path, **constants: int) -> Path:
+    """scripts/deploy.sh beside a connectors/queue_tasks.py whose quota lines say `constants`."""
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "connectors").mkdir()
+    shutil.copy(SCRIPT, tmp_path / "scripts" / "deploy.sh")
+    source = (SCRIPT.parents[1] / "connectors" / "queue_tasks.py").read_text(encoding="utf-8")
+    for name, value in constants.items():
+        source, found = re.subn(rf"^{name} = \d+", f"{name} = {value}", source, flags=re.MULTILINE)
+        assert found == 1, name
+    (tmp_path / "connectors" / "queue_tasks.py").write_text(source, encoding="utf-8")
+    return tmp_path / "scripts" / "deploy.sh"
+
+
+@pytest.mark.parametrize(
+    ("constants", "rate"),
+    [
+        ({}, "0.45"),
+        ({"SHEETS_READS_PER_MINUTE": 120, "RESERVED_READS_PER_MINUTE": 12}, "0.9"),  # a raised quota
+        ({"READS_PER_SCHOOL": 3}, "0.3"),
+        ({"RESERVED_READS_PER_MINUTE": 0}, "0.5"),
+    ],
+)
+def test_the_queues_default_pace_is_worked_out_from_the_products_own_quota_lines(
+    tmp_path: Path, constants: dict[str, int], rate: str
+) -> None:
+    # One place: the queue deploy.sh creates, the tasks' steps (QueueConfig) and bench_trust read the same three lines.
+    script = _copy_with_quota(tmp_path, **constants)
+    proc = subprocess.run(
+        ["bash", str(script), "--project", "oak-keeper", "--dry-run", "--trust", "--mail", "none"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _flags(_queue_command(proc.stdout))["--max-dispatches-per-second"] == rate
+    (dispatch,) = [line for line in proc.stdout.splitlines() if "--entry-point dispatch" in line]
+    assert f"KEEPER_TASKS_RATE={rate}," in _flags(dispatch)["--update-env-vars"] + ","
+
+
+def test_a_copy_without_the_quota_lines_stops_with_one_sentence(tmp_path: Path) -> None:
+    script = _copy_with_quota(tmp_path)
+    (tmp_path / "connectors" / "queue_tasks.py").write_text("DEFAULT_RATE = 0.45\n", encoding="utf-8")
+    proc = subprocess.run(
+        ["bash", str(script), "--project", "p", "--dry-run", "--trust"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 70
+    assert "could not work out the queue's pace from connectors/queue_tasks.py" in proc.stderr
+    assert proc.stdout == ""
 
 
 def test_dispatch_is_told_where_the_queue_is_and_the_sweep_may_be_called_by_the_queue() -> None:

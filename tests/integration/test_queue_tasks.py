@@ -9,7 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from connectors.queue_tasks import CloudTasksQueue, EnqueueError, QueueConfig, task_id
+from connectors.queue_tasks import (
+    DEFAULT_RATE,
+    READS_PER_SCHOOL,
+    RESERVED_READS_PER_MINUTE,
+    SHEETS_READS_PER_MINUTE,
+    CloudTasksQueue,
+    EnqueueError,
+    QueueConfig,
+    pace,
+    task_id,
+)
 from tests.fakes.tasks_api import QueuePolicy, TokenBucket, fake_cloud_tasks
 
 QUEUE = "projects/trust-keeper/locations/europe-west2/queues/keeper-sweeps"
@@ -47,6 +57,61 @@ def test_one_task_per_school_stepped_at_the_queues_rate() -> None:
         assert t.audience == ENV["KEEPER_SWEEP_URL"]
         assert t.service_account == ENV["KEEPER_TASKS_SERVICE_ACCOUNT"]
         assert t.dispatch_deadline == "540s"
+
+
+def test_a_task_created_after_its_turn_is_due_now_and_the_rest_keep_their_step() -> None:
+    # Cloud Tasks answering slowly (10 s a task, as during its own retries): the tasks' times would fall in the past,
+    # and the queue would dispatch them as fast as its burst allows, reads bunched. Each is due on creation instead,
+    # and never sooner than one step (1 / rate) after the one before.
+    clock = {"now": START}
+
+    def now() -> datetime:
+        moment = clock["now"]
+        clock["now"] = moment + timedelta(seconds=10)
+        return moment
+
+    config = QueueConfig.from_env(ENV)
+    assert config is not None
+    with fake_cloud_tasks(QUEUE) as fake:
+        queue = CloudTasksQueue.from_env(config, {"CLOUD_TASKS_EMULATOR_HOST": fake.host}, now=now, sleep=lambda s: 0)
+        queue.enqueue(["oak", "elm", "ash"], DAY)
+        times = sorted(t.schedule_time - START for t in fake.tasks.values())
+    assert times == [timedelta(0), timedelta(seconds=10), timedelta(seconds=20)]
+
+    # Creating faster than the step (the usual case): exactly start + n / rate, as the queue's rate allows.
+    clock["now"] = START
+    with fake_cloud_tasks(QUEUE) as fake:
+        queue = CloudTasksQueue.from_env(
+            config, {"CLOUD_TASKS_EMULATOR_HOST": fake.host}, now=lambda: START, sleep=lambda s: 0
+        )
+        queue.enqueue(["oak", "elm", "ash", "yew"], DAY)
+        times = sorted(t.schedule_time - START for t in fake.tasks.values())
+    assert times == [timedelta(seconds=2.5 * n) for n in range(4)]
+
+
+@pytest.mark.parametrize(
+    ("reads_per_minute", "reads_per_school", "reserved", "schools_a_second"),
+    [
+        (60, 2, 6, 0.45),  # Google's default Sheets quota: 27 schools, 54 reads a minute
+        (60, 2, 0, 0.5),  # the whole quota, nothing kept back
+        (120, 2, 12, 0.9),  # a project whose quota Google raised to 120: twice the pace
+        (60, 3, 6, 0.3),  # a sweep that read three times would have to go slower
+    ],
+)
+def test_the_pace_is_the_quota_less_the_reserve_over_the_reads_a_school(
+    reads_per_minute: int, reads_per_school: int, reserved: int, schools_a_second: float
+) -> None:
+    assert pace(reads_per_minute, reads_per_school, reserved) == pytest.approx(schools_a_second)
+
+
+def test_the_default_pace_keeps_one_account_a_tenth_under_its_read_quota() -> None:
+    assert (SHEETS_READS_PER_MINUTE, READS_PER_SCHOOL, RESERVED_READS_PER_MINUTE) == (60, 2, 6)
+    assert DEFAULT_RATE == pace() == pytest.approx(0.45)
+    assert DEFAULT_RATE * 60 * READS_PER_SCHOOL <= 0.9 * SHEETS_READS_PER_MINUTE
+    no_rate = {k: v for k, v in ENV.items() if k != "KEEPER_TASKS_RATE"}
+    config = QueueConfig.from_env(no_rate)
+    assert config is not None
+    assert config.rate == DEFAULT_RATE
 
 
 def test_a_second_dispatch_the_same_morning_enqueues_nothing_twice() -> None:
