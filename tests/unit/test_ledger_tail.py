@@ -180,3 +180,28 @@ def test_the_outbox_syncs_the_ledger_once_a_mail_service_once_per_email(
     network = tmp_path / "network.jsonl"
     send_all(plan, Recorder(), FileLedger(network))
     assert len(synced) == len(plan.emails)  # a mail service: each "begin" synced before its email
+
+
+def test_a_torn_line_a_blank_line_and_stray_json_are_left_out_and_the_rest_read(tmp_path: Path) -> None:
+    """The lines are parsed as one array when all are whole JSON; a crash mid-line (then later runs appending after
+    it), a blank line or a stray value sends the reading line by line, and only whole events count."""
+    good = [
+        '{"day": "2026-03-04", "key": "request:a", "state": "begin"}',
+        '{"day": "2026-03-04", "key": "request:a", "state": "sent"}',
+        '{"day": "2026-03-04", "key": "chaser:b", "state": "begin"}',
+    ]
+    whole = tmp_path / "whole.jsonl"
+    whole.write_text("\n".join(good) + "\n")
+    assert FileLedger(whole).states() == {"request:a": ("sent", DAY), "chaser:b": ("begin", DAY)}
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text(
+        good[0] + "\n" + '{"day": "2026-03-04", "key": "request:c", "st' + "\n"  # a crash mid-line
+        "\n"  # a blank line
+        "[1, 2]\n"  # not an event
+        + good[1]
+        + "\r\n"  # a line ending a Windows editor left
+        + good[2]
+        + "\n"
+    )
+    assert FileLedger(torn).states() == {"request:a": ("sent", DAY), "chaser:b": ("begin", DAY)}
+    assert FileLedger(torn).sent_log() == {"request:a": DAY, "chaser:b": DAY}
