@@ -4,8 +4,9 @@ function. Runs the sweep in this process exactly as `python main.py sweep ...` w
     python -m scripts.profile_sweep register.xlsx --today 2025-10-02
     python -m scripts.profile_sweep register.xlsx --today 2025-10-02 --cprofile sweep.prof   # then: python -m pstats
 
-It prints the process's CPU time, the CPU time spent importing `main` (and openpyxl alone, which the floor pays too),
-the number and CPU time of the collector's passes by generation, and the peak memory (ru_maxrss).
+It prints the process's CPU time, the CPU time spent importing `main` (and openpyxl, imported as a sweep imports it:
+without numpy, which the floor's openpyxl loads), the number and CPU time of the collector's passes by generation,
+and the peak memory (ru_maxrss).
 """
 
 from __future__ import annotations
@@ -40,10 +41,14 @@ def main() -> None:
     gc.callbacks.append(on_gc)
     cpu0 = time.process_time()
     t0 = time.process_time()
-    import openpyxl  # noqa: F401  - what the floor imports
+    sys.path.insert(0, str(ROOT))
+    # As `python main.py sweep` imports it: without numpy (connectors/lean_import.py; the floor's openpyxl loads it).
+    from connectors.lean_import import import_openpyxl_without_numpy
+
+    import_openpyxl_without_numpy()
+    import openpyxl  # noqa: F401
 
     t1 = time.process_time()
-    sys.path.insert(0, str(ROOT))
     import main as product
 
     t2 = time.process_time()
