@@ -4,11 +4,14 @@ the same register, as a user meets it (imports, settings, reading, computing, em
     python -m scripts.bench_sweep                                   # 500, 2,000, 10,000 pupils, 5 pairs each
     python -m scripts.bench_sweep --sizes 2000 --runs 3 --modes none --kinds daily     # a quick look
     python -m scripts.bench_sweep --root /tmp/before                # another checkout's main.py (before/after)
+    python -m scripts.bench_sweep --sizes 2000 --formulas           # with a 26th column computed by a formula
 
 Registers are generated with a realistic layout (25 columns: a title banner and a confidentiality line above the
 header, the SENDCo's own fill colours, a dropdown, frozen panes, date formats, a Key sheet and a Contributions tab with
-staff rows for some pupils). Every timed run works on a fresh copy in a fresh folder. Pairs are alternated (floor
-first, then sweep first, ...) so drift on a shared machine hits both; each figure is the median over the runs.
+staff rows for some pupils). Every timed run works on a fresh copy in a fresh folder, after a `sync` (so the file
+system's pending work, such as the last run's deleted .eml files, is not charged to the next process that creates
+files). Pairs are alternated (floor first, then sweep first, ...) so drift on a shared machine hits both; each figure
+is the median over the runs.
 
 - kinds: "first" is a register the product has never seen (AR columns appended, Parent/carer rows seeded, requests
   sent); "daily" is the next weekday's sweep of that register after its first sweep (AR columns present, the
