@@ -28,11 +28,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from connectors.http_retry import retry_after, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -219,24 +220,6 @@ class MsalTokens:
         return str(claims.get("preferred_username") or "the account")
 
 
-def _retry_after(response: requests.Response | None) -> float | None:
-    value = response.headers.get("Retry-After") if response is not None else None
-    return _seconds(value)
-
-
-def _seconds(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(str(value)).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
 def error_code(body: Any) -> tuple[str, str, str]:
     """(code, innermost code, message) of a Graph error body."""
     error = body.get("error") if isinstance(body, Mapping) else None
@@ -324,7 +307,7 @@ class GraphClient:
                                      code=inner)  # fmt: skip
                 failure = GraphError(f"HTTP {response.status_code}", status=response.status_code, code=inner,
                                      transient=True, ambiguous=response.status_code != 429,
-                                     retry_after=_retry_after(response))  # fmt: skip
+                                     retry_after=retry_after(response))  # fmt: skip
             if not repeatable:
                 raise failure
             wait = self.backoff(attempt, failure.retry_after)
@@ -354,7 +337,7 @@ class GraphClient:
                 if ident in pending and (status not in _RETRYABLE or not repeatable):
                     del pending[ident]
                 elif ident in pending:
-                    waits.append(_seconds((answer.get("headers") or {}).get("Retry-After")) or 0.0)
+                    waits.append(retry_after_seconds((answer.get("headers") or {}).get("Retry-After")) or 0.0)
             missing = [i for i in pending if i not in answers]
             for ident in missing:  # an answer without every id: Graph never does this, so it is not retried
                 answers[ident] = (502, None)

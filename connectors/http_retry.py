@@ -61,11 +61,16 @@ def with_retries(
 
 def retry_after(response: requests.Response | None) -> float | None:
     """Seconds the server asked to wait (Retry-After as seconds or as an HTTP date), None when it did not say."""
-    value = response.headers.get("Retry-After") if response is not None else None
-    if not value:
+    return retry_after_seconds(response.headers.get("Retry-After") if response is not None else None)
+
+
+def retry_after_seconds(value: object) -> float | None:
+    """A Retry-After value (seconds, or an HTTP date) as seconds from now; None when there is none or it cannot be
+    read. The one reading of it for Graph, Sheets, Drive and the Google Cloud calls."""
+    if value in (None, ""):
         return None
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(str(value)))
     except (TypeError, ValueError):
         pass
     try:

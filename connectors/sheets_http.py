@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -25,6 +24,7 @@ from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 
 from connectors.base import RegisterError
+from connectors.http_retry import retry_after
 
 log = logging.getLogger("connectors.sheets")
 
@@ -72,22 +72,6 @@ class RetryWrite(Exception):
     def __init__(self, failure: _TransientFailure) -> None:
         super().__init__(failure.reason)
         self.failure = failure
-
-
-def _retry_after_seconds(response: requests.Response | None) -> float | None:
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # the HTTP-date form
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 class BoundedHTTPClient(HTTPClient):
@@ -178,7 +162,7 @@ class BoundedHTTPClient(HTTPClient):
         except APIError as err:
             status = err.response.status_code
             if status in _RETRYABLE_STATUS:
-                wait_hint = _retry_after_seconds(err.response)
+                wait_hint = retry_after(err.response)
                 raise _TransientFailure(f"HTTP {status}", wait_hint, ambiguous=status >= 500) from err
             raise
         except requests.ConnectTimeout as err:

@@ -219,11 +219,13 @@ def test_missing_m365_settings_are_one_sentence_at_the_first_request(
 def test_retry_after_as_an_http_date_and_error_bodies_that_are_not_json() -> None:
     from email.utils import formatdate
 
-    from connectors.graph_http import _seconds, error_code
+    from connectors.graph_http import error_code
+    from connectors.http_retry import retry_after_seconds
 
-    assert _seconds("2") == 2.0
-    assert 0.0 <= (_seconds(formatdate(usegmt=True)) or 0.0) <= 1.0
-    assert _seconds("soon") is None
+    assert retry_after_seconds("2") == 2.0
+    assert 0.0 <= (retry_after_seconds(formatdate(usegmt=True)) or 0.0) <= 1.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("") is None
     assert error_code("<html>") == ("", "", "")
     body = {"error": {"code": "notFound", "message": "m", "innerError": {"code": "invalidSessionReCreatable"}}}
     assert error_code(body) == ("notFound", "invalidSessionReCreatable", "m")
