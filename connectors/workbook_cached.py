@@ -88,8 +88,8 @@ def cached_values(
             return found
     except _Unhandled:
         return None
-    except (KeyError, OSError, ValueError, zipfile.BadZipFile, AttributeError, TypeError):
-        return None  # an unusual package: openpyxl's own reader decides
+    except (KeyError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, AttributeError, TypeError):
+        return None  # an unusual package (SyntaxError: XML it cannot parse): openpyxl's own reader decides
 
 
 def _convert(kind: str, text: str | None, *, date: bool, duration: bool, epoch: datetime) -> object:

@@ -129,3 +129,14 @@ def test_the_register_reads_cached_values_the_same_either_way(calculated: Path, 
     slow_rows = WorkbookRegister(copy).read().sheets[0].rows
     assert slow_rows == fast_rows
     assert fast_rows[39][10] == 100  # K40 = SUM(D40:E40) = 60 + 40, by either road
+
+
+def test_sheet_xml_cut_short_is_left_to_openpyxl(calculated: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copy2(calculated, tmp_path / "calc.xlsx"))
+    with zipfile.ZipFile(copy) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    rewrite_zip(copy, {"xl/worksheets/sheet1.xml": xml[: len(xml) // 2]})
+    found = cached_values(
+        copy, "Register", [(1, 2)], epoch=datetime(1899, 12, 30), date_styles=set(), duration_styles=set()
+    )
+    assert found is None
