@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import sys
 
-LEAN_COMMANDS = frozenset({"sweep"})
-
 
 def import_openpyxl_without_numpy() -> bool:
     """Import openpyxl as if numpy were not installed. Returns False (and does nothing) when openpyxl or numpy is already
