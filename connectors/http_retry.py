@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import requests
 
@@ -81,6 +82,36 @@ def retry_after_seconds(value: object) -> float | None:
 
 class DeadlinePassed(requests.Timeout):
     """No time was left for this request: it was not sent (a Timeout, so every retry loop treats it as no answer)."""
+
+
+class SubmissionPolicy(Protocol):
+    """What a contributor-facing store's policy says about time (Drive's and OneDrive's share it)."""
+
+    @property
+    def deadline_s(self) -> float: ...
+    @property
+    def quiet_s(self) -> float: ...
+    @property
+    def backoff_s(self) -> float: ...
+    @property
+    def backoff_cap_s(self) -> float: ...
+    @property
+    def longest_wait_s(self) -> float: ...
+
+
+def submission_deadline(
+    policy: SubmissionPolicy,
+    *,
+    service: str,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Deadline, Wait]:
+    """One submission's Deadline and the `wait` its retries use, from a store's policy (storage_drive, storage_onedrive)."""
+    deadline = Deadline(policy.deadline_s, quiet_s=policy.quiet_s, clock=clock, sleep=sleep)
+    wait = deadline.waiter(
+        backoff_s=policy.backoff_s, cap_s=policy.backoff_cap_s, longest_wait_s=policy.longest_wait_s, service=service
+    )
+    return deadline, wait
 
 
 class Deadline:

@@ -28,7 +28,7 @@ from typing import Any
 
 import requests
 
-from connectors.http_retry import Deadline, with_retries
+from connectors.http_retry import submission_deadline, with_retries
 from connectors.storage_base import KeptFile, StorageError, check_safe
 
 log = logging.getLogger(__name__)
@@ -78,13 +78,8 @@ class DriveEvidenceStore:
         self.root_name = root_name
         self.policy = policy or DrivePolicy()
         self.sleep = sleep
-        p = self.policy
-        self.deadline = Deadline(p.deadline_s, quiet_s=p.quiet_s, clock=clock, sleep=sleep)
-        self._wait = self.deadline.waiter(
-            backoff_s=p.backoff_s,
-            cap_s=p.backoff_cap_s,
-            longest_wait_s=p.longest_wait_s,
-            service="Google Drive storage",
+        self.deadline, self._wait = submission_deadline(
+            self.policy, service="Google Drive storage", clock=clock, sleep=sleep
         )
         self._root: str | None = None
         self._folders: dict[str, str] = {}

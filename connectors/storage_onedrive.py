@@ -31,7 +31,7 @@ import requests
 from connectors.graph_codec import item_path
 from connectors.graph_http import GRAPH_ROOT, GraphError
 from connectors.graph_upload import FRAGMENT_BYTES, NameTaken, UploadFailed, body_of, upload_fragments
-from connectors.http_retry import RETRY_STATUSES, Deadline, retry_after
+from connectors.http_retry import RETRY_STATUSES, retry_after, submission_deadline
 from connectors.storage_base import KeptFile, StorageError, check_safe
 
 log = logging.getLogger(__name__)
@@ -97,14 +97,9 @@ class OneDriveEvidenceStore:
         self.session = session or requests.Session()
         self.policy = policy or OneDrivePolicy()
         self.sleep, self.clock = sleep, clock
-        p = self.policy
         # One submission's requests share a deadline, none sent after it (connectors/http_retry.py).
-        self.deadline = Deadline(p.deadline_s, quiet_s=p.quiet_s, clock=clock, sleep=sleep)
-        self._wait_before_retry = self.deadline.waiter(
-            backoff_s=p.backoff_s,
-            cap_s=p.backoff_cap_s,
-            longest_wait_s=p.longest_wait_s,
-            service="Microsoft 365 storage",
+        self.deadline, self._wait_before_retry = submission_deadline(
+            self.policy, service="Microsoft 365 storage", clock=clock, sleep=sleep
         )
         self.requests_sent = 0
         self._drive: str | None = None

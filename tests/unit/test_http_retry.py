@@ -129,3 +129,28 @@ def test_each_thread_has_its_own_deadline() -> None:
         worker.join()
         assert deadline.left() == 5.0
     assert seen == [20.0]
+
+
+def test_a_stores_policy_gives_one_submission_its_deadline_and_its_wait() -> None:
+    from dataclasses import dataclass
+
+    from connectors.http_retry import submission_deadline
+
+    @dataclass(frozen=True)
+    class Policy:
+        deadline_s: float = 3.0
+        quiet_s: float = 0.5
+        backoff_s: float = 0.1
+        backoff_cap_s: float = 0.4
+        longest_wait_s: float = 1.0
+
+    now = [100.0]
+    slept: list[float] = []
+    deadline, wait = submission_deadline(Policy(), service="test storage", clock=lambda: now[0], sleep=slept.append)
+    with deadline.operation():
+        assert deadline.left() == 3.0
+        assert wait(1, 0.5) is True  # Retry-After 0.5 s, inside the 3 s: waited
+        assert slept == [0.5]
+        assert wait(1, 2.0) is False  # longer than the 1 s a contributor may be kept waiting: given up
+        now[0] += 2.9
+        assert wait(3, None) is False  # the third pause (0.2-0.4 s) would end past the deadline, 0.1 s away
